@@ -1,0 +1,87 @@
+# gpu-rwa: every entry point a user or CI needs. Nothing here assumes more than python3 (3.11+),
+# node/npm and make; the virtualenv and node_modules are (re)built only when their lock inputs change.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV := .venv
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+# bin/ first: its `anvil` wrapper is what ape-foundry launches (see bin/anvil).
+export PATH := $(CURDIR)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+MNEMONIC := test test test test test test test test test test test junk
+# Each job gets a chain of its own, so none touches the persistent `make node` chain on 8545.
+TEST_PORT := 8546
+DEMO_PORT := 8547
+BENCH_PORT := 8548
+GANACHE_PORT := 8555
+NODE_STATE := .anvil/state.json
+
+.PHONY: help deps demo test test-ganache node bench lint format lock clean
+
+help:
+	@echo "make demo          deploy to an auto-started Anvil and run the lifecycle"
+	@echo "make test          the whole test suite on an Anvil that ape starts and stops"
+	@echo "make test-ganache  the same suite on a Ganache started and stopped here"
+	@echo "make node          a persistent Anvil on :8545 whose state survives restarts"
+	@echo "make bench         gas per operation into reports/gas.json and reports/gas.md"
+	@echo "make lint          ruff over the Python code"
+
+$(PY_STAMP): pyproject.toml constraints.txt plugins/ape-ganache-local/pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e ".[dev]" -e plugins/ape-ganache-local
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(PY_STAMP) $(NODE_STAMP)
+
+demo: deps
+	APE_FOUNDRY_HOST=http://127.0.0.1:$(DEMO_PORT) ape run demo --network ethereum:local:foundry
+
+test: deps
+	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) ape test --network ethereum:local:foundry
+
+test-ganache: deps
+	@ganache --port $(GANACHE_PORT) --chain.chainId 1337 --wallet.mnemonic "$(MNEMONIC)" \
+		--wallet.totalAccounts 10 --wallet.defaultBalance 10000 --miner.blockGasLimit 30000000 \
+		--logging.quiet > /dev/null & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null || true' EXIT; \
+	for _ in $$(seq 100); do \
+		curl -sf -o /dev/null -H 'content-type: application/json' \
+			--data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
+			http://127.0.0.1:$(GANACHE_PORT) && break; \
+		sleep 0.2; \
+	done; \
+	APE_GANACHE_LOCAL_HOST=http://127.0.0.1:$(GANACHE_PORT) ape test --network ethereum:local:ganache-local
+
+node: deps
+	mkdir -p $(dir $(NODE_STATE))
+	node_modules/.bin/anvil --port 8545 --mnemonic "$(MNEMONIC)" --state $(NODE_STATE) --prune-history
+
+bench: deps
+	APE_FOUNDRY_HOST=http://127.0.0.1:$(BENCH_PORT) ape run bench --network ethereum:local:foundry
+
+lint: deps
+	ruff check src scripts tests plugins
+	ruff format --check src scripts tests plugins
+
+format: deps
+	ruff check --fix src scripts tests plugins
+	ruff format src scripts tests plugins
+
+# Re-resolve constraints.txt from pyproject.toml (run after changing dependencies).
+lock:
+	rm -rf .lock-venv
+	python3 -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	{ echo '# Exact versions for a reproducible venv (see Makefile); regenerate with `make lock`.'; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -vE '^(-e|pip==|setuptools==)'; } > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) node_modules .build .anvil

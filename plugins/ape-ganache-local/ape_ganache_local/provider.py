@@ -1,0 +1,82 @@
+"""A test provider for a Ganache node started outside ape (see the Makefile's test-ganache)."""
+
+import re
+
+from ape.api import PluginConfig, TestProviderAPI
+from ape.exceptions import ContractLogicError, ProviderError, VirtualMachineError
+from ape_ethereum.provider import Web3Provider
+from web3 import HTTPProvider, Web3
+
+# Ganache reports a revert as a plain error message rather than as `execution reverted` data.
+_GANACHE_REVERT = re.compile(r"VM Exception while processing transaction: revert ?(.*)$", re.S)
+
+
+class GanacheConfig(PluginConfig):
+    host: str = "http://127.0.0.1:8555"
+    """Where the Ganache node listens."""
+
+
+class GanacheProvider(Web3Provider, TestProviderAPI):
+    """Connects to a running Ganache node; it does not start or stop the node."""
+
+    @property
+    def uri(self) -> str:
+        return self.settings.host
+
+    @property
+    def http_uri(self) -> str:
+        return self.uri
+
+    @property
+    def is_connected(self) -> bool:
+        return self._web3 is not None and self._web3.is_connected()
+
+    def connect(self):
+        web3 = Web3(HTTPProvider(self.uri, request_kwargs={"timeout": 30}))
+        if not web3.is_connected():
+            raise ProviderError(f"No Ganache node answers at {self.uri}; start one first.")
+        if "ganache" not in web3.client_version.lower():
+            raise ProviderError(f"The node at {self.uri} is not Ganache ({web3.client_version}).")
+        self._web3 = web3
+
+    def disconnect(self):
+        self._web3 = None
+
+    def snapshot(self) -> str:
+        return self.make_request("evm_snapshot", [])
+
+    def restore(self, snapshot_id):
+        snapshot = hex(snapshot_id) if isinstance(snapshot_id, int) else snapshot_id
+        if not self.make_request("evm_revert", [snapshot]):
+            raise ProviderError(f"Ganache could not revert to snapshot {snapshot}.")
+
+    def set_timestamp(self, new_timestamp: int):
+        # evm_setTime takes milliseconds and applies to the blocks mined after it.
+        self.make_request("evm_setTime", [new_timestamp * 1000])
+
+    @property
+    def auto_mine(self) -> bool:
+        # Started without --miner.blockTime, Ganache mines one block per transaction.
+        return True
+
+    @auto_mine.setter
+    def auto_mine(self, value: bool):
+        raise NotImplementedError("Ganache is started with instant mining; it cannot be switched.")
+
+    def mine(self, num_blocks: int = 1):
+        for _ in range(num_blocks):
+            self.make_request("evm_mine", [])
+
+    def get_virtual_machine_error(self, exception: Exception, **kwargs) -> VirtualMachineError:
+        error = super().get_virtual_machine_error(exception, **kwargs)
+        if isinstance(error, ContractLogicError):
+            return error
+        if match := _GANACHE_REVERT.search(str(error.message if hasattr(error, "message") else error)):
+            reason = match.group(1).rstrip(".") or None
+            return ContractLogicError(
+                revert_message=reason,
+                txn=kwargs.get("txn"),
+                base_err=exception,
+                set_ape_traceback=kwargs.get("set_ape_traceback", True),
+            )
+        return error

@@ -1,0 +1,58 @@
+"""Fixtures shared by the whole suite: one account per role, and factories for the contracts.
+
+Ape isolates every test with a chain snapshot (on Ganache through the ape-ganache-local provider),
+so session-scoped deployments are shared and each test starts from the same state.
+"""
+
+import pytest
+
+
+# ROLES: one key per actor of ../shared/DOMAIN.md, never `accounts[n]` in a test body.
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def custodian(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def appraiser(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def compliance(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def pauser(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def lessee(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def investor(accounts):
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def other_investor(accounts):
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts):
+    return accounts[9]
