@@ -56,3 +56,9 @@ def other_investor(accounts):
 @pytest.fixture(scope="session")
 def attacker(accounts):
     return accounts[9]
+
+
+# Contract fixtures live beside the contracts they deploy, one plugin module per contract family.
+pytest_plugins = [
+    "tests.fixtures.registry",
+]
