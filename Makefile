@@ -47,17 +47,7 @@ test: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) ape test --network ethereum:local:foundry
 
 test-ganache: deps
-	@ganache --port $(GANACHE_PORT) --chain.chainId 1337 --wallet.mnemonic "$(MNEMONIC)" \
-		--wallet.totalAccounts 10 --wallet.defaultBalance 10000 --miner.blockGasLimit 30000000 \
-		--logging.quiet > /dev/null & pid=$$!; \
-	trap 'kill $$pid 2>/dev/null || true' EXIT; \
-	for _ in $$(seq 100); do \
-		curl -sf -o /dev/null -H 'content-type: application/json' \
-			--data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
-			http://127.0.0.1:$(GANACHE_PORT) && break; \
-		sleep 0.2; \
-	done; \
-	APE_GANACHE_LOCAL_HOST=http://127.0.0.1:$(GANACHE_PORT) ape test --network ethereum:local:ganache-local
+	python -m gpu_rwa.ganache --port $(GANACHE_PORT) -- ape test --network ethereum:local:ganache-local
 
 node: deps
 	mkdir -p $(dir $(NODE_STATE))

@@ -1,0 +1,63 @@
+"""Chain helpers shared by the scripts: who sends, on which network, and readable failures."""
+
+from collections.abc import Callable
+from typing import Any
+
+from ape import accounts, chain, networks
+from ape.api import AccountAPI, ReceiptAPI
+from ape.exceptions import AccountsError, ApeException, ContractLogicError
+from eth_utils import to_hex
+
+from gpu_rwa.errors import UserError
+
+# On local chains each actor of ../shared/DOMAIN.md is one of the mnemonic's test accounts, the
+# same mapping the test suite's role fixtures use.
+LOCAL_ROLE_ACCOUNTS = {
+    "admin": 0,
+    "operator": 1,
+    "custodian": 2,
+    "appraiser": 3,
+    "compliance": 4,
+    "pauser": 5,
+    "lessee": 6,
+}
+
+
+def network_name() -> str:
+    """The network part of the connected `ecosystem:network:provider` choice, e.g. `local`."""
+    return networks.provider.network.name
+
+
+def is_local() -> bool:
+    return network_name() == "local"
+
+
+def resolve_sender(alias: str | None, role: str) -> AccountAPI:
+    """`TEST::n` or an ape keystore alias; on a local chain the role's test account by default."""
+    if alias is None:
+        if not is_local():
+            raise UserError(f"--account is required on {network_name()} (an ape account alias)")
+        return accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[role]]
+    if alias.upper().startswith("TEST::"):
+        index = alias[len("TEST::") :]
+        if not index.isdigit() or int(index) >= len(accounts.test_accounts):
+            raise UserError(f"--account {alias}: no such test account")
+        return accounts.test_accounts[int(index)]
+    try:
+        return accounts.load(alias)
+    except (AccountsError, IndexError, KeyError) as exc:
+        raise UserError(f"--account {alias}: no ape account with that alias") from exc
+
+
+def send(label: str, method: Callable[..., ReceiptAPI], *args: Any, **kwargs: Any) -> ReceiptAPI:
+    """Send a transaction; a revert or node error becomes one line naming what was attempted."""
+    try:
+        return method(*args, **kwargs)
+    except ContractLogicError as exc:
+        raise UserError(f"{label} reverted: {exc.message}") from exc
+    except ApeException as exc:
+        raise UserError(f"{label} failed: {exc}") from exc
+
+
+def genesis_hash() -> str:
+    return to_hex(chain.blocks[0].hash)

@@ -1,0 +1,56 @@
+"""Click options shared by the `ape run` scripts."""
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from gpu_rwa.chain import network_name
+from gpu_rwa.config import DeployConfig, load_deploy_config
+from gpu_rwa.errors import UserError
+from gpu_rwa.manifest import Manifest, manifest_path, read_manifest
+
+console = Console(highlight=False)
+
+
+def _load_config(ctx: click.Context, param: click.Parameter, value: Path) -> DeployConfig:
+    # Runs while parsing, before ape connects: a bad config costs no node start-up.
+    return load_deploy_config(value)
+
+
+config_option = click.option(
+    "--config",
+    "deploy_config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("config/local.yaml"),
+    show_default=True,
+    callback=_load_config,
+    help="Deploy configuration (YAML).",
+)
+
+manifest_option = click.option(
+    "--manifest",
+    "manifest_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Deployment manifest [default: deployments/<network>.json].",
+)
+
+account_option = click.option(
+    "--account",
+    "account_alias",
+    default=None,
+    help="Sender: an ape account alias or TEST::<n> [default on local chains: the role's account].",
+)
+
+
+def manifest_file_or_default(manifest_file: Path | None) -> Path:
+    return manifest_file or manifest_path(network_name())
+
+
+def require_manifest(manifest_file: Path | None) -> Manifest:
+    path = manifest_file_or_default(manifest_file)
+    manifest = read_manifest(path)
+    if manifest is None:
+        raise UserError(f"{path}: no deployment manifest; run `ape run deploy` first")
+    return manifest

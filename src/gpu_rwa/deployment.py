@@ -1,0 +1,173 @@
+"""Deploy and wire the suite from a DeployConfig, resumable through the manifest.
+
+Each step is idempotent: a contract already in the manifest (with matching code on chain) is
+reused, a role already held is not granted again. Before a deployment is sent, its address is
+predicted from the sender's nonce and written down as `pending`, so a crash between sending and
+recording still finds the contract on the next run instead of deploying a second one.
+"""
+
+from pathlib import Path
+
+import rlp
+import vyper
+from ape import chain, config, project
+from ape.api import AccountAPI
+from ape.contracts import ContractInstance
+from eth_utils import keccak, to_checksum_address
+from rich.console import Console
+
+from gpu_rwa.chain import genesis_hash, network_name, send
+from gpu_rwa.config import DeployConfig
+from gpu_rwa.errors import UserError
+from gpu_rwa.manifest import (
+    Compiler,
+    ContractRecord,
+    Manifest,
+    PendingDeployment,
+    read_manifest,
+    write_manifest,
+)
+
+# Registry roles granted from the config, by config field.
+REGISTRY_ROLES = {
+    "custodians": "CUSTODIAN_ROLE",
+    "appraisers": "APPRAISER_ROLE",
+    "lease_managers": "LEASE_MANAGER_ROLE",
+}
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` yields: keccak(rlp([sender, nonce]))[12:]."""
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+class Deployment:
+    def __init__(
+        self, manifest_path: Path, sender: AccountAPI, console: Console, confirmations: int = 0
+    ):
+        self.path = manifest_path
+        self.sender = sender
+        self.confirmations = confirmations
+        self.console = console
+        self.manifest = self._load_or_start()
+
+    def _load_or_start(self) -> Manifest:
+        existing = read_manifest(self.path)
+        current_genesis = genesis_hash()
+        if existing is not None:
+            if existing.chain_id != chain.chain_id:
+                raise UserError(
+                    f"{self.path} is for chain id {existing.chain_id} but the node is chain id "
+                    f"{chain.chain_id}; point --network at the right node or move the manifest"
+                )
+            if existing.genesis_hash == current_genesis:
+                return existing
+            self.console.print(
+                f"[yellow]{self.path} belongs to an earlier chain (another genesis); "
+                "starting a fresh deployment[/]"
+            )
+        return Manifest(
+            network=network_name(),
+            chain_id=chain.chain_id,
+            genesis_hash=current_genesis,
+            compiler=Compiler(
+                version=vyper.__version__.split("+")[0],
+                evm_version=config.get_config("vyper").evm_version or "default",
+            ),
+        )
+
+    def _save(self) -> None:
+        write_manifest(self.manifest, self.path)
+
+    def _matches_source(self, name: str, address: str) -> bool:
+        runtime = getattr(project, name).contract_type.runtime_bytecode.bytecode
+        deployed = chain.provider.get_code(address).hex().removeprefix("0x")
+        # Vyper appends immutables after the runtime code, so the deployed code starts with it.
+        return bool(deployed) and deployed.startswith(runtime.removeprefix("0x"))
+
+    def contract(self, name: str, *args) -> ContractInstance:
+        """The deployed `name`, deploying it now if the manifest does not hold it yet."""
+        container = getattr(project, name)
+        self._adopt_pending(name)
+        if (record := self.manifest.contracts.get(name)) is not None:
+            if not self._matches_source(name, record.address):
+                raise UserError(
+                    f"{self.path}: {name} at {record.address} is not the code contracts/{name}.vy "
+                    "compiles to now; delete its entry to deploy it again"
+                )
+            self.console.print(f"  {name:<16} reused   {record.address}")
+            return container.at(record.address)
+
+        nonce = self.sender.nonce
+        self.manifest.pending = PendingDeployment(
+            name=name,
+            address=create_address(self.sender.address, nonce),
+            deployer=self.sender.address,
+            nonce=nonce,
+        )
+        self._save()
+        instance = send(
+            f"deploying {name}",
+            self.sender.deploy,
+            container,
+            *args,
+            required_confirmations=self.confirmations,
+        )
+        receipt = instance.creation_metadata.receipt
+        self._record(name, instance.address, receipt.txn_hash, receipt.block_number)
+        self.console.print(f"  {name:<16} deployed {instance.address}")
+        return instance
+
+    def _adopt_pending(self, name: str) -> None:
+        pending = self.manifest.pending
+        if pending is None or pending.name != name:
+            return
+        if self._matches_source(name, pending.address):
+            self.console.print(f"  {name:<16} found the deployment an interrupted run sent")
+            self._record(
+                name, pending.address, "unknown (interrupted run)", chain.blocks.head.number
+            )
+        else:
+            self.manifest.pending = None
+            self._save()
+
+    def _record(self, name: str, address: str, tx_hash: str, block: int) -> None:
+        self.manifest.contracts[name] = ContractRecord(
+            address=address, deployer=self.sender.address, tx_hash=tx_hash, block=block
+        )
+        if self.manifest.deploy_block is None or block < self.manifest.deploy_block:
+            self.manifest.deploy_block = block
+        self.manifest.pending = None
+        self._save()
+
+    def grant_role(self, contract_name: str, contract: ContractInstance, role: str, account: str):
+        step = f"{contract_name}.{role}:{account}"
+        role_id = getattr(contract, role)()
+        if contract.hasRole(role_id, account):
+            self.console.print(f"  {step} held")
+        else:
+            send(
+                f"granting {role} to {account}",
+                contract.grantRole,
+                role_id,
+                account,
+                sender=self.sender,
+                required_confirmations=self.confirmations,
+            )
+            self.console.print(f"  {step} granted")
+        if step not in self.manifest.wiring:
+            self.manifest.wiring.append(step)
+            self._save()
+
+
+def deploy_suite(
+    config_: DeployConfig, sender: AccountAPI, manifest_path: Path, console: Console
+) -> Manifest:
+    """Deploy (or finish deploying) every contract and grant the configured roles."""
+    deployment = Deployment(manifest_path, sender, console, config_.confirmations)
+    deployment.manifest.stablecoin_decimals = config_.stablecoin_decimals
+    registry = deployment.contract("GpuRegistry")
+    for field, role in REGISTRY_ROLES.items():
+        for account in getattr(config_.roles, field):
+            deployment.grant_role("GpuRegistry", registry, role, account)
+    return deployment.manifest

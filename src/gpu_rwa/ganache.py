@@ -1,0 +1,77 @@
+"""Run a command against a Ganache node started for it, and stop the node afterwards.
+
+    python -m gpu_rwa.ganache --port 8555 -- ape test --network ethereum:local:ganache-local
+
+Ape starts Anvil itself (ape-foundry); for Ganache this module plays that part.
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+MNEMONIC = "test test test test test test test test test test test junk"
+START_TIMEOUT_SECONDS = 30
+
+
+def _answers(url: str) -> bool:
+    request = urllib.request.Request(
+        url,
+        data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+        headers={"content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8555)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to run after --")
+    ganache = shutil.which("ganache")
+    if ganache is None:
+        parser.error("ganache is not on PATH (run `npm ci`, then put node_modules/.bin on PATH)")
+    url = f"http://127.0.0.1:{args.port}"
+    if _answers(url):
+        parser.error(f"something already listens on {url}; stop it first")
+
+    node = subprocess.Popen(
+        [
+            ganache,
+            "--port", str(args.port),
+            "--chain.chainId", "1337",
+            "--wallet.mnemonic", MNEMONIC,
+            "--wallet.totalAccounts", "10",
+            "--wallet.defaultBalance", "10000",
+            "--miner.blockGasLimit", "30000000",
+            "--logging.quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not _answers(url):
+            if node.poll() is not None or time.monotonic() > deadline:
+                print(f"ganache did not start on {url}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return subprocess.call(command)
+    finally:
+        node.terminate()
+        try:
+            node.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            node.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The deployment manifest, deployments/<network>.json: what is deployed where, and how far a
+deployment got, so that a re-run (or a run after a crash) continues instead of starting over."""
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gpu_rwa.errors import UserError
+from gpu_rwa.models import describe_validation_error
+from gpu_rwa.types import Address
+
+MANIFEST_DIR = Path("deployments")
+
+
+class ContractRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: Address
+    deployer: Address
+    tx_hash: str
+    block: int
+
+
+class PendingDeployment(BaseModel):
+    """A deployment sent but not yet confirmed: its address is known from the sender's nonce."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    address: Address
+    deployer: Address
+    nonce: int
+
+
+class Compiler(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "vyper"
+    version: str
+    evm_version: str
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    network: str
+    chain_id: int
+    # Local chains restart from a new genesis: a manifest for another genesis is stale.
+    genesis_hash: str
+    deploy_block: int | None = None
+    compiler: Compiler
+    # The unit of every amount the contracts hold (GPU costs and book values).
+    stablecoin_decimals: int = 6
+    contracts: dict[str, ContractRecord] = Field(default_factory=dict)
+    pending: PendingDeployment | None = None
+    # Wiring steps already done (role grants), named as `<contract>.<ROLE>:<address>`.
+    wiring: list[str] = Field(default_factory=list)
+
+    def address_of(self, name: str) -> str:
+        if name not in self.contracts:
+            raise UserError(f"{name} is not deployed on {self.network}; run `ape run deploy` first")
+        return self.contracts[name].address
+
+
+def manifest_path(network: str, directory: Path = MANIFEST_DIR) -> Path:
+    """deployments/local.json for `ethereum:local:foundry`, deployments/sepolia.json, ..."""
+    return directory / f"{network}.json"
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    if not path.exists():
+        return None
+    try:
+        return Manifest.model_validate_json(path.read_text())
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(str(path), exc)) from exc
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    """Atomic: a crash leaves either the old or the new manifest, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
+    os.replace(partial, path)

@@ -1,0 +1,71 @@
+"""Validated scalar types shared by every pydantic model of the package."""
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+from pydantic import AfterValidator, BeforeValidator, Field
+
+
+def _checksummed(value: object) -> str:
+    if not isinstance(value, str) or not is_hex_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise ValueError(f"bad checksum in address {value!r}")
+    return to_checksum_address(value)
+
+
+Address = Annotated[str, BeforeValidator(_checksummed)]
+"""A 20-byte address, returned checksummed; a mixed-case address must carry a valid checksum."""
+
+_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+
+
+def parse_units(text: object, decimals: int) -> int:
+    """`"1000.50"` with 6 decimals -> 1_000_500_000; refuses signs, exponents and excess digits."""
+    raw = str(text).strip().replace("_", "")
+    if not _AMOUNT.match(raw):
+        raise ValueError(f"not a non-negative decimal amount: {text!r}")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already filters
+        raise ValueError(f"not an amount: {text!r}") from exc
+    scaled = amount.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{text!r} has more than {decimals} decimal places")
+    return int(scaled)
+
+
+def format_units(amount: int, decimals: int) -> str:
+    """1_000_500_000 with 6 decimals -> "1,000.500000"."""
+    whole, fraction = divmod(amount, 10**decimals)
+    return f"{whole:,}.{fraction:0{decimals}d}" if decimals else f"{whole:,}"
+
+
+Bps = Annotated[int, Field(ge=0, le=10_000)]
+"""Basis points, 0 to 100 %."""
+
+Uint = Annotated[int, Field(ge=0, lt=2**256)]
+"""A value that fits a uint256."""
+
+
+def _bytes32(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+        raise ValueError(f"not a 32-byte hex value: {value!r}")
+    return value.lower()
+
+
+Bytes32 = Annotated[str, AfterValidator(_bytes32)]
+
+
+def address_or_error(value: str, label: str) -> str:
+    """`value` checksummed, or UserError naming `label` (for CLI arguments)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from gpu_rwa.errors import UserError
+
+    try:
+        return TypeAdapter(Address).validate_python(value)
+    except ValidationError as exc:
+        raise UserError(f"{label}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc

@@ -1,0 +1,157 @@
+"""`ape run deploy`: config validation, manifest, idempotent re-runs and crash recovery."""
+
+import json
+
+import pytest
+from ape import chain, project
+
+from gpu_rwa.deployment import create_address
+from gpu_rwa.manifest import PendingDeployment, read_manifest
+from tests.utils.scripts import run_script
+
+CUSTODIAN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+
+
+def deploy(manifest_file, *args):
+    return run_script("deploy", "--manifest", str(manifest_file), *args)
+
+
+def test_deploy_writes_manifest_and_wires_roles(
+    manifest_file, admin, custodian, appraiser, operator
+):
+    nonce = admin.nonce
+    result = deploy(manifest_file)
+    assert result.exit_code == 0, result.output
+
+    manifest = read_manifest(manifest_file)
+    assert manifest.chain_id == chain.chain_id
+    assert manifest.genesis_hash == chain.blocks[0].hash.to_0x_hex()
+    assert (manifest.compiler.version, manifest.compiler.evm_version) == ("0.4.3", "shanghai")
+    record = manifest.contracts["GpuRegistry"]
+    assert record.address == create_address(admin.address, nonce)
+    assert record.deployer == admin.address
+    assert manifest.deploy_block == record.block
+    assert manifest.pending is None
+    registry = project.GpuRegistry.at(record.address)
+    assert registry.hasRole(registry.CUSTODIAN_ROLE(), custodian)
+    assert registry.hasRole(registry.APPRAISER_ROLE(), appraiser)
+    assert registry.hasRole(registry.LEASE_MANAGER_ROLE(), operator)
+    assert len(manifest.wiring) == 3
+
+
+def test_rerun_reuses_everything(manifest_file, admin):
+    assert deploy(manifest_file).exit_code == 0
+    before = manifest_file.read_text()
+    nonce = admin.nonce
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 0, result.output
+    assert "reused" in result.output
+    assert admin.nonce == nonce, "a re-run sent a transaction"
+    assert json.loads(manifest_file.read_text()) == json.loads(before)
+
+
+def test_interrupted_deployment_is_adopted_not_repeated(manifest_file, admin):
+    # A crash after sending the deployment but before recording it: the manifest holds only the
+    # pending entry with the address predicted from the nonce, and the contract is on chain.
+    assert deploy(manifest_file).exit_code == 0
+    manifest = read_manifest(manifest_file)
+    registry = manifest.contracts.pop("GpuRegistry")
+    manifest.pending = PendingDeployment(
+        name="GpuRegistry", address=registry.address, deployer=admin.address, nonce=0
+    )
+    manifest_file.write_text(manifest.model_dump_json())
+    nonce = admin.nonce
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 0, result.output
+    assert "found the deployment an interrupted run sent" in result.output
+    assert admin.nonce == nonce
+    assert read_manifest(manifest_file).contracts["GpuRegistry"].address == registry.address
+
+
+def test_pending_that_never_landed_is_deployed(manifest_file, admin):
+    assert deploy(manifest_file).exit_code == 0
+    manifest = read_manifest(manifest_file)
+    manifest.contracts.pop("GpuRegistry")
+    unused = create_address(admin.address, admin.nonce + 100)
+    manifest.pending = PendingDeployment(
+        name="GpuRegistry", address=unused, deployer=admin.address, nonce=admin.nonce + 100
+    )
+    manifest_file.write_text(manifest.model_dump_json())
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 0, result.output
+    assert "deployed" in result.output
+    assert read_manifest(manifest_file).contracts["GpuRegistry"].address != unused
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("confirmations: 0\nrole: {}\n", "role: unknown key"),
+        ("roles:\n  custodians: ['0xnot-an-address']\n", "roles.custodians.0: not an address"),
+        ("confirmations: -2\n", "confirmations: Input should be greater than or equal to 0"),
+    ],
+)
+def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(config)
+    nonce = admin.nonce
+
+    result = deploy(manifest_file, "--config", str(path))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert admin.nonce == nonce
+    assert not manifest_file.exists()
+
+
+def test_manifest_of_another_chain_is_refused(manifest_file, admin):
+    assert deploy(manifest_file).exit_code == 0
+    data = json.loads(manifest_file.read_text())
+    data["chain_id"] = 1
+    manifest_file.write_text(json.dumps(data))
+    nonce = admin.nonce
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 1
+    assert "is for chain id 1 but the node is chain id" in result.output
+    assert admin.nonce == nonce
+
+
+def test_manifest_of_an_earlier_local_chain_is_replaced(manifest_file, admin):
+    assert deploy(manifest_file).exit_code == 0
+    data = json.loads(manifest_file.read_text())
+    data["genesis_hash"] = "0x" + "11" * 32
+    manifest_file.write_text(json.dumps(data))
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 0, result.output
+    assert "belongs to an earlier chain" in result.output
+    assert read_manifest(manifest_file).genesis_hash == chain.blocks[0].hash.to_0x_hex()
+
+
+def test_manifest_pointing_at_other_code_is_refused(manifest_file, admin):
+    assert deploy(manifest_file).exit_code == 0
+    data = json.loads(manifest_file.read_text())
+    data["contracts"]["GpuRegistry"]["address"] = CUSTODIAN  # an account, no code
+    manifest_file.write_text(json.dumps(data))
+
+    result = deploy(manifest_file)
+
+    assert result.exit_code == 1
+    assert "is not the code contracts/GpuRegistry.vy compiles to now" in result.output
+
+
+def test_unknown_account_alias(manifest_file):
+    result = deploy(manifest_file, "--account", "nobody-by-this-name")
+    assert result.exit_code == 1
+    assert "--account nobody-by-this-name: no ape account with that alias" in result.output

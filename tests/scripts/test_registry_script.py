@@ -1,0 +1,136 @@
+"""`ape run registry register|list`: bulk registration from an inventory, resumable, validated."""
+
+from pathlib import Path
+
+import pytest
+from ape import project
+
+from gpu_rwa.inventory import load_inventory
+from gpu_rwa.manifest import read_manifest
+from tests.utils.scripts import run_script
+
+SAMPLE = Path("inventory/sample.csv")
+HEADER = "serial,model,data_centre,acquisition_cost,acquired_at,useful_life_years,salvage_value\n"
+
+
+@pytest.fixture
+def registry(manifest_file):
+    result = run_script("deploy", "--manifest", str(manifest_file))
+    assert result.exit_code == 0, result.output
+    return project.GpuRegistry.at(read_manifest(manifest_file).address_of("GpuRegistry"))
+
+
+def register(manifest_file, inventory, *args):
+    return run_script(
+        "registry", "register", str(inventory), "--manifest", str(manifest_file), *args
+    )
+
+
+def test_register_sample_inventory(registry, manifest_file, custodian):
+    entries = load_inventory(SAMPLE)
+
+    result = register(manifest_file, SAMPLE, "--batch-size", "4")
+
+    assert result.exit_code == 0, result.output
+    assert f"registered {len(entries)} GPU(s)" in result.output
+    assert registry.totalSupply() == len(entries)
+    for token_id, entry in enumerate(entries, start=1):
+        assert registry.token_of_serial(entry.row.serial_hash) == token_id
+        assert registry.ownerOf(token_id) == custodian
+        gpu = registry.gpu(token_id)
+        spec = entry.row.to_spec(6)
+        assert (gpu.model, gpu.data_centre) == (spec["model"], spec["data_centre"])
+        assert (gpu.acquisition_cost, gpu.salvage_value) == (
+            spec["acquisition_cost"],
+            spec["salvage_value"],
+        )
+        assert (gpu.acquired_at, gpu.useful_life) == (spec["acquired_at"], spec["useful_life"])
+
+
+def test_rerun_registers_nothing_twice(registry, manifest_file, custodian):
+    assert register(manifest_file, SAMPLE).exit_code == 0
+    nonce = custodian.nonce
+
+    result = register(manifest_file, SAMPLE)
+
+    assert result.exit_code == 0, result.output
+    assert "10 of 10 GPU(s) already registered" in result.output
+    assert custodian.nonce == nonce
+    assert registry.totalSupply() == 10
+
+
+def test_interrupted_run_resumes_where_it_stopped(registry, manifest_file, custodian):
+    entries = load_inventory(SAMPLE)
+    registry.register(custodian, [e.row.to_spec(6) for e in entries[:3]], sender=custodian)
+
+    result = register(manifest_file, SAMPLE)
+
+    assert result.exit_code == 0, result.output
+    assert "3 of 10 GPU(s) already registered" in result.output
+    assert registry.totalSupply() == 10
+    assert [registry.token_of_serial(e.row.serial_hash) for e in entries] == list(range(1, 11))
+
+
+def test_bad_row_sends_nothing(registry, manifest_file, custodian, tmp_path):
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text(SAMPLE.read_text() + "SN-X,H100,DC1,-1,2025-01-01,5,0\n")
+    nonce = custodian.nonce
+
+    result = register(manifest_file, inventory)
+
+    assert result.exit_code == 1
+    assert f"{inventory}:12: acquisition_cost: not a plain non-negative number" in result.output
+    assert custodian.nonce == nonce
+    assert registry.totalSupply() == 0
+
+
+def test_future_acquisition_sends_nothing(registry, manifest_file, custodian, tmp_path):
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text(HEADER + "SN-F,H100,DC1,100,2999-01-01,5,0\n")
+    nonce = custodian.nonce
+
+    result = register(manifest_file, inventory)
+
+    assert result.exit_code == 1
+    assert f"{inventory}:2: acquired_at 2999-01-01 00:00 is after the chain's time" in result.output
+    assert custodian.nonce == nonce
+
+
+def test_sender_without_custodian_role_is_refused(registry, manifest_file, attacker):
+    nonce = attacker.nonce
+    result = register(manifest_file, SAMPLE, "--account", "TEST::9")
+    assert result.exit_code == 1
+    assert f"{attacker.address} does not hold CUSTODIAN_ROLE" in result.output
+    assert attacker.nonce == nonce
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--owner", "0x12"), "--owner: not an address: '0x12'"),
+        (("--batch-size", "51"), "51 is not in the range 1<=x<=50"),
+        (("--account", "TEST::99"), "--account TEST::99: no such test account"),
+    ],
+)
+def test_bad_option_is_refused(registry, manifest_file, args, message):
+    result = register(manifest_file, SAMPLE, *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert registry.totalSupply() == 0
+
+
+def test_register_without_deployment(manifest_file):
+    result = register(manifest_file, SAMPLE)
+    assert result.exit_code == 1
+    assert "no deployment manifest; run `ape run deploy` first" in result.output
+
+
+def test_list_prints_the_registry(registry, manifest_file):
+    assert register(manifest_file, SAMPLE).exit_code == 0
+
+    result = run_script("registry", "list", "--manifest", str(manifest_file), "--limit", "3")
+
+    assert result.exit_code == 0, result.output
+    assert "10 GPU(s)" in result.output
+    assert "first 3 of 10" in result.output
+    assert "ACTIVE" in result.output
