@@ -72,7 +72,7 @@ def register(inventory, owner, batch_size, manifest_file, account_alias):
             batch_size=batch_size,
             console=console,
         )
-    console.print(f"registered {len(todo)} GPU(s); the registry holds {registry.totalSupply()}")
+    console.print(f"the registry holds {registry.totalSupply()} GPU(s)")
 
 
 @cli.command("list", cls=ConnectedProviderCommand, short_help="Print the registry as a table")

@@ -6,7 +6,6 @@ from typing import Any
 from ape import accounts, chain, networks
 from ape.api import AccountAPI, ReceiptAPI
 from ape.exceptions import AccountsError, ApeException, ContractLogicError
-from eth_utils import to_hex
 
 from gpu_rwa.errors import UserError
 
@@ -59,5 +58,5 @@ def send(label: str, method: Callable[..., ReceiptAPI], *args: Any, **kwargs: An
         raise UserError(f"{label} failed: {exc}") from exc
 
 
-def genesis_hash() -> str:
-    return to_hex(chain.blocks[0].hash)
+def has_code(address: str) -> bool:
+    return len(chain.provider.get_code(address)) > 0

@@ -1,16 +1,25 @@
 """Click options shared by the `ape run` scripts."""
 
+import sys
 from pathlib import Path
 
 import click
+from ape import chain
+from ape.logging import LogLevel, logger
 from rich.console import Console
 
-from gpu_rwa.chain import network_name
+from gpu_rwa.chain import has_code, network_name
 from gpu_rwa.config import DeployConfig, load_deploy_config
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest, manifest_path, read_manifest
 
-console = Console(highlight=False)
+# Piped output (CI logs, files) gets room for the registry table instead of rich's 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+# Ape logs every confirmed transaction at INFO, which buries progress bars and tables; keep its
+# default quieter while an explicit `-v DEBUG` still wins.
+if logger.level == LogLevel.INFO:
+    logger.set_level(LogLevel.WARNING)
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: Path) -> DeployConfig:
@@ -49,8 +58,16 @@ def manifest_file_or_default(manifest_file: Path | None) -> Path:
 
 
 def require_manifest(manifest_file: Path | None) -> Manifest:
+    """The manifest of the connected chain, or UserError saying how to get one."""
     path = manifest_file_or_default(manifest_file)
     manifest = read_manifest(path)
     if manifest is None:
         raise UserError(f"{path}: no deployment manifest; run `ape run deploy` first")
+    if manifest.chain_id != chain.chain_id or not all(
+        has_code(record.address) for record in manifest.contracts.values()
+    ):
+        raise UserError(
+            f"{path} describes another chain than the one connected (was the local node "
+            "restarted without its state?); run `ape run deploy` to deploy here"
+        )
     return manifest

@@ -16,7 +16,7 @@ from ape.contracts import ContractInstance
 from eth_utils import keccak, to_checksum_address
 from rich.console import Console
 
-from gpu_rwa.chain import genesis_hash, network_name, send
+from gpu_rwa.chain import has_code, is_local, network_name, send
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import (
@@ -53,23 +53,27 @@ class Deployment:
 
     def _load_or_start(self) -> Manifest:
         existing = read_manifest(self.path)
-        current_genesis = genesis_hash()
         if existing is not None:
             if existing.chain_id != chain.chain_id:
                 raise UserError(
                     f"{self.path} is for chain id {existing.chain_id} but the node is chain id "
                     f"{chain.chain_id}; point --network at the right node or move the manifest"
                 )
-            if existing.genesis_hash == current_genesis:
+            missing = [n for n, r in existing.contracts.items() if not has_code(r.address)]
+            if not missing:
                 return existing
+            if not is_local():
+                raise UserError(
+                    f"{self.path}: no code at the address of {', '.join(missing)} on "
+                    f"{existing.network}; fix or move the manifest"
+                )
             self.console.print(
-                f"[yellow]{self.path} belongs to an earlier chain (another genesis); "
-                "starting a fresh deployment[/]"
+                f"[yellow]{self.path} belongs to an earlier local chain (no code at its "
+                "addresses); starting a fresh deployment[/]"
             )
         return Manifest(
             network=network_name(),
             chain_id=chain.chain_id,
-            genesis_hash=current_genesis,
             compiler=Compiler(
                 version=vyper.__version__.split("+")[0],
                 evm_version=config.get_config("vyper").evm_version or "default",

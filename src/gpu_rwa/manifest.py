@@ -47,8 +47,6 @@ class Manifest(BaseModel):
 
     network: str
     chain_id: int
-    # Local chains restart from a new genesis: a manifest for another genesis is stale.
-    genesis_hash: str
     deploy_block: int | None = None
     compiler: Compiler
     # The unit of every amount the contracts hold (GPU costs and book values).

@@ -64,7 +64,13 @@ def register_entries(
                 sender=sender,
             )
             progress.advance(task, len(batch))
+    batches = -(-len(entries) // batch_size)
+    console.print(f"registered {len(entries)} GPU(s) in {batches} transaction(s)")
     return len(entries)
+
+
+def _short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"
 
 
 def registry_table(registry: ContractInstance, decimals: int, limit: int | None = None) -> Table:
@@ -97,7 +103,7 @@ def registry_table(registry: ContractInstance, decimals: int, limit: int | None 
             format_units(registry.book_value(token_id), decimals),
             STATUS_NAMES.get(gpu.status, str(gpu.status)),
             f"{datetime.fromtimestamp(gpu.last_attested_at, UTC):%Y-%m-%d %H:%M}",
-            registry.ownerOf(token_id),
+            _short(registry.ownerOf(token_id)),
         )
     if shown < total:
         table.caption = f"first {shown} of {total}; --limit to see more"

@@ -9,7 +9,14 @@ from gpu_rwa.deployment import create_address
 from gpu_rwa.manifest import PendingDeployment, read_manifest
 from tests.utils.scripts import run_script
 
-CUSTODIAN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+# Init code deploying a 10-byte contract that returns 42: code that is not GpuRegistry.
+RETURN_42 = "0x600a600c600039600a6000f3602a60005260206000f3"
+
+
+def deploy_raw(sender, init_code: str) -> str:
+    web3 = chain.provider.web3
+    tx_hash = web3.eth.send_transaction({"from": sender.address, "data": init_code})
+    return web3.eth.wait_for_transaction_receipt(tx_hash).contractAddress
 
 
 def deploy(manifest_file, *args):
@@ -25,7 +32,6 @@ def test_deploy_writes_manifest_and_wires_roles(
 
     manifest = read_manifest(manifest_file)
     assert manifest.chain_id == chain.chain_id
-    assert manifest.genesis_hash == chain.blocks[0].hash.to_0x_hex()
     assert (manifest.compiler.version, manifest.compiler.evm_version) == ("0.4.3", "shanghai")
     record = manifest.contracts["GpuRegistry"]
     assert record.address == create_address(admin.address, nonce)
@@ -129,20 +135,23 @@ def test_manifest_of_another_chain_is_refused(manifest_file, admin):
 def test_manifest_of_an_earlier_local_chain_is_replaced(manifest_file, admin):
     assert deploy(manifest_file).exit_code == 0
     data = json.loads(manifest_file.read_text())
-    data["genesis_hash"] = "0x" + "11" * 32
+    stale = create_address(admin.address, admin.nonce + 1_000)  # nothing there on this chain
+    data["contracts"]["GpuRegistry"]["address"] = stale
     manifest_file.write_text(json.dumps(data))
 
     result = deploy(manifest_file)
 
     assert result.exit_code == 0, result.output
-    assert "belongs to an earlier chain" in result.output
-    assert read_manifest(manifest_file).genesis_hash == chain.blocks[0].hash.to_0x_hex()
+    assert "belongs to an earlier local chain" in result.output
+    registry = read_manifest(manifest_file).contracts["GpuRegistry"].address
+    assert registry != stale
+    assert len(chain.provider.get_code(registry)) > 0
 
 
 def test_manifest_pointing_at_other_code_is_refused(manifest_file, admin):
     assert deploy(manifest_file).exit_code == 0
     data = json.loads(manifest_file.read_text())
-    data["contracts"]["GpuRegistry"]["address"] = CUSTODIAN  # an account, no code
+    data["contracts"]["GpuRegistry"]["address"] = deploy_raw(admin, RETURN_42)
     manifest_file.write_text(json.dumps(data))
 
     result = deploy(manifest_file)

@@ -1,5 +1,6 @@
 """`ape run registry register|list`: bulk registration from an inventory, resumable, validated."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def test_register_sample_inventory(registry, manifest_file, custodian):
     result = register(manifest_file, SAMPLE, "--batch-size", "4")
 
     assert result.exit_code == 0, result.output
-    assert f"registered {len(entries)} GPU(s)" in result.output
+    assert f"registered {len(entries)} GPU(s) in 3 transaction(s)" in result.output
     assert registry.totalSupply() == len(entries)
     for token_id, entry in enumerate(entries, start=1):
         assert registry.token_of_serial(entry.row.serial_hash) == token_id
@@ -134,3 +135,14 @@ def test_list_prints_the_registry(registry, manifest_file):
     assert "10 GPU(s)" in result.output
     assert "first 3 of 10" in result.output
     assert "ACTIVE" in result.output
+
+
+def test_manifest_of_another_chain_is_refused(registry, manifest_file):
+    data = json.loads(manifest_file.read_text())
+    data["contracts"]["GpuRegistry"]["address"] = "0x" + "22" * 20  # no code there
+    manifest_file.write_text(json.dumps(data))
+
+    result = run_script("registry", "list", "--manifest", str(manifest_file))
+
+    assert result.exit_code == 1
+    assert "describes another chain than the one connected" in result.output

@@ -67,11 +67,19 @@ class GanacheProvider(Web3Provider, TestProviderAPI):
         for _ in range(num_blocks):
             self.make_request("evm_mine", [])
 
+    def get_transaction_trace(self, transaction_hash: str, **kwargs):
+        # Ape traces every transaction to print contract debug logs; Ganache answers with full
+        # struct logs, which take ape about a minute to parse for a 1M-gas transaction. Without
+        # traces ape skips the debug logs and nothing else changes.
+        raise NotImplementedError("Ganache traces are not used")
+
     def get_virtual_machine_error(self, exception: Exception, **kwargs) -> VirtualMachineError:
         error = super().get_virtual_machine_error(exception, **kwargs)
         if isinstance(error, ContractLogicError):
             return error
-        if match := _GANACHE_REVERT.search(str(error.message if hasattr(error, "message") else error)):
+        if match := _GANACHE_REVERT.search(
+            str(error.message if hasattr(error, "message") else error)
+        ):
             reason = match.group(1).rstrip(".") or None
             return ContractLogicError(
                 revert_message=reason,
