@@ -1,4 +1,4 @@
-"""Run an `ape run` script's click command in-process, on the chain the test suite is connected to."""
+"""Run an `ape run` script's click command in-process, on the chain the suite is connected to."""
 
 import importlib.util
 from functools import cache
