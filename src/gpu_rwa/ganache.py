@@ -2,10 +2,13 @@
 
     python -m gpu_rwa.ganache --port 8555 -- ape test --network ethereum:local:ganache-local
 
-Ape starts Anvil itself (ape-foundry); for Ganache this module plays that part.
+Ape starts Anvil itself (ape-foundry); for Ganache this module plays that part, and points the
+ape-ganache-local provider (`--network ethereum:local:ganache-local`) at the node through
+APE_GANACHE_LOCAL_HOST.
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ganache did not start on {url}", file=sys.stderr)
                 return 1
             time.sleep(0.2)
-        return subprocess.call(command)
+        # The ape-ganache-local provider connects wherever this says.
+        return subprocess.call(command, env={**os.environ, "APE_GANACHE_LOCAL_HOST": url})
     finally:
         node.terminate()
         try:

@@ -5,6 +5,7 @@ import re
 from ape.api import PluginConfig, TestProviderAPI
 from ape.exceptions import ContractLogicError, ProviderError, VirtualMachineError
 from ape_ethereum.provider import Web3Provider
+from pydantic_settings import SettingsConfigDict
 from web3 import HTTPProvider, Web3
 
 # Ganache reports a revert as a plain error message rather than as `execution reverted` data.
@@ -13,7 +14,9 @@ _GANACHE_REVERT = re.compile(r"VM Exception while processing transaction: revert
 
 class GanacheConfig(PluginConfig):
     host: str = "http://127.0.0.1:8555"
-    """Where the Ganache node listens."""
+    """Where the Ganache node listens; APE_GANACHE_LOCAL_HOST overrides it."""
+
+    model_config = SettingsConfigDict(extra="allow", env_prefix="APE_GANACHE_LOCAL_")
 
 
 class GanacheProvider(Web3Provider, TestProviderAPI):

@@ -1,0 +1,815 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy off
+"""
+@title GpuRegistry
+@custom:contract-name GpuRegistry
+@license AGPL-3.0-only
+@notice The registry of physical GPUs (cards or servers): one ERC-721 token per unit, minted only by
+        the custodian through `register`, with the unit's metadata on-chain (model, hash of the serial
+        number, data centre, acquisition cost and date, useful life, salvage value, status and last
+        attestation). A serial hash can be registered once. `book_value` depreciates each unit straight
+        line from its acquisition cost to its salvage value over its useful life. `tokenURI` builds the
+        JSON description on-chain, so no off-chain service is needed to read an asset.
+
+        Roles (snekmate access_control, `DEFAULT_ADMIN_ROLE` to the deployer):
+        - CUSTODIAN_ROLE registers and attests units, takes them offline and back, retires them;
+        - APPRAISER_ROLE impairs units and restores repaired ones;
+        - LEASE_MANAGER_ROLE (granted to collateral vaults) moves units between ACTIVE and LEASED.
+        The transition table is in IGpuRegistry.vyi and `_transition_role` below.
+
+        Storage, per unit: five slots. Cold numbers are packed: acquisition cost and salvage value
+        (uint128 each) share one slot; acquired_at, useful_life, last_attested_at (uint40 each), the
+        status and the byte lengths of model and data centre share another. Model and data centre
+        are kept left-aligned in one bytes32 each rather than as String[32] (two slots each).
+@custom:security
+        - Registration is the custodian's first attestation: `last_attested_at` starts at the block
+          of `register`, and no separate GpuAttested is logged for it (GpuRegistered's block says it).
+          The initial status ACTIVE likewise has no GpuStatusChanged.
+        - Model and data centre accept printable ASCII without `"` and `\` only, so the JSON built by
+          `tokenURI` cannot be broken or injected into.
+        - Minting goes through `erc721._mint` (no receiver callback), so `register` makes no external
+          call and cannot be re-entered. `safeTransferFrom` calls the receiver after every state change.
+        - ERC-721 transfers are not restricted by status: who holds a unit (investor, vault) is the
+          holder's business; what a unit is worth is the registry's.
+@custom:kill
+        In an emergency the admin revokes CUSTODIAN_ROLE, APPRAISER_ROLE and LEASE_MANAGER_ROLE from
+        every holder (`revokeRole`): no unit can then be registered, attested or change status, and
+        attestations go stale, which the vaults read as zero collateral. Transfers of existing tokens
+        stay with their holders.
+"""
+
+
+from ethereum.ercs import IERC165
+implements: IERC165
+
+
+from ethereum.ercs import IERC721
+implements: IERC721
+
+
+from contracts.interfaces import IGpuRegistry
+implements: IGpuRegistry
+
+
+from snekmate.auth.interfaces import IAccessControl
+implements: IAccessControl
+
+
+from snekmate.auth import ownable
+initializes: ownable
+
+
+from snekmate.tokens import erc721
+initializes: erc721[ownable := ownable]
+
+
+from snekmate.auth import access_control
+initializes: access_control
+
+
+# erc721 initialises it (for permit); this contract only re-exports its ERC-5267 getter.
+from snekmate.utils import eip712_domain_separator
+uses: eip712_domain_separator
+
+
+exports: (
+    # ERC-721, enumerable, metadata (name, symbol; tokenURI is this contract's), EIP-4494 permit
+    # and its ERC-5267 domain.
+    erc721.balanceOf,
+    erc721.ownerOf,
+    erc721.approve,
+    erc721.getApproved,
+    erc721.setApprovalForAll,
+    erc721.isApprovedForAll,
+    erc721.transferFrom,
+    erc721.safeTransferFrom,
+    erc721.totalSupply,
+    erc721.tokenByIndex,
+    erc721.tokenOfOwnerByIndex,
+    erc721.name,
+    erc721.symbol,
+    erc721.permit,
+    erc721.nonces,
+    erc721.DOMAIN_SEPARATOR,
+    eip712_domain_separator.eip712Domain,
+    # Roles.
+    access_control.DEFAULT_ADMIN_ROLE,
+    access_control.hasRole,
+    access_control.getRoleAdmin,
+    access_control.grantRole,
+    access_control.revokeRole,
+    access_control.renounceRole,
+    access_control.set_role_admin,
+    # Left out on purpose:
+    # - erc721.safe_mint, erc721.set_minter, erc721.is_minter: a unit is minted only by `register`,
+    #   with its metadata and a unique serial, by CUSTODIAN_ROLE; snekmate's minter list would be a
+    #   second, unchecked way in.
+    # - erc721.burn: a unit that leaves the books is RETIRED, its history kept; burning would erase
+    #   the token an auditor rebuilds the books from and free nothing.
+    # - erc721.tokenURI: snekmate's joins a stored base URI; this contract builds the JSON on-chain.
+    # - erc721.supportsInterface, access_control.supportsInterface: replaced by one list covering both.
+    # - erc721.transfer_ownership, erc721.renounce_ownership, ownable.owner: ownable is initialised
+    #   only because snekmate's erc721 `uses` it (for its minter list). Powers here come from roles;
+    #   an `owner` that can never change hands and can do nothing would only mislead.
+)
+
+
+# @dev The custodian: registers and attests units, takes them offline and back, retires them.
+CUSTODIAN_ROLE: public(constant(bytes32)) = keccak256("CUSTODIAN_ROLE")
+
+
+# @dev The appraiser: impairs units and restores repaired ones.
+APPRAISER_ROLE: public(constant(bytes32)) = keccak256("APPRAISER_ROLE")
+
+
+# @dev Collateral vaults: move their units between ACTIVE and LEASED.
+LEASE_MANAGER_ROLE: public(constant(bytes32)) = keccak256("LEASE_MANAGER_ROLE")
+
+
+# @dev Most units `register` takes in one call (the ABI bound of `specs`).
+MAX_BATCH: public(constant(uint256)) = 50
+
+
+# @dev Most units `attest` takes in one call (the ABI bound of `token_ids`).
+MAX_ATTEST_BATCH: public(constant(uint256)) = 256
+
+
+# @dev ERC-165 ids: ERC-165, ERC-721, ERC-721 metadata, ERC-721 enumerable, ERC-4494 (permit),
+# IAccessControl. ERC-4906 is not claimed: the metadata holds the book value, which changes with
+# every block, so no MetadataUpdate event could keep a cache right.
+_SUPPORTED_INTERFACES: constant(bytes4[6]) = [
+    0x01FFC9A7,
+    0x80AC58CD,
+    0x5B5E139F,
+    0x780E9D63,
+    0x589C5CE2,
+    0x7965DB0B,
+]
+
+
+# @dev IGpuRegistry.GpuStatus values as numbers: Vyper 0.4 cannot name a flag member of an
+# interface, so statuses are handled as their uint256 codes and converted at the ABI boundary.
+_ACTIVE: constant(uint256) = 1
+_LEASED: constant(uint256) = 2
+_OFFLINE: constant(uint256) = 4
+_IMPAIRED: constant(uint256) = 8
+_RETIRED: constant(uint256) = 16
+
+
+# @dev Packed widths. 2**40 seconds is ~34,800 years: every timestamp and life fits.
+_MAX_UINT40: constant(uint256) = 2**40 - 1
+
+
+# @dev Bit offsets inside `_Record.meta`.
+_USEFUL_LIFE_SHIFT: constant(uint256) = 40
+_ATTESTED_SHIFT: constant(uint256) = 80
+_STATUS_SHIFT: constant(uint256) = 120
+_MODEL_LEN_SHIFT: constant(uint256) = 128
+_DATA_CENTRE_LEN_SHIFT: constant(uint256) = 136
+
+
+# @dev tokenURI pieces.
+_URI_PREFIX: constant(String[29]) = "data:application/json;base64,"
+_DESCRIPTION: constant(String[112]) = "One physical GPU (card or server) held by a custodian. Only the hash of its serial number is recorded on-chain."
+# @dev Bound of the JSON document `tokenURI` encodes (checked by the compiler at `_json`).
+_JSON_BOUND: constant(uint256) = 1_024
+# @dev 24 input bytes become one 32-character output word; 43 words cover 1,032 input bytes.
+_BASE64_WORDS: constant(uint256) = 43
+_BASE64_BOUND: constant(uint256) = 1_376
+
+
+# @dev One unit as stored: five slots, see `_pack_values` and `_pack_meta` for the packed two.
+struct _Record:
+    values: uint256
+    meta: uint256
+    model: bytes32
+    data_centre: bytes32
+    serial_hash: bytes32
+
+
+# @dev Token id of each registered serial hash (0: not registered).
+token_of_serial: public(HashMap[bytes32, uint256])
+
+
+# @dev Metadata of each unit by token id.
+_records: HashMap[uint256, _Record]
+
+
+# @dev Last token id minted; ids are sequential from 1.
+_last_token_id: uint256
+
+
+@deploy
+def __init__():
+    """
+    @notice Deploys the registry; the deployer gets DEFAULT_ADMIN_ROLE and grants the other roles.
+    """
+    ownable.__init__()
+    erc721.__init__("GPU-RWA Registry", "GPU", "", "GPU-RWA Registry", "1")
+    access_control.__init__()
+
+
+# ERC-165 #
+
+
+@external
+@view
+def supportsInterface(interface_id: bytes4) -> bool:
+    """
+    @notice Whether this contract implements `interface_id` (ERC-165).
+    @param interface_id The 4-byte interface identifier.
+    @return bool True for ERC-165, ERC-721 (+ metadata, enumerable), ERC-4494 and IAccessControl.
+    """
+    return interface_id in _SUPPORTED_INTERFACES
+
+
+# REGISTRATION #
+
+
+@external
+def register(owner: address, specs: DynArray[IGpuRegistry.GpuSpec, MAX_BATCH]) -> uint256:
+    """
+    @notice Registers one unit per spec and mints its token to `owner`, status ACTIVE, attested now.
+    @dev CUSTODIAN_ROLE only. Each serial hash can be registered once, across and within batches.
+         Logs GpuRegistered and the ERC-721 Transfer for each unit. No receiver callback is made.
+    @param owner Receiver of every token of the batch.
+    @param specs The units, 1 to MAX_BATCH; see `_check_spec` for what each must satisfy.
+    @return uint256 The token id of the first unit; the others follow sequentially.
+    """
+    access_control._check_role(CUSTODIAN_ROLE, msg.sender)
+    assert owner != empty(address), "registry: zero owner"
+    assert len(specs) != 0, "registry: empty batch"
+
+    first: uint256 = self._last_token_id + 1
+    token_id: uint256 = first
+    for spec: IGpuRegistry.GpuSpec in specs:
+        self._check_spec(spec)
+        assert self.token_of_serial[spec.serial_hash] == 0, "registry: serial already registered"
+
+        self.token_of_serial[spec.serial_hash] = token_id
+        self._records[token_id] = _Record(
+            values=self._pack_values(spec.acquisition_cost, spec.salvage_value),
+            meta=self._pack_meta(
+                spec.acquired_at,
+                spec.useful_life,
+                block.timestamp,
+                _ACTIVE,
+                len(spec.model),
+                len(spec.data_centre),
+            ),
+            model=self._to_word(spec.model),
+            data_centre=self._to_word(spec.data_centre),
+            serial_hash=spec.serial_hash,
+        )
+        erc721._mint(owner, token_id)
+        log IGpuRegistry.GpuRegistered(
+            token_id=token_id,
+            serial_hash=spec.serial_hash,
+            owner=owner,
+            model=spec.model,
+            data_centre=spec.data_centre,
+            acquisition_cost=spec.acquisition_cost,
+            acquired_at=spec.acquired_at,
+            useful_life=spec.useful_life,
+            salvage_value=spec.salvage_value,
+        )
+        # At most 50 per call and 2**256 calls are out of reach.
+        token_id = unsafe_add(token_id, 1)
+
+    # `token_id` is one past the last minted and at least 2 (one spec at least).
+    self._last_token_id = unsafe_sub(token_id, 1)
+    return first
+
+
+@external
+def attest(token_ids: DynArray[uint256, MAX_ATTEST_BATCH]):
+    """
+    @notice Records that each unit was seen in place and running now (the custodian's attestation).
+    @dev CUSTODIAN_ROLE only. Each unit must exist and not be RETIRED. Logs GpuAttested per unit.
+    @param token_ids The units, 1 to MAX_ATTEST_BATCH (repeats are allowed and harmless).
+    """
+    access_control._check_role(CUSTODIAN_ROLE, msg.sender)
+    assert len(token_ids) != 0, "registry: empty batch"
+
+    for token_id: uint256 in token_ids:
+        meta: uint256 = self._records[token_id].meta
+        assert meta != 0, "registry: unknown GPU"
+        assert self._meta_status(meta) != _RETIRED, "registry: GPU retired"
+        # Clear the 40 bits of last_attested_at, then write the current timestamp there.
+        meta = (meta & ~(_MAX_UINT40 << _ATTESTED_SHIFT)) | (
+            self._to_uint40(block.timestamp) << _ATTESTED_SHIFT
+        )
+        self._records[token_id].meta = meta
+        log IGpuRegistry.GpuAttested(
+            token_id=token_id, attested_at=block.timestamp, custodian=msg.sender
+        )
+
+
+# STATUS #
+
+
+@external
+def set_status(token_id: uint256, status: IGpuRegistry.GpuStatus):
+    """
+    @notice Moves a unit along its lifecycle; each transition needs its own role.
+    @dev The table (IGpuRegistry.vyi): ACTIVE<->LEASED by LEASE_MANAGER_ROLE; ACTIVE<->OFFLINE by
+         CUSTODIAN_ROLE; ACTIVE, LEASED, OFFLINE -> IMPAIRED and IMPAIRED -> ACTIVE by
+         APPRAISER_ROLE; ACTIVE, OFFLINE, IMPAIRED -> RETIRED by CUSTODIAN_ROLE (terminal).
+         Reverts "registry: status unchanged" for the current status, "registry: transition not
+         allowed" for any other pair (whatever the caller's roles), then the access control message
+         if the caller lacks the role. Logs GpuStatusChanged.
+    @param token_id The unit.
+    @param status The new status (exactly one flag).
+    """
+    meta: uint256 = self._records[token_id].meta
+    assert meta != 0, "registry: unknown GPU"
+    previous: uint256 = self._meta_status(meta)
+    current: uint256 = convert(status, uint256)
+    assert current != previous, "registry: status unchanged"
+    access_control._check_role(self._transition_role(previous, current), msg.sender)
+
+    meta = (meta & ~(convert(255, uint256) << _STATUS_SHIFT)) | (current << _STATUS_SHIFT)
+    self._records[token_id].meta = meta
+    log IGpuRegistry.GpuStatusChanged(
+        token_id=token_id,
+        previous=convert(previous, IGpuRegistry.GpuStatus),
+        current=status,
+        sender=msg.sender,
+    )
+
+
+# VIEWS #
+
+
+@external
+@view
+def gpu(token_id: uint256) -> IGpuRegistry.Gpu:
+    """
+    @notice Everything recorded about a unit.
+    @param token_id The unit.
+    @return Gpu Its metadata, status and last attestation time.
+    """
+    record: _Record = self._record(token_id)
+    return IGpuRegistry.Gpu(
+        model=self._to_string(record.model, self._meta_model_len(record.meta)),
+        serial_hash=record.serial_hash,
+        data_centre=self._to_string(record.data_centre, self._meta_data_centre_len(record.meta)),
+        acquisition_cost=self._values_cost(record.values),
+        acquired_at=self._meta_acquired_at(record.meta),
+        useful_life=self._meta_useful_life(record.meta),
+        salvage_value=self._values_salvage(record.values),
+        status=convert(self._meta_status(record.meta), IGpuRegistry.GpuStatus),
+        last_attested_at=self._meta_attested_at(record.meta),
+    )
+
+
+@external
+@view
+def book_value(token_id: uint256) -> uint256:
+    """
+    @notice The unit's book value now: `book_value_at(token_id, block.timestamp)`.
+    @param token_id The unit.
+    @return uint256 Book value in the units of its acquisition cost.
+    """
+    return self._book_value(self._record(token_id), block.timestamp)
+
+
+@external
+@view
+def book_value_at(token_id: uint256, timestamp: uint256) -> uint256:
+    """
+    @notice The unit's straight-line book value at `timestamp`.
+    @dev Acquisition cost up to `acquired_at`; then cost - ceil((cost - salvage) * elapsed / life),
+         i.e. depreciation rounded up and book value rounded down (conservative for collateral);
+         salvage value from `acquired_at + useful_life` on. A RETIRED unit is worth 0: it was sold
+         or scrapped, and its proceeds, not the chip, now carry its value. An IMPAIRED unit still
+         returns the straight-line figure: the vault decides what an impaired unit counts for.
+    @param token_id The unit.
+    @param timestamp Any time, past or future.
+    @return uint256 Book value in the units of its acquisition cost.
+    """
+    return self._book_value(self._record(token_id), timestamp)
+
+
+@external
+@view
+def tokenURI(token_id: uint256) -> String[_BASE64_BOUND + 29]:
+    """
+    @notice The unit described as JSON (name, description, attributes), built on-chain.
+    @dev `data:application/json;base64,` + base64 of {"name":"GPU #<id>","description":...,
+         "attributes":[{"trait_type":"model","value":...}, ... ]} with traits model, serial_hash
+         (0x + 64 hex), data_centre, acquisition_cost, acquired_at, useful_life, salvage_value,
+         book_value (now), status (name) and last_attested_at; numbers are JSON numbers.
+    @param token_id The unit.
+    @return String The data URI.
+    """
+    return concat(_URI_PREFIX, self._base64(convert(self._json(token_id), Bytes[_JSON_BOUND])))
+
+
+# INTERNAL: VALIDATION AND TRANSITIONS #
+
+
+@internal
+@view
+def _check_spec(spec: IGpuRegistry.GpuSpec):
+    """
+    @dev Reverts with a "registry: " reason for any spec that cannot be stored or described.
+    @param spec The unit to check.
+    """
+    assert spec.serial_hash != empty(bytes32), "registry: zero serial hash"
+    assert len(spec.model) != 0, "registry: empty model"
+    assert len(spec.data_centre) != 0, "registry: empty data centre"
+    assert self._is_json_safe(spec.model), "registry: invalid character in model"
+    assert self._is_json_safe(spec.data_centre), "registry: invalid character in data centre"
+    assert spec.acquisition_cost != 0, "registry: zero acquisition cost"
+    assert spec.acquisition_cost <= convert(max_value(uint128), uint256), "registry: acquisition cost too large"
+    assert spec.salvage_value <= spec.acquisition_cost, "registry: salvage exceeds cost"
+    assert spec.useful_life != 0, "registry: zero useful life"
+    assert spec.useful_life <= _MAX_UINT40, "registry: useful life too long"
+    assert spec.acquired_at <= block.timestamp, "registry: acquired in the future"
+
+
+@internal
+@pure
+def _is_json_safe(text: String[32]) -> bool:
+    """
+    @dev Whether every character is printable ASCII (0x20-0x7E) other than `"` and `\`, so that
+         `text` can sit between JSON quotes as is.
+    @param text At most 32 characters.
+    @return bool True if safe.
+    """
+    word: uint256 = convert(self._to_word(text), uint256)
+    for i: uint256 in range(len(text), bound=32):
+        # i < 32, so the shift is at most 248.
+        char: uint256 = (word >> unsafe_sub(248, unsafe_mul(i, 8))) & 255
+        if char < 32 or char > 126 or char == 34 or char == 92:
+            return False
+    return True
+
+
+@internal
+@pure
+def _transition_role(previous: uint256, current: uint256) -> bytes32:
+    """
+    @dev The role a transition needs; reverts "registry: transition not allowed" for any pair not in
+         the table (including combined flags).
+    @param previous The current status code.
+    @param current The requested status code (any 5-bit combination the ABI lets through).
+    @return bytes32 The role.
+    """
+    # `previous` is always a single status (only single statuses are ever stored).
+    if current == _LEASED and previous == _ACTIVE:
+        return LEASE_MANAGER_ROLE
+    if current == _ACTIVE:
+        if previous == _LEASED:
+            return LEASE_MANAGER_ROLE
+        if previous == _OFFLINE:
+            return CUSTODIAN_ROLE
+        if previous == _IMPAIRED:
+            return APPRAISER_ROLE
+    if current == _OFFLINE and previous == _ACTIVE:
+        return CUSTODIAN_ROLE
+    if current == _IMPAIRED and previous & (_ACTIVE | _LEASED | _OFFLINE) != 0:
+        return APPRAISER_ROLE
+    if current == _RETIRED and previous & (_ACTIVE | _OFFLINE | _IMPAIRED) != 0:
+        return CUSTODIAN_ROLE
+    raise "registry: transition not allowed"
+
+
+# INTERNAL: STORAGE PACKING #
+
+
+@internal
+@view
+def _record(token_id: uint256) -> _Record:
+    """
+    @dev The stored record of a unit; reverts "registry: unknown GPU" if it was never registered
+         (a registered unit's `meta` is never 0: its status is).
+    @param token_id The unit.
+    @return _Record The five stored words.
+    """
+    record: _Record = self._records[token_id]
+    assert record.meta != 0, "registry: unknown GPU"
+    return record
+
+
+@internal
+@pure
+def _pack_values(acquisition_cost: uint256, salvage_value: uint256) -> uint256:
+    """
+    @dev cost in bits 0-127, salvage in bits 128-255; `convert` reverts beyond 128 bits.
+    @param acquisition_cost At most 2**128 - 1.
+    @param salvage_value At most 2**128 - 1.
+    @return uint256 The packed slot.
+    """
+    return convert(convert(acquisition_cost, uint128), uint256) | (
+        convert(convert(salvage_value, uint128), uint256) << 128
+    )
+
+
+@internal
+@pure
+def _values_cost(values: uint256) -> uint256:
+    """
+    @dev Acquisition cost out of the packed values slot.
+    """
+    return values & convert(max_value(uint128), uint256)
+
+
+@internal
+@pure
+def _values_salvage(values: uint256) -> uint256:
+    """
+    @dev Salvage value out of the packed values slot.
+    """
+    return values >> 128
+
+
+@internal
+@pure
+def _pack_meta(
+    acquired_at: uint256,
+    useful_life: uint256,
+    attested_at: uint256,
+    status: uint256,
+    model_len: uint256,
+    data_centre_len: uint256,
+) -> uint256:
+    """
+    @dev acquired_at bits 0-39, useful_life 40-79, last_attested_at 80-119, status 120-127,
+         model length 128-135, data centre length 136-143. Each field is bounded (`_to_uint40`
+         reverts beyond 40 bits; a flag of 5 members and a length of at most 32 fit in 8 bits).
+    @return uint256 The packed slot.
+    """
+    return (
+        self._to_uint40(acquired_at)
+        | (self._to_uint40(useful_life) << _USEFUL_LIFE_SHIFT)
+        | (self._to_uint40(attested_at) << _ATTESTED_SHIFT)
+        | (status << _STATUS_SHIFT)
+        | (model_len << _MODEL_LEN_SHIFT)
+        | (data_centre_len << _DATA_CENTRE_LEN_SHIFT)
+    )
+
+
+@internal
+@pure
+def _to_uint40(number: uint256) -> uint256:
+    """
+    @dev `number`, reverting if it does not fit in 40 bits.
+    """
+    return convert(convert(number, uint40), uint256)
+
+
+@internal
+@pure
+def _meta_acquired_at(meta: uint256) -> uint256:
+    """
+    @dev acquired_at out of the packed meta slot.
+    """
+    return meta & _MAX_UINT40
+
+
+@internal
+@pure
+def _meta_useful_life(meta: uint256) -> uint256:
+    """
+    @dev useful_life out of the packed meta slot.
+    """
+    return (meta >> _USEFUL_LIFE_SHIFT) & _MAX_UINT40
+
+
+@internal
+@pure
+def _meta_attested_at(meta: uint256) -> uint256:
+    """
+    @dev last_attested_at out of the packed meta slot.
+    """
+    return (meta >> _ATTESTED_SHIFT) & _MAX_UINT40
+
+
+@internal
+@pure
+def _meta_status(meta: uint256) -> uint256:
+    """
+    @dev Status code out of the packed meta slot (always a single status: `register` writes
+         _ACTIVE and `set_status` only codes `_transition_role` accepts).
+    """
+    return (meta >> _STATUS_SHIFT) & 255
+
+
+@internal
+@pure
+def _meta_model_len(meta: uint256) -> uint256:
+    """
+    @dev Model length out of the packed meta slot.
+    """
+    return (meta >> _MODEL_LEN_SHIFT) & 255
+
+
+@internal
+@pure
+def _meta_data_centre_len(meta: uint256) -> uint256:
+    """
+    @dev Data centre length out of the packed meta slot.
+    """
+    return (meta >> _DATA_CENTRE_LEN_SHIFT) & 255
+
+
+@internal
+@pure
+def _to_word(text: String[32]) -> bytes32:
+    """
+    @dev `text` left-aligned in a word, zero-padded on the right (its length is stored apart).
+    """
+    return convert(convert(text, Bytes[32]), bytes32)
+
+
+@internal
+@pure
+def _to_string(word: bytes32, length: uint256) -> String[32]:
+    """
+    @dev The first `length` characters of `word` (the inverse of `_to_word`).
+    """
+    return convert(slice(word, 0, length), String[32])
+
+
+# INTERNAL: VALUATION #
+
+
+@internal
+@pure
+def _book_value(record: _Record, timestamp: uint256) -> uint256:
+    """
+    @dev Straight-line book value at `timestamp`, see `book_value_at`.
+    @param record The unit.
+    @param timestamp Any time.
+    @return uint256 The book value, rounded down.
+    """
+    if self._meta_status(record.meta) == _RETIRED:
+        return 0
+    cost: uint256 = self._values_cost(record.values)
+    acquired_at: uint256 = self._meta_acquired_at(record.meta)
+    if timestamp <= acquired_at:
+        return cost
+    life: uint256 = self._meta_useful_life(record.meta)
+    # timestamp > acquired_at, checked above.
+    elapsed: uint256 = unsafe_sub(timestamp, acquired_at)
+    salvage: uint256 = self._values_salvage(record.values)
+    if elapsed >= life:
+        return salvage
+    # salvage <= cost (checked at registration) and both < 2**128; elapsed < life < 2**40: the
+    # product is below 2**168 and the rounded-up quotient at most depreciable <= cost.
+    depreciable: uint256 = unsafe_sub(cost, salvage)
+    depreciation: uint256 = unsafe_div(unsafe_add(unsafe_mul(depreciable, elapsed), unsafe_sub(life, 1)), life)
+    return unsafe_sub(cost, depreciation)
+
+
+# INTERNAL: TOKEN URI #
+
+
+@internal
+@view
+def _json(token_id: uint256) -> String[_JSON_BOUND]:
+    """
+    @dev The JSON document of `tokenURI`; reverts "registry: unknown GPU".
+    @param token_id The unit.
+    @return String The document (model and data centre are JSON-safe by construction).
+    """
+    record: _Record = self._record(token_id)
+    head: String[423] = concat(
+        '{"name":"GPU #',
+        uint2str(convert(token_id, uint64)),
+        '","description":"',
+        _DESCRIPTION,
+        '","attributes":[{"trait_type":"model","value":"',
+        self._to_string(record.model, self._meta_model_len(record.meta)),
+        '"},{"trait_type":"serial_hash","value":"',
+        self._to_hex(record.serial_hash),
+        '"},{"trait_type":"data_centre","value":"',
+        self._to_string(record.data_centre, self._meta_data_centre_len(record.meta)),
+        '"},',
+    )
+    numbers: String[460] = concat(
+        '{"trait_type":"acquisition_cost","value":',
+        uint2str(convert(self._values_cost(record.values), uint128)),
+        '},{"trait_type":"acquired_at","value":',
+        uint2str(convert(self._meta_acquired_at(record.meta), uint64)),
+        '},{"trait_type":"useful_life","value":',
+        uint2str(convert(self._meta_useful_life(record.meta), uint64)),
+        '},{"trait_type":"salvage_value","value":',
+        uint2str(convert(self._values_salvage(record.values), uint128)),
+        '},{"trait_type":"book_value","value":',
+        uint2str(convert(self._book_value(record, block.timestamp), uint128)),
+        '},{"trait_type":"status","value":"',
+        self._status_name(self._meta_status(record.meta)),
+        '"},{"trait_type":"last_attested_at","value":',
+        uint2str(convert(self._meta_attested_at(record.meta), uint64)),
+        "}]}",
+    )
+    return concat(head, numbers)
+
+
+@internal
+@pure
+def _status_name(status: uint256) -> String[8]:
+    """
+    @dev The status's name as in IGpuRegistry.vyi.
+    """
+    if status == _ACTIVE:
+        return "ACTIVE"
+    if status == _LEASED:
+        return "LEASED"
+    if status == _OFFLINE:
+        return "OFFLINE"
+    if status == _IMPAIRED:
+        return "IMPAIRED"
+    return "RETIRED"
+
+
+@internal
+@pure
+def _to_hex(word: bytes32) -> String[66]:
+    """
+    @dev `word` as "0x" and 64 lower-case hex digits.
+    """
+    number: uint256 = convert(word, uint256)
+    return concat("0x", self._hex_half(number >> 128), self._hex_half(number))
+
+
+@internal
+@pure
+def _hex_half(number: uint256) -> String[32]:
+    """
+    @dev The low 16 bytes of `number` as 32 hex digits.
+    """
+    out: uint256 = 0
+    for i: uint256 in range(32):
+        # i < 32: the shift is at most 124.
+        nibble: uint256 = (number >> unsafe_sub(124, unsafe_mul(i, 4))) & 15
+        # nibble < 16: the character is '0'-'9' (48-57) or 'a'-'f' (97-102).
+        char: uint256 = unsafe_add(nibble, 48)
+        if nibble > 9:
+            char = unsafe_add(nibble, 87)
+        # 32 characters of 8 bits fill the word exactly; the top byte shifted out is zero.
+        out = (out << 8) | char
+    return convert(slice(convert(out, bytes32), 0, 32), String[32])
+
+
+@internal
+@pure
+def _base64(data: Bytes[_JSON_BOUND]) -> String[_BASE64_BOUND]:
+    """
+    @dev Standard Base64 (RFC 4648, with `=` padding) of `data`.
+         snekmate's base64._encode returns an array of 4-character strings, which Vyper cannot join
+         into one string in a loop (a concat result is always longer than its input bound) without
+         a second packing pass over ~90 KB of memory; this encoder turns each 24 input bytes into one
+         32-character output word and lays the words out with one `abi_encode` of a static array.
+    @param data At most _JSON_BOUND bytes.
+    @return String The encoding, 4 * ceil(len / 3) characters.
+    """
+    length: uint256 = len(data)
+    # Zero padding so that `extract32` can always read a full word past the end of `data`.
+    padded: Bytes[_JSON_BOUND + 32] = concat(data, empty(bytes32))
+    words: bytes32[_BASE64_WORDS] = empty(bytes32[_BASE64_WORDS])
+    # ceil(length / 24) groups; length <= 1,024, so no overflow.
+    groups: uint256 = unsafe_div(unsafe_add(length, 23), 24)
+    for g: uint256 in range(groups, bound=_BASE64_WORDS):
+        # g < 43: the offset is at most 1,008 and 1,008 + 32 <= len(padded).
+        chunk: uint256 = convert(extract32(padded, unsafe_mul(g, 24)), uint256) >> 64
+        out: uint256 = 0
+        for j: uint256 in range(32):
+            # j < 32: the shift is at most 186.
+            sextet: uint256 = (chunk >> unsafe_sub(186, unsafe_mul(j, 6))) & 63
+            out = (out << 8) | self._base64_char(sextet)
+        words[g] = convert(out, bytes32)
+
+    # 4 characters per 3 bytes, rounded up; no overflow for length <= 1,024.
+    encoded_length: uint256 = unsafe_mul(unsafe_div(unsafe_add(length, 2), 3), 4)
+    encoded: Bytes[_BASE64_BOUND] = slice(abi_encode(words), 0, encoded_length)
+    remainder: uint256 = length % 3
+    if remainder == 0:
+        return convert(encoded, String[_BASE64_BOUND])
+    # The last 3 - remainder characters encode padding zeros: they become "=".
+    padding: uint256 = unsafe_sub(3, remainder)
+    kept: Bytes[_BASE64_BOUND] = slice(encoded, 0, unsafe_sub(encoded_length, padding))
+    if padding == 1:
+        return convert(slice(concat(kept, b"="), 0, encoded_length), String[_BASE64_BOUND])
+    return convert(slice(concat(kept, b"=="), 0, encoded_length), String[_BASE64_BOUND])
+
+
+@internal
+@pure
+def _base64_char(sextet: uint256) -> uint256:
+    """
+    @dev The ASCII code of a 6-bit value in the standard Base64 alphabet (A-Z, a-z, 0-9, +, /).
+    """
+    # Each branch's range keeps the arithmetic within 0-127.
+    if sextet < 26:
+        return unsafe_add(sextet, 65)
+    if sextet < 52:
+        return unsafe_add(sextet, 71)
+    if sextet < 62:
+        return unsafe_sub(sextet, 4)
+    if sextet == 62:
+        return 43
+    return 47

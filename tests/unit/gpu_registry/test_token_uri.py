@@ -1,0 +1,167 @@
+"""tokenURI(): a data URI whose base64 JSON describes the unit, built entirely on-chain."""
+
+import base64
+import json
+
+import ape
+import pytest
+
+from tests.utils.registry import (
+    DAY,
+    MAX_UINT40,
+    MAX_UINT128,
+    YEAR,
+    GpuStatus,
+    book_value,
+)
+
+PREFIX = "data:application/json;base64,"
+DESCRIPTION = (
+    "One physical GPU (card or server) held by a custodian. "
+    "Only the hash of its serial number is recorded on-chain."
+)
+
+
+def decode(uri: str) -> dict:
+    assert uri.startswith(PREFIX)
+    raw = base64.b64decode(uri[len(PREFIX) :], validate=True)
+    # Canonical padding: re-encoding gives back exactly what the contract returned.
+    assert base64.b64encode(raw).decode() == uri[len(PREFIX) :]
+    return json.loads(raw.decode("ascii"))
+
+
+def expected_document(token_id: int, gpu, now: int) -> dict:
+    spec = {
+        "acquisition_cost": gpu.acquisition_cost,
+        "salvage_value": gpu.salvage_value,
+        "acquired_at": gpu.acquired_at,
+        "useful_life": gpu.useful_life,
+    }
+    return {
+        "name": f"GPU #{token_id}",
+        "description": DESCRIPTION,
+        "attributes": [
+            {"trait_type": "model", "value": gpu.model},
+            {"trait_type": "serial_hash", "value": "0x" + bytes(gpu.serial_hash).hex()},
+            {"trait_type": "data_centre", "value": gpu.data_centre},
+            {"trait_type": "acquisition_cost", "value": gpu.acquisition_cost},
+            {"trait_type": "acquired_at", "value": gpu.acquired_at},
+            {"trait_type": "useful_life", "value": gpu.useful_life},
+            {"trait_type": "salvage_value", "value": gpu.salvage_value},
+            {"trait_type": "book_value", "value": book_value(spec, now, gpu.status)},
+            {"trait_type": "status", "value": GpuStatus(gpu.status).name},
+            {"trait_type": "last_attested_at", "value": gpu.last_attested_at},
+        ],
+    }
+
+
+def test_token_uri(registry, register_gpus, chain):
+    registered = register_gpus(1, acquired_at=chain.pending_timestamp - YEAR)
+    spec = registered.spec
+
+    document = decode(registry.tokenURI(registered.token_id))
+
+    now = chain.blocks.head.timestamp
+    assert document == {
+        "name": "GPU #1",
+        "description": DESCRIPTION,
+        "attributes": [
+            {"trait_type": "model", "value": "H100 SXM"},
+            {"trait_type": "serial_hash", "value": "0x" + spec["serial_hash"].hex()},
+            {"trait_type": "data_centre", "value": "FRA-1 Hall B"},
+            {"trait_type": "acquisition_cost", "value": 30_000_000_000},
+            {"trait_type": "acquired_at", "value": spec["acquired_at"]},
+            {"trait_type": "useful_life", "value": 5 * YEAR},
+            {"trait_type": "salvage_value", "value": 3_000_000_000},
+            {"trait_type": "book_value", "value": book_value(spec, now)},
+            {"trait_type": "status", "value": "ACTIVE"},
+            {"trait_type": "last_attested_at", "value": registered.receipts[0].timestamp},
+        ],
+    }
+    assert document["attributes"][7]["value"] == registry.book_value(registered.token_id)
+
+
+@pytest.mark.parametrize("status", list(GpuStatus), ids=lambda s: s.name)
+def test_token_uri_status_and_book_value(registry, register_gpus, set_status, chain, status):
+    registered = register_gpus(2)
+    if status != GpuStatus.ACTIVE:
+        set_status(2, status)
+    chain.mine(timestamp=chain.blocks.head.timestamp + 90 * DAY)
+
+    document = decode(registry.tokenURI(2))
+
+    assert document == expected_document(2, registry.gpu(2), chain.blocks.head.timestamp)
+    assert document["attributes"][8]["value"] == status.name
+    if status == GpuStatus.RETIRED:
+        assert document["attributes"][7]["value"] == 0
+    assert registered.token_ids == [1, 2]
+
+
+def test_token_uri_follows_attestation(registry, register_gpus, custodian, chain):
+    register_gpus(1)
+    chain.mine(timestamp=chain.blocks.head.timestamp + DAY)
+    tx = registry.attest([1], sender=custodian)
+
+    document = decode(registry.tokenURI(1))
+
+    assert document["attributes"][9] == {"trait_type": "last_attested_at", "value": tx.timestamp}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # The longest document: 32-character strings and the widest numbers.
+        {
+            "model": "M" * 32,
+            "data_centre": "D" * 32,
+            "acquisition_cost": MAX_UINT128,
+            "salvage_value": MAX_UINT128 - 1,
+            "useful_life": MAX_UINT40,
+        },
+        # Characters that are legal in a JSON string without escaping.
+        {"model": "B200 {x:[1,2]} 'a' /b/", "data_centre": "Ashburn, VA <DC#3> ~%&"},
+        # Model lengths 1, 2, 3 shift the document length through all three base64 paddings.
+        {"model": "A"},
+        {"model": "AB"},
+        {"model": "ABC"},
+        {"acquired_at": 0, "acquisition_cost": 1, "salvage_value": 0, "useful_life": 1},
+    ],
+    ids=["longest", "json-punctuation", "pad-1", "pad-2", "pad-3", "smallest"],
+)
+def test_token_uri_edge_documents(registry, register_gpus, chain, fields):
+    registered = register_gpus(1, **fields)
+
+    uri = registry.tokenURI(registered.token_id)
+
+    document = decode(uri)
+    assert document == expected_document(1, registry.gpu(1), chain.blocks.head.timestamp)
+    assert document["attributes"][0]["value"] == registered.spec["model"]
+
+
+def test_token_uri_paddings_all_occur(registry, register_gpus):
+    """The three model lengths above do produce the three remainders of len(json) % 3."""
+    register_gpus(1, model="A")
+    register_gpus(1, model="AB")
+    register_gpus(1, model="ABC")
+
+    remainders = set()
+    for token_id in (1, 2, 3):
+        raw = base64.b64decode(registry.tokenURI(token_id)[len(PREFIX) :])
+        remainders.add(len(raw) % 3)
+    assert remainders == {0, 1, 2}
+
+
+def test_token_uri_of_later_token_ids(registry, register_gpus):
+    register_gpus(12)
+
+    for token_id in (9, 10, 12):
+        assert decode(registry.tokenURI(token_id))["name"] == f"GPU #{token_id}"
+
+
+def test_token_uri_unknown_gpu(registry, register_gpus):
+    register_gpus(1)
+
+    with ape.reverts("registry: unknown GPU"):
+        registry.tokenURI(2)
+    with ape.reverts("registry: unknown GPU"):
+        registry.tokenURI(0)
