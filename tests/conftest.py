@@ -61,4 +61,5 @@ def attacker(accounts):
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.
 pytest_plugins = [
     "tests.fixtures.registry",
+    "tests.fixtures.vault",
 ]

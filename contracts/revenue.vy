@@ -1,0 +1,223 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy off
+"""
+@title revenue
+@custom:contract-name revenue
+@license GNU Affero General Public License v3.0 only
+@notice Lease revenue to fraction holders pro rata, in O(1) gas whatever the number of holders.
+        Each net payment is streamed linearly over `vesting_period`: the unvested rest of the
+        running stream plus the new amount are spread over a new window from now (one rate). As
+        the stream vests, the vested amount is added to a per-share accumulator `acc` (wei scaled by
+        ACC_SCALE per share unit), the division remainder carried forward in `rem`. An account is
+        checkpointed before every change of its balance: `owed += balance * (acc - checkpoint)`,
+        kept in units of 2**-28 wei, and pulls its whole wei with a claim (the sub-wei rest stays
+        owed). Buying just before a payment earns only what vests while one holds.
+        The vault passes balances and the supply in (the module keeps no token state).
+@custom:security Conservation, to the wei, at any time:
+        received = claimed + claimable + unvested + dust (fees are taken before `received`), with
+        dust = rem (< 1 wei) + the sub-wei rests of the accounts (< 1 wei each) + the floor of
+        unvested (< 1 wei) + the part of a wei below 2**-28 dropped at each checkpoint (2**-28
+        wei per balance change, the holder's own). Dust is carried forward, never claimable twice.
+        Revenue vested while no fraction exists (or that would push `acc` past 2**128) is parked
+        in `undistributed` and streamed again with the next payment, so no later buyer takes it.
+        Transfers checkpoint against the accumulator computed in memory (no global write):
+        `acc_now` is a deterministic, non-decreasing function of time between writes, and only
+        mint, burn and payments (which change the supply or the rate) write it back.
+        Storage is packed for gas: one slot per account (checkpoint | owed) and two global slots
+        (acc | rem, rate | last update | end). `acc` starts at 1 so an account slot is non-zero
+        from its first checkpoint and later updates cost a warm rewrite, not a fresh slot.
+"""
+
+
+# Scale of the accumulator: a payment of 1 wei to 1e36 share units still moves it.
+ACC_SCALE: constant(uint256) = 10**36
+# Owed revenue is kept in units of 2**-28 wei.
+_FRACTION_BITS: constant(uint256) = 28
+_FRACTION: constant(uint256) = 2**28
+# Shortest and longest vesting windows a vault may choose.
+MIN_VESTING_PERIOD: constant(uint256) = 86_400
+MAX_VESTING_PERIOD: constant(uint256) = 365 * 86_400
+_MASK_32: constant(uint256) = 2**32 - 1
+_MASK_128: constant(uint256) = 2**128 - 1
+# The rate takes the top 192 bits of `_stream`.
+_RATE_CAP: constant(uint256) = 2**192
+
+
+# The window over which each payment (with the unvested rest) vests, in seconds.
+vesting_period: public(immutable(uint256))
+
+
+# acc (bits 128..255: revenue per share unit, ACC_SCALE-scaled) | rem (0..127: carried remainder).
+_acc_rem: uint256
+# rate (bits 64..255: ACC_SCALE-scaled wei per second) | last update (32..63) | window end (0..31).
+_stream: uint256
+# ACC_SCALE-scaled wei parked (vested with no fraction outstanding, or division leftovers).
+undistributed: public(uint256)
+# account -> checkpoint (bits 128..255: `acc` then) | owed (0..127: units of 2**-28 wei).
+_accounts: HashMap[address, uint256]
+# Net revenue ever received for holders (wei, after fees).
+received: public(uint256)
+# Net revenue held for holders: received less claimed (wei).
+held: public(uint256)
+
+
+@deploy
+def __init__(vesting_period_: uint256):
+    assert vesting_period_ >= MIN_VESTING_PERIOD, "revenue: vesting period too short"
+    assert vesting_period_ <= MAX_VESTING_PERIOD, "revenue: vesting period too long"
+    vesting_period = vesting_period_
+    self._acc_rem = 1 << 128
+    self._stream = (block.timestamp << 32) | block.timestamp
+
+
+@view
+@external
+def revenue_state() -> (uint256, uint256, uint256, uint256, uint256):
+    """
+    @notice The accumulator and the stream: (acc, rem, rate, last update, window end).
+    """
+    acc_rem: uint256 = self._acc_rem
+    stream: uint256 = self._stream
+    return acc_rem >> 128, acc_rem & _MASK_128, stream >> 64, (stream >> 32) & _MASK_32, stream & _MASK_32
+
+
+@view
+@external
+def account_state(account: address) -> (uint256, uint256):
+    """
+    @notice An account's checkpoint (`acc` then) and what it is owed in units of 2**-28 wei.
+    """
+    packed: uint256 = self._accounts[account]
+    return packed >> 128, packed & _MASK_128
+
+
+@internal
+def _distribute(amount: uint256, supply: uint256) -> (uint256, uint256):
+    """
+    @dev Stream `amount` (net of fees, already in the vault) over a new window from now.
+    @return (uint256, uint256) The new rate and the end of the window.
+    """
+    self._sync(supply)
+    stream: uint256 = self._stream
+    end: uint256 = stream & _MASK_32
+    unvested: uint256 = 0
+    if end > block.timestamp:
+        # end > now, checked above.
+        unvested = (stream >> 64) * unsafe_sub(end, block.timestamp)
+    total: uint256 = unvested + amount * ACC_SCALE + self.undistributed
+    new_rate: uint256 = total // vesting_period
+    assert new_rate < _RATE_CAP, "revenue: payment too large"
+    # The leftover is below vesting_period scaled units (far below 1 wei): parked, not lost.
+    self.undistributed = total - new_rate * vesting_period
+    new_end: uint256 = block.timestamp + vesting_period
+    self._stream = (new_rate << 64) | (block.timestamp << 32) | new_end
+    self.received += amount
+    self.held += amount
+    return new_rate, new_end
+
+
+@internal
+def _sync(supply: uint256):
+    """
+    @dev Write the accumulator forward to now (before the supply or the rate changes).
+    """
+    stream: uint256 = self._stream
+    last: uint256 = (stream >> 32) & _MASK_32
+    end: uint256 = stream & _MASK_32
+    now: uint256 = min(block.timestamp, end)
+    if now <= last:
+        return
+    acc_rem: uint256 = self._acc_rem
+    # now > last, checked above.
+    vested: uint256 = (stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_128)
+    acc: uint256 = acc_rem >> 128
+    if supply != 0:
+        new_acc: uint256 = acc + vested // supply
+        if new_acc <= _MASK_128:
+            self._acc_rem = (new_acc << 128) | (vested % supply)
+            self._stream = (stream & ~(_MASK_32 << 32)) | (now << 32)
+            return
+    self.undistributed += vested
+    self._acc_rem = acc << 128
+    self._stream = (stream & ~(_MASK_32 << 32)) | (now << 32)
+
+
+@view
+@internal
+def _acc_now(supply: uint256) -> uint256:
+    """
+    @dev The accumulator as `_sync` would write it now, without writing it.
+    """
+    stream: uint256 = self._stream
+    last: uint256 = (stream >> 32) & _MASK_32
+    now: uint256 = min(block.timestamp, stream & _MASK_32)
+    acc_rem: uint256 = self._acc_rem
+    acc: uint256 = acc_rem >> 128
+    if now <= last or supply == 0:
+        return acc
+    # now > last, checked above.
+    new_acc: uint256 = acc + ((stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_128)) // supply
+    if new_acc > _MASK_128:
+        return acc
+    return new_acc
+
+
+@internal
+def _checkpoint(account: address, balance: uint256, acc: uint256):
+    """
+    @dev Credit `account` with what accrued on its balance since its last checkpoint.
+    """
+    packed: uint256 = self._accounts[account]
+    previous: uint256 = packed >> 128
+    if previous == acc:
+        return
+    owed: uint256 = packed & _MASK_128
+    if balance != 0:
+        # acc >= previous: the accumulator never decreases.
+        owed += balance * unsafe_sub(acc, previous) * _FRACTION // ACC_SCALE
+        assert owed <= _MASK_128, "revenue: owed overflow"
+    self._accounts[account] = (acc << 128) | owed
+
+
+@internal
+def _claim(account: address, balance: uint256, supply: uint256) -> uint256:
+    """
+    @dev Checkpoint `account` and take its whole wei out of what it is owed.
+    @return uint256 The amount to pay (wei); the caller transfers it.
+    """
+    acc: uint256 = self._acc_now(supply)
+    self._checkpoint(account, balance, acc)
+    packed: uint256 = self._accounts[account]
+    amount: uint256 = (packed & _MASK_128) >> _FRACTION_BITS
+    if amount == 0:
+        return 0
+    self._accounts[account] = packed & ~(_MASK_128 ^ (_FRACTION - 1))
+    self.held -= amount
+    return amount
+
+
+@view
+@internal
+def _claimable(account: address, balance: uint256, supply: uint256) -> uint256:
+    packed: uint256 = self._accounts[account]
+    owed: uint256 = packed & _MASK_128
+    previous: uint256 = packed >> 128
+    acc: uint256 = self._acc_now(supply)
+    if balance != 0 and acc > previous:
+        owed += balance * (acc - previous) * _FRACTION // ACC_SCALE
+    return owed >> _FRACTION_BITS
+
+
+@view
+@internal
+def _unvested() -> uint256:
+    """
+    @dev Revenue not yet vested (floor, wei), the parked `undistributed` included.
+    """
+    stream: uint256 = self._stream
+    end: uint256 = stream & _MASK_32
+    scaled: uint256 = self.undistributed
+    if end > block.timestamp:
+        # end > now, checked above.
+        scaled += (stream >> 64) * unsafe_sub(end, block.timestamp)
+    return scaled // ACC_SCALE
