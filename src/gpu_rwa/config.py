@@ -1,33 +1,74 @@
 """The deploy configuration: one YAML file per network, validated before anything is sent.
 
 ```yaml
-confirmations: 0          # blocks to wait after each transaction (0 on local chains)
-stablecoin_decimals: 6    # the unit of GPU costs and book values
+confirmations: 0               # blocks to wait after each transaction (0 on local chains)
+stablecoin:
+  mock: true                   # local chains: deploy MockUSDC (6 decimals, permit, faucet)
+  # address: "0xA0b8..."       # elsewhere: the existing ERC-20 the pool is priced in
+vault:
+  name: GPU Pool One           # the fraction token's name (at most 25 characters)
+  symbol: GPU1                 # at most 5 characters
+  advance_rate_bps: 8000       # collateral value = book value x 80 %
+  fee_bps: 1000                # servicing fee on lease revenue (at most 2000)
+  fee_recipient: "0x7099..."
+  vesting_days: 30             # each instalment vests to holders over this window
 roles:
-  custodians: ["0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"]
-  appraisers: ["0x90F79bf6EB2c4f870365E785982E1f101E93b906"]
+  custodians: ["0x3C44..."]
+  ...
 ```
+The bounds mirror the contracts' constructor checks, so a bad value is refused here, in one line,
+before any transaction.
 """
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, model_validator
 
 from gpu_rwa.models import StrictModel, load_yaml_model
 from gpu_rwa.types import Address
 
+# CollateralVault.MAX_FEE_BPS and its vesting bounds.
+MAX_FEE_BPS = 2_000
+MAX_VESTING_DAYS = 365
+
+
+class StablecoinConfig(StrictModel):
+    """Either a mock deployed with the suite (local chains) or an existing token."""
+
+    mock: bool = False
+    address: Address | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "StablecoinConfig":
+        if self.mock == (self.address is not None):
+            raise ValueError("give either `mock: true` or the token's `address`, not both")
+        return self
+
+
+class VaultConfig(StrictModel):
+    name: Annotated[str, Field(min_length=1, max_length=25)]
+    symbol: Annotated[str, Field(min_length=1, max_length=5)]
+    advance_rate_bps: Annotated[int, Field(gt=0, le=10_000)]
+    fee_bps: Annotated[int, Field(ge=0, le=MAX_FEE_BPS)]
+    fee_recipient: Address
+    vesting_days: Annotated[int, Field(ge=1, le=MAX_VESTING_DAYS)]
+
 
 class RoleGrants(StrictModel):
-    """Who holds each registry role besides the deployer (who holds DEFAULT_ADMIN_ROLE)."""
+    """Who holds each role besides the deployer (who holds DEFAULT_ADMIN_ROLE everywhere)."""
 
     custodians: list[Address] = Field(default_factory=list)
     appraisers: list[Address] = Field(default_factory=list)
-    lease_managers: list[Address] = Field(default_factory=list)
+    operators: list[Address] = Field(default_factory=list)
+    compliance: list[Address] = Field(default_factory=list)
+    pausers: list[Address] = Field(default_factory=list)
 
 
 class DeployConfig(StrictModel):
     confirmations: NonNegativeInt = 0
-    stablecoin_decimals: int = Field(default=6, ge=0, le=18)
+    stablecoin: StablecoinConfig
+    vault: VaultConfig
     roles: RoleGrants = Field(default_factory=RoleGrants)
 
 

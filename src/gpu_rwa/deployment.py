@@ -10,7 +10,7 @@ from pathlib import Path
 
 import rlp
 import vyper
-from ape import chain, config, project
+from ape import Contract, chain, config, project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from eth_utils import keccak, to_checksum_address
@@ -27,13 +27,7 @@ from gpu_rwa.manifest import (
     read_manifest,
     write_manifest,
 )
-
-# Registry roles granted from the config, by config field.
-REGISTRY_ROLES = {
-    "custodians": "CUSTODIAN_ROLE",
-    "appraisers": "APPRAISER_ROLE",
-    "lease_managers": "LEASE_MANAGER_ROLE",
-}
+from gpu_rwa.types import SECONDS_PER_DAY
 
 
 def create_address(sender: str, nonce: int) -> str:
@@ -164,14 +158,58 @@ class Deployment:
             self._save()
 
 
+def _stablecoin(deployment: Deployment, config_: DeployConfig) -> ContractInstance:
+    if config_.stablecoin.mock:
+        return deployment.contract("MockUSDC", "USD Coin", "USDC", 6)
+    address = config_.stablecoin.address
+    if not has_code(address):
+        raise UserError(f"stablecoin.address {address}: no contract there on {network_name()}")
+    return Contract(address, contract_type=project.MockUSDC.contract_type)
+
+
 def deploy_suite(
     config_: DeployConfig, sender: AccountAPI, manifest_path: Path, console: Console
 ) -> Manifest:
-    """Deploy (or finish deploying) every contract and grant the configured roles."""
+    """Deploy (or finish deploying) every contract and grant every role; returns the manifest.
+
+    Wiring, besides the roles the config names: the LeaseManager moves GPUs between ACTIVE and
+    LEASED on the registry and pulls instalments through the vault; the vault impairs GPUs on the
+    registry.
+    """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
-    deployment.manifest.stablecoin_decimals = config_.stablecoin_decimals
     registry = deployment.contract("GpuRegistry")
-    for field, role in REGISTRY_ROLES.items():
-        for account in getattr(config_.roles, field):
-            deployment.grant_role("GpuRegistry", registry, role, account)
+    identity = deployment.contract("IdentityRegistry")
+    stablecoin = _stablecoin(deployment, config_)
+    vault_config = config_.vault
+    vault = deployment.contract(
+        "CollateralVault",
+        stablecoin,
+        registry,
+        identity,
+        vault_config.name,
+        vault_config.symbol,
+        vault_config.advance_rate_bps,
+        vault_config.fee_bps,
+        vault_config.fee_recipient,
+        vault_config.vesting_days * SECONDS_PER_DAY,
+    )
+    leases = deployment.contract("LeaseManager", vault, registry)
+    deployment.manifest.stablecoin = stablecoin.address
+    deployment.manifest.stablecoin_decimals = stablecoin.decimals()
+
+    roles = config_.roles
+    grants = [
+        ("GpuRegistry", registry, "CUSTODIAN_ROLE", roles.custodians),
+        ("GpuRegistry", registry, "APPRAISER_ROLE", [*roles.appraisers, vault.address]),
+        ("GpuRegistry", registry, "LEASE_MANAGER_ROLE", [leases.address]),
+        ("IdentityRegistry", identity, "COMPLIANCE_ROLE", roles.compliance),
+        ("CollateralVault", vault, "OPERATOR_ROLE", roles.operators),
+        ("CollateralVault", vault, "APPRAISER_ROLE", roles.appraisers),
+        ("CollateralVault", vault, "PAUSER_ROLE", roles.pausers),
+        ("CollateralVault", vault, "LEASE_MANAGER_ROLE", [leases.address]),
+        ("LeaseManager", leases, "OPERATOR_ROLE", roles.operators),
+    ]
+    for name, contract, role, accounts_ in grants:
+        for account in accounts_:
+            deployment.grant_role(name, contract, role, account)
     return deployment.manifest

@@ -19,9 +19,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel, describe_validation_error
-from gpu_rwa.types import parse_units
+from gpu_rwa.types import SECONDS_PER_YEAR, parse_units
 
-SECONDS_PER_YEAR = 365 * 24 * 3600
 COLUMNS = (
     "serial",
     "model",

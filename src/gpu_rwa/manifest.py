@@ -49,7 +49,9 @@ class Manifest(BaseModel):
     chain_id: int
     deploy_block: int | None = None
     compiler: Compiler
-    # The unit of every amount the contracts hold (GPU costs and book values).
+    # The token the pool is priced in (deployed MockUSDC or an existing ERC-20) and its decimals,
+    # the unit of every amount the contracts hold.
+    stablecoin: Address | None = None
     stablecoin_decimals: int = 6
     contracts: dict[str, ContractRecord] = Field(default_factory=dict)
     pending: PendingDeployment | None = None

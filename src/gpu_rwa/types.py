@@ -19,6 +19,9 @@ def _checksummed(value: object) -> str:
 Address = Annotated[str, BeforeValidator(_checksummed)]
 """A 20-byte address, returned checksummed; a mixed-case address must carry a valid checksum."""
 
+SECONDS_PER_DAY = 24 * 3600
+SECONDS_PER_YEAR = 365 * SECONDS_PER_DAY
+
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 
 

@@ -10,36 +10,57 @@ from gpu_rwa.errors import UserError
 CUSTODIAN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
+VALID = """\
+stablecoin: {mock: true}
+vault:
+  name: Pool
+  symbol: P
+  advance_rate_bps: 8000
+  fee_bps: 1000
+  fee_recipient: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+  vesting_days: 30
+"""
+
+
 def test_local_config_is_valid():
     config = load_deploy_config(Path("config/local.yaml"))
     assert config.roles.custodians == [CUSTODIAN]
-    assert config.stablecoin_decimals == 6
+    assert config.stablecoin.mock
+    assert (config.vault.advance_rate_bps, config.vault.fee_bps) == (8_000, 1_000)
 
 
 def test_lowercase_address_is_checksummed(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text(f"roles:\n  custodians: ['{CUSTODIAN.lower()}']\n")
+    path.write_text(VALID + f"roles:\n  custodians: ['{CUSTODIAN.lower()}']\n")
     assert load_deploy_config(path).roles.custodians == [CUSTODIAN]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("confirmation: 1\n", "c.yaml: confirmation: unknown key"),
-        ("roles:\n  custodian: []\n", "c.yaml: roles.custodian: unknown key"),
+        (VALID + "confirmation: 1\n", "c.yaml: confirmation: unknown key"),
+        (VALID + "roles:\n  custodian: []\n", "c.yaml: roles.custodian: unknown key"),
+        (VALID + "confirmations: -1\n", "c.yaml: confirmations: Input should be greater than or"),
         (
-            "confirmations: -1\n",
-            "c.yaml: confirmations: Input should be greater than or equal to 0",
-        ),
-        ("stablecoin_decimals: 19\n", "c.yaml: stablecoin_decimals: Input should be less than"),
-        (
-            "roles:\n  custodians: ['0x1234']\n",
+            VALID + "roles:\n  custodians: ['0x1234']\n",
             "c.yaml: roles.custodians.0: not an address: '0x1234'",
         ),
         (
-            f"roles:\n  custodians: ['{CUSTODIAN[:-1]}c']\n",
+            VALID + f"roles:\n  custodians: ['{CUSTODIAN[:-1]}c']\n",
             "c.yaml: roles.custodians.0: bad checksum in address",
         ),
+        (VALID.replace("8000", "0"), "vault.advance_rate_bps: Input should be greater than 0"),
+        (VALID.replace("8000", "10001"), "vault.advance_rate_bps: Input should be less than or"),
+        (VALID.replace("fee_bps: 1000", "fee_bps: 2001"), "vault.fee_bps: Input should be less"),
+        (VALID.replace("fee_bps: 1000", "fee_bps: -1"), "vault.fee_bps: Input should be greater"),
+        (VALID.replace("vesting_days: 30", "vesting_days: 0"), "vault.vesting_days: Input should"),
+        (VALID.replace("symbol: P", "symbol: TOOLONG"), "vault.symbol: String should have at most"),
+        (
+            VALID.replace("{mock: true}", "{mock: true, address: '" + CUSTODIAN + "'}"),
+            "stablecoin: give either `mock: true` or the token's `address`, not both",
+        ),
+        (VALID.replace("{mock: true}", "{}"), "stablecoin: give either `mock: true` or the"),
+        ("roles: {}\n", "c.yaml: stablecoin: Field required (and 1 more problem)"),
         ("roles: [1, 2\n", "c.yaml: not valid YAML"),
         ("- a\n", "c.yaml: (top level): Input should be a valid dictionary"),
     ],

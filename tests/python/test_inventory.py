@@ -7,7 +7,8 @@ import pytest
 from eth_utils import keccak
 
 from gpu_rwa.errors import UserError
-from gpu_rwa.inventory import SECONDS_PER_YEAR, load_inventory
+from gpu_rwa.inventory import load_inventory
+from gpu_rwa.types import SECONDS_PER_YEAR
 
 HEADER = "serial,model,data_centre,acquisition_cost,acquired_at,useful_life_years,salvage_value\n"
 GOOD_ROW = "SN-1,NVIDIA H100 SXM5 80GB,Equinix DC11,30000.50,2025-03-01,5,3000\n"

@@ -1,6 +1,7 @@
 """`ape run deploy`: config validation, manifest, idempotent re-runs and crash recovery."""
 
 import json
+from pathlib import Path
 
 import pytest
 from ape import chain, project
@@ -24,7 +25,7 @@ def deploy(manifest_file, *args):
 
 
 def test_deploy_writes_manifest_and_wires_roles(
-    manifest_file, admin, custodian, appraiser, operator
+    manifest_file, admin, custodian, appraiser, operator, compliance, pauser
 ):
     nonce = admin.nonce
     result = deploy(manifest_file)
@@ -33,16 +34,42 @@ def test_deploy_writes_manifest_and_wires_roles(
     manifest = read_manifest(manifest_file)
     assert manifest.chain_id == chain.chain_id
     assert (manifest.compiler.version, manifest.compiler.evm_version) == ("0.4.3", "shanghai")
-    record = manifest.contracts["GpuRegistry"]
-    assert record.address == create_address(admin.address, nonce)
-    assert record.deployer == admin.address
-    assert manifest.deploy_block == record.block
+    names = ["GpuRegistry", "IdentityRegistry", "MockUSDC", "CollateralVault", "LeaseManager"]
+    assert list(manifest.contracts) == names
+    for offset, name in enumerate(names):
+        record = manifest.contracts[name]
+        assert record.address == create_address(admin.address, nonce + offset)
+        assert record.deployer == admin.address
+    assert manifest.deploy_block == manifest.contracts["GpuRegistry"].block
     assert manifest.pending is None
-    registry = project.GpuRegistry.at(record.address)
-    assert registry.hasRole(registry.CUSTODIAN_ROLE(), custodian)
-    assert registry.hasRole(registry.APPRAISER_ROLE(), appraiser)
-    assert registry.hasRole(registry.LEASE_MANAGER_ROLE(), operator)
-    assert len(manifest.wiring) == 3
+    assert manifest.stablecoin == manifest.contracts["MockUSDC"].address
+    assert manifest.stablecoin_decimals == 6
+
+    registry, identity, usdc, vault, leases = (
+        getattr(project, name).at(manifest.contracts[name].address) for name in names
+    )
+    assert (vault.asset(), vault.name(), vault.symbol()) == (usdc.address, "GPU Pool One", "GPU1")
+    assert (vault.ADVANCE_RATE_BPS(), vault.fee_bps(), vault.vesting_period()) == (
+        8_000,
+        1_000,
+        30 * 86_400,
+    )
+    expected_roles = [
+        (registry, "CUSTODIAN_ROLE", custodian),
+        (registry, "APPRAISER_ROLE", appraiser),
+        (registry, "APPRAISER_ROLE", vault),
+        (registry, "LEASE_MANAGER_ROLE", leases),
+        (identity, "COMPLIANCE_ROLE", compliance),
+        (vault, "OPERATOR_ROLE", operator),
+        (vault, "APPRAISER_ROLE", appraiser),
+        (vault, "PAUSER_ROLE", pauser),
+        (vault, "LEASE_MANAGER_ROLE", leases),
+        (leases, "OPERATOR_ROLE", operator),
+    ]
+    for contract, role, account in expected_roles:
+        assert contract.hasRole(getattr(contract, role)(), account), (contract, role)
+    assert len(manifest.wiring) == len(expected_roles)
+    assert not registry.hasRole(registry.LEASE_MANAGER_ROLE(), operator)
 
 
 def test_rerun_reuses_everything(manifest_file, admin):
@@ -98,14 +125,18 @@ def test_pending_that_never_landed_is_deployed(manifest_file, admin):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("confirmations: 0\nrole: {}\n", "role: unknown key"),
-        ("roles:\n  custodians: ['0xnot-an-address']\n", "roles.custodians.0: not an address"),
+        ("role: {}\n", "role: unknown key"),
+        (
+            "vault: {name: P, symbol: P, advance_rate_bps: 8000, fee_bps: 1000, vesting_days: 30, "
+            "fee_recipient: '0xnot-an-address'}\n",
+            "vault.fee_recipient: not an address",
+        ),
         ("confirmations: -2\n", "confirmations: Input should be greater than or equal to 0"),
     ],
 )
 def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(config)
+    path.write_text(Path("config/local.yaml").read_text() + config)
     nonce = admin.nonce
 
     result = deploy(manifest_file, "--config", str(path))
