@@ -8,12 +8,13 @@ Run it on a fresh local chain: it deploys its own contracts and uses the test ac
 """
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa.bench import bench_registry
+from gpu_rwa.bench import bench_registry, bench_vault
 from gpu_rwa.chain import is_local
 from gpu_rwa.cli import console
 from gpu_rwa.errors import UserError
@@ -28,6 +29,8 @@ def cli():
         raise UserError("the benchmark spends test accounts' gas; pick a local network")
     report = GasReport()
     speed = bench_registry(report, console)
+    with tempfile.TemporaryDirectory() as workdir:
+        speed |= bench_vault(report, console, Path(workdir))
     report.write(REPORTS)
     (REPORTS / "speed.json").write_text(json.dumps(speed, indent=2) + "\n")
     console.print(

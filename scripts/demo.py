@@ -1,28 +1,31 @@
-"""The main job: deploy the suite to the connected chain and run the lifecycle end to end.
+"""The main job: deploy the suite to a local chain and run a pool's whole lifecycle.
 
-    make demo            # an Anvil started for the run, stopped after it
+    make demo            # on an Anvil started for the run, stopped after it
     ape run demo --network ethereum:local:foundry
 
-Today it deploys, registers the sample inventory (config/local.yaml, inventory/sample.csv) and
-prints the registry; it writes its manifest to deployments/demo.json so it never disturbs the
-manifest of a chain you work on by hand.
+Registers the sample inventory (inventory/sample.csv), puts the GPUs in the vault, has three
+verified investors buy, leases the GPUs for twelve monthly instalments with chain time advanced,
+lets holders claim and one redeem, checks that an unverified buyer and a paused transfer are
+refused, then rebuilds the books from events and checks every invariant. Prints the figures and
+writes them to reports/demo.json; exits 1 if an invariant fails. Its manifest is
+deployments/demo.json, so it never disturbs the manifest of a chain you work on by hand.
 """
 
 from pathlib import Path
 
 import click
-from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa.chain import LOCAL_ROLE_ACCOUNTS, is_local
+from gpu_rwa.chain import is_local
 from gpu_rwa.cli import config_option, console
-from gpu_rwa.deployment import deploy_suite
+from gpu_rwa.demo import run_lifecycle, summary_tables
 from gpu_rwa.errors import UserError
-from gpu_rwa.inventory import load_inventory
-from gpu_rwa.registry import pending_entries, register_entries, registry_table
+from gpu_rwa.manifest import read_manifest
+from gpu_rwa.pool import load_pool
 
 DEMO_MANIFEST = Path("deployments/demo.json")
 SAMPLE_INVENTORY = Path("inventory/sample.csv")
+REPORT = Path("reports/demo.json")
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Deploy and run the lifecycle")
@@ -30,25 +33,14 @@ SAMPLE_INVENTORY = Path("inventory/sample.csv")
 def cli(deploy_config):
     if not is_local():
         raise UserError("the demo uses the test accounts of a local chain; pick a local network")
-    entries = load_inventory(SAMPLE_INVENTORY)
-    admin, custodian = (
-        accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[r]] for r in ("admin", "custodian")
-    )
-
-    console.rule("1. deploy")
-    manifest = deploy_suite(deploy_config, admin, DEMO_MANIFEST, console)
-    registry = project.GpuRegistry.at(manifest.address_of("GpuRegistry"))
-
-    console.rule(f"2. register {len(entries)} GPUs from {SAMPLE_INVENTORY}")
-    todo = pending_entries(registry, entries)
-    register_entries(
-        registry,
-        todo,
-        custodian.address,
-        custodian,
-        decimals=manifest.stablecoin_decimals,
-        console=console,
-    )
-
-    console.rule("3. the registry")
-    console.print(registry_table(registry, manifest.stablecoin_decimals))
+    report = run_lifecycle(deploy_config, SAMPLE_INVENTORY, DEMO_MANIFEST, console)
+    pool = load_pool(read_manifest(DEMO_MANIFEST))
+    for table in summary_tables(pool, report):
+        console.print(table)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(report.model_dump_json(indent=2) + "\n")
+    console.print(f"wrote {REPORT}")
+    if not report.passed:
+        failed = [c.name for c in report.invariants if not c.passed]
+        raise UserError(f"invariant(s) failed: {'; '.join(failed)}")
+    console.print(f"all {len(report.invariants)} invariants pass")

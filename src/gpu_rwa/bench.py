@@ -7,16 +7,22 @@ scripts/bench.py runs them all and writes reports/.
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from ape import accounts, chain, project
+from eth_account import Account
 from rich.console import Console
 
 from gpu_rwa.chain import LOCAL_ROLE_ACCOUNTS
-from gpu_rwa.gas import GasReport
+from gpu_rwa.config import load_deploy_config
+from gpu_rwa.deployment import deploy_suite
+from gpu_rwa.gas import GasReport, Target
 from gpu_rwa.inventory import InventoryEntry, InventoryRow
+from gpu_rwa.permit import sign_permit
 from gpu_rwa.registry import MAX_BATCH, STATUS_CODES, register_entries
 
 DECIMALS = 6
+LOCAL_CONFIG = Path("config/local.yaml")
 
 
 def _role(name: str):
@@ -111,3 +117,136 @@ def bench_registry(report: GasReport, console: Console) -> dict[str, float]:
     seconds = time.perf_counter() - started
     console.print(f"registered 1,000 GPUs in {seconds:.1f} s (batches of {MAX_BATCH})")
     return {"register 1,000 GPUs, seconds": round(seconds, 2)}
+
+
+# The issue's targets for the pool's hot paths (gas from receipts).
+VAULT_TARGETS = {
+    "vault: transfer after a payout": Target(60_000),
+    "vault: claim": Target(60_000),
+    "vault: buy (deposit, existing holder)": Target(100_000),
+    "lease: pay instalment (1 holder)": Target(120_000),
+    "lease: pay instalment (100 holders)": Target(120_000),
+    "lease: pay instalment (1,000 holders)": Target(120_000),
+}
+HOLDER_STEPS = (1, 100, 1_000)
+VERIFY_BATCH = 256
+
+
+def _deploy_pool(console: Console, manifest_path: Path) -> dict:
+    admin = _role("admin")
+    manifest = deploy_suite(load_deploy_config(LOCAL_CONFIG), admin, manifest_path, console)
+    return {
+        name: getattr(project, name).at(record.address)
+        for name, record in manifest.contracts.items()
+    }
+
+
+def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str, float]:
+    """Every state-changing pool call, in steady state unless the name says otherwise, and
+    pay_instalment at 1, 100 and 1,000 holders."""
+    report.targets.update(VAULT_TARGETS)
+    operator, custodian, compliance, lessee = map(
+        _role, ("operator", "custodian", "compliance", "lessee")
+    )
+    investor, other = accounts.test_accounts[7], accounts.test_accounts[8]
+    contracts = _deploy_pool(console, workdir / "bench.json")
+    registry, identity, usdc = (
+        contracts[n] for n in ("GpuRegistry", "IdentityRegistry", "MockUSDC")
+    )
+    vault, leases = contracts["CollateralVault"], contracts["LeaseManager"]
+    unit = 10**DECIMALS
+    day = 86_400
+    horizon = chain.pending_timestamp + 10 * 365 * day
+
+    report.record("identity: verify", identity.verify(operator, horizon, 840, sender=compliance))
+    identity.verify_batch([investor, other], horizon, 840, sender=compliance)
+    for account in (investor, other, operator, lessee):
+        usdc.faucet(1_000_000 * unit, sender=account)
+        usdc.approve(vault, 2**256 - 1, sender=account)
+
+    # The operator's contributions make it the pool's only holder.
+    specs = [e.row.to_spec(DECIMALS) for e in synthetic_inventory(3, "V")]
+    registry.register(operator, specs, sender=custodian)
+    registry.setApprovalForAll(vault, True, sender=operator)
+    report.record(
+        "vault: contribute GPU (first)",
+        vault.contribute(1, operator, 0, vault.end_time_hint(1), sender=operator),
+    )
+    report.record(
+        "vault: contribute GPU",
+        vault.contribute(2, operator, 0, vault.end_time_hint(2), sender=operator),
+    )
+    report.record(
+        "lease: open (2 GPUs)",
+        leases.open_lease(lessee, 10_000 * unit, 30 * day, 120, 5 * day, [1, 2], sender=operator),
+    )
+    lease_id = 1
+    report.record(
+        "lease: pay instalment (first ever)", leases.pay_instalment(lease_id, sender=lessee)
+    )
+
+    seconds: dict[str, float] = {}
+    holders = 1
+    for step in HOLDER_STEPS:
+        if step > holders:
+            started = time.perf_counter()
+            _add_holders(vault, identity, compliance, other, step - holders, horizon)
+            seconds[f"add {step - holders} holders, seconds"] = round(
+                time.perf_counter() - started, 2
+            )
+            holders = step
+        chain.pending_timestamp += day
+        label = f"{step:,} holder{'s' if step > 1 else ''}"
+        report.record(
+            f"lease: pay instalment ({label})", leases.pay_instalment(lease_id, sender=lessee)
+        )
+
+    report.record(
+        "vault: buy (deposit, first-time holder)",
+        vault.deposit(100_000 * unit, investor, sender=investor),
+    )
+    report.record(
+        "vault: buy (deposit, existing holder)",
+        vault.deposit(100_000 * unit, investor, sender=investor),
+    )
+    report.record(
+        "vault: buy (min out + deadline)",
+        vault.buy(1_000 * unit, investor, 1, chain.pending_timestamp + 3_600, sender=investor),
+    )
+    deadline = chain.pending_timestamp + 3_600
+    v, r, s = sign_permit(usdc, other, vault.address, 1_000 * unit, deadline)
+    report.record(
+        "vault: buy with permit",
+        vault.buy_with_permit(1_000 * unit, other, 1, deadline, v, r, s, sender=other),
+    )
+    # Below the GPU's collateral value at any later block: book value only falls.
+    price = registry.book_value(3) * vault.ADVANCE_RATE_BPS() // 10_000 * 9 // 10
+    report.record(
+        "vault: buy GPU with free cash",
+        vault.buy_gpu(3, price, vault.end_time_hint(3), sender=operator),
+    )
+
+    chain.pending_timestamp += 7 * day
+    leases.pay_instalment(lease_id, sender=lessee)
+    chain.pending_timestamp += 7 * day
+    report.record(
+        "vault: transfer after a payout", vault.transfer(other, 10 * unit, sender=investor)
+    )
+    vault.approve(operator, 2**256 - 1, sender=investor)
+    report.record(
+        "vault: transferFrom", vault.transferFrom(investor, other, 10 * unit, sender=operator)
+    )
+    report.record("vault: claim", vault.claim(sender=investor))
+    report.record("vault: redeem", vault.redeem(1_000 * unit, investor, investor, sender=investor))
+    return seconds
+
+
+def _add_holders(vault, identity, compliance, funder, count: int, horizon: int) -> None:
+    """`count` fresh verified holders, each bought in with one unit of stablecoin by `funder`."""
+    holders = [Account.create().address for _ in range(count)]
+    for start in range(0, count, VERIFY_BATCH):
+        identity.verify_batch(
+            holders[start : start + VERIFY_BATCH], horizon, 840, sender=compliance
+        )
+    for holder in holders:
+        vault.deposit(10**DECIMALS, holder, sender=funder)

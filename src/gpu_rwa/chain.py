@@ -19,6 +19,7 @@ LOCAL_ROLE_ACCOUNTS = {
     "compliance": 4,
     "pauser": 5,
     "lessee": 6,
+    "investor": 7,
 }
 
 

@@ -6,12 +6,14 @@ from pathlib import Path
 import click
 from ape import chain
 from ape.logging import LogLevel, logger
+from pydantic import ValidationError
 from rich.console import Console
 
 from gpu_rwa.chain import has_code, network_name
 from gpu_rwa.config import DeployConfig, load_deploy_config
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest, manifest_path, read_manifest
+from gpu_rwa.models import StrictModel
 
 # Piped output (CI logs, files) gets room for the registry table instead of rich's 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -71,3 +73,19 @@ def require_manifest(manifest_file: Path | None) -> Manifest:
             "restarted without its state?); run `ape run deploy` to deploy here"
         )
     return manifest
+
+
+def validated(model: type[StrictModel], values: dict, context: dict | None = None):
+    """CLI input (keyed by field name) through `model`, or UserError `<option>: <problem>`.
+
+    A field's alias is the option or argument it comes from (`--min-fractions`, `AMOUNT`), so the
+    one line names what the user typed.
+    """
+    data = {(model.model_fields[name].alias or name): value for name, value in values.items()}
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        # The option alone (a list's index adds nothing: the message quotes the bad value).
+        raise UserError(f"{error['loc'][0]}: {message}" if error["loc"] else message) from exc

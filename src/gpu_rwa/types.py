@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 
 def _checksummed(value: object) -> str:
@@ -72,3 +72,28 @@ def address_or_error(value: str, label: str) -> str:
         return TypeAdapter(Address).validate_python(value)
     except ValidationError as exc:
         raise UserError(f"{label}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc
+
+
+# Largest amount a CLI accepts, in base units: the vault keeps NAV and supply below 2**128.
+MAX_AMOUNT = 2**128 - 1
+
+
+def _positive_units(decimals_key: str):
+    def parse(value: object, info: ValidationInfo) -> int:
+        amount = parse_units(value, (info.context or {})[decimals_key])
+        if amount == 0:
+            raise ValueError("must be more than 0")
+        if amount > MAX_AMOUNT:
+            raise ValueError(f"{value!r} is absurdly large")
+        return amount
+
+    return parse
+
+
+StableAmount = Annotated[int, BeforeValidator(_positive_units("decimals"))]
+"""A positive amount typed in stablecoin units ("1000.50"), in base units; the validation context
+gives `decimals` (the manifest's stablecoin_decimals)."""
+
+FractionAmount = Annotated[int, BeforeValidator(_positive_units("fraction_decimals"))]
+"""A positive amount of fractions typed in whole fractions, in base units; the validation context
+gives `fraction_decimals` (the vault's decimals)."""

@@ -1,0 +1,36 @@
+"""Rebuild a pool's books from its events alone and check every invariant against the chain.
+
+    ape run audit --network ethereum:local:foundry
+    ape run audit --manifest deployments/demo.json --report reports/audit.json
+
+Prints each invariant of ../shared/DOMAIN.md with the figures compared, optionally writes them as
+JSON, and exits 1 if any fails.
+"""
+
+import json
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from gpu_rwa.audit import check_invariants, invariants_table, rebuild_books
+from gpu_rwa.cli import console, manifest_option, require_manifest
+from gpu_rwa.errors import UserError
+from gpu_rwa.pool import load_pool
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="Rebuild the books and check invariants")
+@manifest_option
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the checks to this JSON file.")  # fmt: skip
+def cli(manifest_file, report):
+    pool = load_pool(require_manifest(manifest_file))
+    checks = check_invariants(pool, rebuild_books(pool))
+    console.print(invariants_table(checks))
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps([c.model_dump() for c in checks], indent=2) + "\n")
+        console.print(f"wrote {report}")
+    if failed := [c.name for c in checks if not c.passed]:
+        raise UserError(f"invariant(s) failed: {'; '.join(failed)}")
+    console.print(f"all {len(checks)} invariants pass")

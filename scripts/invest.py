@@ -1,0 +1,175 @@
+"""An investor's side of a pool: buy fractions, redeem them, claim lease revenue, see a portfolio.
+
+    ape run invest faucet 10000                      # local chains: test USDC from MockUSDC
+    ape run invest buy 1000.50                       # approve (if needed), then buy at NAV
+    ape run invest buy 1000.50 --permit              # one transaction with an EIP-2612 permit
+    ape run invest buy 250 --min-fractions 249 --deadline-minutes 5 --receiver 0x...
+    ape run invest redeem 100.5                      # fractions, instantly at NAV from free cash
+    ape run invest redeem --all
+    ape run invest redeem --assets 500               # an amount of stablecoin instead
+    ape run invest claim
+    ape run invest portfolio 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+
+Amounts are in human units (stablecoin units for money, whole fractions for fractions) with at
+most the token's decimals. Every check the chain can answer (verified investor, paused vault,
+balance, free cash, price bound, deadline) is made before anything is sent. On a local chain the
+investor is TEST::7; elsewhere pass --account <ape alias>.
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from gpu_rwa.chain import is_local, resolve_sender
+from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.errors import UserError
+from gpu_rwa.pool import (
+    DEFAULT_SLIPPAGE_BPS,
+    BuyOrder,
+    FaucetRequest,
+    RedeemOrder,
+    claim,
+    faucet,
+    load_pool,
+    portfolio_table,
+)
+from gpu_rwa.pool import buy as buy_fractions
+from gpu_rwa.pool import redeem as redeem_fractions
+from gpu_rwa.types import address_or_error
+
+
+@click.group(short_help="Buy, redeem, claim, portfolio")
+def cli():
+    pass
+
+
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    label = f"--{param.name}" if isinstance(param, click.Option) else param.human_readable_name
+    return None if value is None else address_or_error(value, label)
+
+
+receiver_option = click.option(
+    "--receiver", default=None, callback=_address, help="Who receives [default: the sender]."
+)
+slippage_option = click.option(
+    "--slippage-bps",
+    default=DEFAULT_SLIPPAGE_BPS,
+    show_default=True,
+    help="Tolerance below the quoted amount, in basis points.",
+)
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Buy fractions for stablecoin")
+@click.argument("amount")
+@click.option("--min-fractions", default=None, help="Fewest fractions to accept.")
+@slippage_option
+@click.option("--deadline-minutes", default=20, show_default=True, help="Valid for this long.")
+@click.option("--deadline", default=None, help="Or an absolute deadline (ISO date or unix time).")
+@click.option("--permit/--no-permit", default=False, help="One transaction with EIP-2612.")
+@receiver_option
+@manifest_option
+@account_option
+def buy(
+    amount,
+    min_fractions,
+    slippage_bps,
+    deadline_minutes,
+    deadline,
+    permit,
+    receiver,
+    manifest_file,
+    account_alias,
+):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        BuyOrder,
+        dict(
+            assets=amount,
+            min_shares=min_fractions,
+            slippage_bps=slippage_bps,
+            deadline_minutes=deadline_minutes,
+            deadline=deadline,
+            permit=permit,
+            receiver=receiver,
+        ),
+        pool.context,
+    )
+    sender = resolve_sender(account_alias, "investor")
+    trade = buy_fractions(pool, sender, order, console)
+    console.print(
+        f"bought {pool.fractions(trade.shares)} for {pool.cash(trade.assets)}: "
+        f"{pool.price(trade.assets, trade.shares)} per fraction "
+        f"({len(trade.receipts)} transaction(s))"
+    )
+    if order.receiver and order.receiver != sender.address:
+        console.print(f"the fractions went to {order.receiver}")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Redeem fractions for stablecoin")
+@click.argument("fractions", required=False)
+@click.option("--all", "all_", is_flag=True, help="Redeem every fraction held.")
+@click.option("--assets", default=None, help="Redeem what pays this much stablecoin instead.")
+@click.option("--min-assets", default=None, help="Least stablecoin to accept.")
+@slippage_option
+@receiver_option
+@manifest_option
+@account_option
+def redeem(
+    fractions, all_, assets, min_assets, slippage_bps, receiver, manifest_file, account_alias
+):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        RedeemOrder,
+        dict(
+            shares=fractions,
+            all_=all_,
+            assets=assets,
+            min_assets=min_assets,
+            slippage_bps=slippage_bps,
+            receiver=receiver,
+        ),
+        pool.context,
+    )
+    sender = resolve_sender(account_alias, "investor")
+    trade = redeem_fractions(pool, sender, order)
+    console.print(
+        f"redeemed {pool.fractions(trade.shares)} for {pool.cash(trade.assets)}: "
+        f"{pool.price(trade.assets, trade.shares)} per fraction"
+    )
+
+
+@cli.command("claim", cls=ConnectedProviderCommand, short_help="Claim vested lease revenue")
+@receiver_option
+@manifest_option
+@account_option
+def claim_(receiver, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "investor")
+    amount, _ = claim(pool, sender, receiver)
+    console.print(f"claimed {pool.cash(amount)} to {receiver or sender.address}")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Holdings, value, revenue, identity")
+@click.argument("address", required=False, callback=_address)
+@manifest_option
+@account_option
+def portfolio(address, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    if address is None:
+        if account_alias is None and not is_local():
+            raise UserError("give an ADDRESS or --account")
+        address = resolve_sender(account_alias, "investor").address
+    console.print(portfolio_table(pool, address))
+
+
+@cli.command("faucet", cls=ConnectedProviderCommand, short_help="Test stablecoin (local chains)")
+@click.argument("amount")
+@manifest_option
+@account_option
+def faucet_(amount, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    value = validated(FaucetRequest, dict(amount=amount), pool.context).amount
+    sender = resolve_sender(account_alias, "investor")
+    faucet(pool, sender, value)
+    console.print(
+        f"{sender.address} now holds {pool.cash(pool.stablecoin.balanceOf(sender.address))}"
+    )

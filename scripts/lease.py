@@ -1,0 +1,86 @@
+"""Leases of a pool: open one over GPUs in the vault, pay instalments, show the lease book.
+
+    ape run lease open --lessee 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --instalment 10000 \
+        --period-days 30 --instalments 12 --grace-days 5 --gpu 1 --gpu 2
+    ape run lease pay 1                 # the next instalment (approves the vault if needed)
+    ape run lease pay 1 --times 3       # the next three
+    ape run lease status                # every lease
+    ape run lease status 1
+
+`open` is the operator's (TEST::1 on a local chain): the GPUs must be in the vault, counted and not
+in another lease. `pay` is the lessee's (TEST::6 locally) or anyone's: the vault pulls each
+instalment from the payer, so it is approved for the total first. Nothing is sent when a check
+the chain can answer fails.
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from gpu_rwa.chain import resolve_sender
+from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.leases import LeaseTerms, lease_table, open_lease, pay_instalments, require_lease
+from gpu_rwa.pool import load_pool
+
+
+@click.group(short_help="Open leases, pay instalments, lease status")
+def cli():
+    pass
+
+
+@cli.command("open", cls=ConnectedProviderCommand, short_help="Open a lease over vault GPUs")
+@click.option("--lessee", required=True, help="The lessee's address.")
+@click.option("--instalment", required=True, help="Stablecoin per instalment, e.g. 10000.")
+@click.option("--period-days", type=int, required=True, help="Days between instalments.")
+@click.option("--instalments", type=int, required=True, help="Number of instalments.")
+@click.option("--grace-days", type=int, default=0, show_default=True, help="Days before arrears.")
+@click.option("--gpu", "gpus", type=int, multiple=True, help="A GPU id (repeat for each).")
+@manifest_option
+@account_option
+def open_(
+    lessee, instalment, period_days, instalments, grace_days, gpus, manifest_file, account_alias
+):
+    pool = load_pool(require_manifest(manifest_file))
+    terms = validated(
+        LeaseTerms,
+        dict(
+            lessee=lessee,
+            instalment=instalment,
+            period_days=period_days,
+            instalments=instalments,
+            grace_days=grace_days,
+            gpu_ids=list(gpus),
+        ),
+        pool.context,
+    )
+    sender = resolve_sender(account_alias, "operator")
+    lease_id, _ = open_lease(pool, sender, terms)
+    console.print(
+        f"opened lease {lease_id} to {terms.lessee}: {terms.instalments} x "
+        f"{pool.cash(terms.instalment)} every {terms.period_days} day(s), GPUs "
+        f"{', '.join(map(str, terms.gpu_ids))}"
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Pay the next instalment(s) of a lease")
+@click.argument("lease_id", type=click.IntRange(min=0))
+@click.option("--times", type=click.IntRange(min=1), default=1, show_default=True)
+@manifest_option
+@account_option
+def pay(lease_id, times, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "lessee")
+    pay_instalments(pool, sender, lease_id, times, console)
+    console.print(lease_table(pool, [lease_id]))
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="The lease book (or one lease)")
+@click.argument("lease_id", type=click.IntRange(min=0), required=False)
+@manifest_option
+def status(lease_id, manifest_file):
+    pool = load_pool(require_manifest(manifest_file))
+    if lease_id is not None:
+        require_lease(pool, lease_id)
+        ids = [lease_id]
+    else:
+        ids = list(range(1, pool.leases.lease_count() + 1))
+    console.print(lease_table(pool, ids))

@@ -1,0 +1,452 @@
+"""The Python API over one deployed pool: its contracts loaded from a manifest, the investor's
+flows (buy, redeem, claim, faucet), the portfolio and the vault's status.
+
+Every function checks what the chain can tell before it sends anything (paused, verified, balance,
+allowance, free cash, price bounds, deadline) and raises UserError with one line otherwise; what
+is sent goes through `send()`, so a revert is one line too. Leases are in `gpu_rwa.leases`,
+identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from ape import chain, project
+from ape.api import AccountAPI, ReceiptAPI
+from ape.contracts import ContractInstance
+from pydantic import Field, model_validator
+from rich.console import Console
+from rich.table import Table
+
+from gpu_rwa.chain import send
+from gpu_rwa.errors import UserError
+from gpu_rwa.manifest import Manifest
+from gpu_rwa.models import StrictModel
+from gpu_rwa.permit import sign_permit
+from gpu_rwa.registry import STATUS_NAMES
+from gpu_rwa.types import (
+    SECONDS_PER_DAY,
+    Address,
+    Bps,
+    FractionAmount,
+    StableAmount,
+    format_units,
+)
+
+BPS = 10_000
+DEFAULT_SLIPPAGE_BPS = 50
+# The longest deadline a buy accepts: a signed order should not stay valid for weeks.
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One deployed pool: its contracts and the units its amounts are in."""
+
+    manifest: Manifest
+    vault: ContractInstance
+    leases: ContractInstance
+    identity: ContractInstance
+    registry: ContractInstance
+    stablecoin: ContractInstance
+    symbol: str
+    decimals: int
+    fraction_symbol: str
+    fraction_decimals: int
+
+    @property
+    def context(self) -> dict:
+        """The validation context of the input models: the decimals amounts are typed in."""
+        return {"decimals": self.decimals, "fraction_decimals": self.fraction_decimals}
+
+    def cash(self, amount: int) -> str:
+        """Stablecoin base units as `1,000.500000 USDC`."""
+        return f"{format_units(amount, self.decimals)} {self.symbol}"
+
+    def fractions(self, amount: int) -> str:
+        """Fraction base units as `999.500000000000 GPU1`."""
+        return f"{format_units(amount, self.fraction_decimals)} {self.fraction_symbol}"
+
+    def price(self, assets: int, shares: int) -> str:
+        """Stablecoin paid per whole fraction, at the stablecoin's precision plus two places."""
+        if shares == 0:
+            return "n/a"
+        per_fraction = Decimal(assets).scaleb(self.fraction_decimals - self.decimals) / shares
+        places = Decimal(1).scaleb(-(self.decimals + 2))
+        return f"{per_fraction.quantize(places, ROUND_HALF_EVEN):,} {self.symbol}"
+
+    def is_mock_stablecoin(self) -> bool:
+        record = self.manifest.contracts.get("MockUSDC")
+        return record is not None and record.address == self.manifest.stablecoin
+
+
+def load_pool(manifest: Manifest) -> Pool:
+    """The pool's contracts at the manifest's addresses (see `cli.require_manifest`)."""
+    if manifest.stablecoin is None:
+        raise UserError(f"the manifest of {manifest.network} names no stablecoin; run deploy again")
+    vault = project.CollateralVault.at(manifest.address_of("CollateralVault"))
+    # Any ERC-20 answers MockUSDC's ERC-20 part; permit is probed before it is used.
+    stablecoin = project.MockUSDC.at(manifest.stablecoin)
+    return Pool(
+        manifest=manifest,
+        vault=vault,
+        leases=project.LeaseManager.at(manifest.address_of("LeaseManager")),
+        identity=project.IdentityRegistry.at(manifest.address_of("IdentityRegistry")),
+        registry=project.GpuRegistry.at(manifest.address_of("GpuRegistry")),
+        stablecoin=stablecoin,
+        symbol=stablecoin.symbol(),
+        decimals=manifest.stablecoin_decimals,
+        fraction_symbol=vault.symbol(),
+        fraction_decimals=vault.decimals(),
+    )
+
+
+# PRE-CHECKS #
+
+
+def _date(timestamp: int) -> str:
+    return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def require_not_paused(pool: Pool, doing: str) -> None:
+    if pool.vault.paused():
+        raise UserError(f"the vault is paused: {doing} is stopped until the admin unpauses it")
+
+
+def require_verified(pool: Pool, account: str, who: str) -> None:
+    """`account` verified in the IdentityRegistry now, or why not (never verified or expired)."""
+    if pool.identity.is_verified(account):
+        return
+    expires_at = pool.identity.identity(account).expires_at
+    if expires_at:
+        reason = f"its verification expired on {_date(expires_at)}"
+    else:
+        reason = "it is not a verified investor"
+    raise UserError(f"{who} {account}: {reason} (compliance runs `ape run kyc add {account}`)")
+
+
+def require_role(contract: ContractInstance, role: str, account: str, where: str) -> None:
+    if not contract.hasRole(getattr(contract, role)(), account):
+        raise UserError(f"{account} does not hold {role} on the {where}")
+
+
+def deadline_from(minutes: int, deadline: datetime | None) -> int:
+    """The deadline in chain time: `deadline` if given (it must be ahead), else now + minutes."""
+    now = chain.pending_timestamp
+    if deadline is None:
+        return now + minutes * 60
+    timestamp = int(deadline.timestamp())
+    if timestamp <= now:
+        raise UserError(
+            f"--deadline {_date(timestamp)} has passed (the chain's time is {_date(now)})"
+        )
+    return timestamp
+
+
+def _min_out(preview: int, slippage_bps: int) -> int:
+    return preview * (BPS - slippage_bps) // BPS
+
+
+# BUY #
+
+
+class BuyOrder(StrictModel):
+    assets: StableAmount = Field(alias="AMOUNT")
+    receiver: Address | None = Field(default=None, alias="--receiver")
+    min_shares: FractionAmount | None = Field(default=None, alias="--min-fractions")
+    slippage_bps: Bps = Field(default=DEFAULT_SLIPPAGE_BPS, alias="--slippage-bps")
+    deadline_minutes: int = Field(
+        default=20, ge=1, le=MAX_DEADLINE_MINUTES, alias="--deadline-minutes"
+    )
+    deadline: datetime | None = Field(default=None, alias="--deadline")
+    permit: bool = Field(default=False, alias="--permit")
+
+    @model_validator(mode="after")
+    def _aware_deadline(self):
+        # A bare `2030-01-01T00:00` means UTC, not the local time of whoever runs the script.
+        if self.deadline is not None and self.deadline.tzinfo is None:
+            object.__setattr__(self, "deadline", self.deadline.replace(tzinfo=UTC))
+        return self
+
+
+@dataclass(frozen=True)
+class Trade:
+    """What a buy or redeem did: stablecoin and fractions that moved, and the receipts sent."""
+
+    assets: int
+    shares: int
+    receipts: list[ReceiptAPI]
+
+
+def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Trade:
+    """Buy fractions for `order.assets` at NAV with a minimum out and a deadline: with an approve
+    first if the allowance is short, or in one transaction with an EIP-2612 permit."""
+    vault, token = pool.vault, pool.stablecoin
+    receiver = order.receiver or sender.address
+    assets = order.assets
+    require_not_paused(pool, "buying")
+    require_verified(pool, sender.address, "buyer")
+    if receiver != sender.address:
+        require_verified(pool, receiver, "receiver")
+    balance = token.balanceOf(sender.address)
+    if balance < assets:
+        raise UserError(
+            f"{sender.address} holds {pool.cash(balance)}, less than the {pool.cash(assets)} to pay"
+        )
+    preview = vault.previewDeposit(assets)
+    if preview == 0:
+        raise UserError(f"{pool.cash(assets)} buys 0 fractions at the current price; pay more")
+    if order.min_shares is not None:
+        if preview < order.min_shares:
+            raise UserError(
+                f"--min-fractions {pool.fractions(order.min_shares)}: {pool.cash(assets)} buys "
+                f"only {pool.fractions(preview)} now"
+            )
+        min_shares = order.min_shares
+    else:
+        min_shares = _min_out(preview, order.slippage_bps)
+    deadline = deadline_from(order.deadline_minutes, order.deadline)
+
+    receipts = []
+    if order.permit:
+        v, r, s = sign_permit(token, sender, vault.address, assets, deadline)
+        receipts.append(
+            send(
+                "buy_with_permit",
+                vault.buy_with_permit,
+                assets,
+                receiver,
+                min_shares,
+                deadline,
+                v,
+                r,
+                s,
+                sender=sender,
+            )
+        )
+    else:
+        if token.allowance(sender.address, vault.address) < assets:
+            console.print(f"approving the vault for {pool.cash(assets)}")
+            receipts.append(
+                send("approving the vault", token.approve, vault.address, assets, sender=sender)
+            )
+        receipts.append(
+            send("buy", vault.buy, assets, receiver, min_shares, deadline, sender=sender)
+        )
+    deposit = next(iter(vault.Deposit.from_receipt(receipts[-1])))
+    return Trade(assets=deposit.assets, shares=deposit.shares, receipts=receipts)
+
+
+# REDEEM #
+
+
+class RedeemOrder(StrictModel):
+    shares: FractionAmount | None = Field(default=None, alias="FRACTIONS")
+    all_: bool = Field(default=False, alias="--all")
+    assets: StableAmount | None = Field(default=None, alias="--assets")
+    receiver: Address | None = Field(default=None, alias="--receiver")
+    min_assets: StableAmount | None = Field(default=None, alias="--min-assets")
+    slippage_bps: Bps = Field(default=DEFAULT_SLIPPAGE_BPS, alias="--slippage-bps")
+
+    @model_validator(mode="after")
+    def _one_amount(self):
+        given = [self.shares is not None, self.all_, self.assets is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of FRACTIONS, --all or --assets AMOUNT")
+        return self
+
+
+def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
+    """Redeem at NAV from free cash: fractions (`redeem`) or an amount of stablecoin (`withdraw`).
+    When free cash is short, the error says how much can leave now.
+
+    The vault's redeem takes no minimum out, so the bound (--min-assets, or previewRedeem less the
+    slippage) is checked against the price at the block read just before sending.
+    """
+    vault = pool.vault
+    owner = sender.address
+    receiver = order.receiver or owner
+    require_not_paused(pool, "redeeming")
+    require_verified(pool, owner, "holder")
+    if receiver != owner:
+        require_verified(pool, receiver, "receiver")
+    held = vault.balanceOf(owner)
+    if held == 0:
+        raise UserError(f"{owner} holds no {pool.fraction_symbol} fractions")
+    now_shares, now_assets = vault.maxRedeem(owner), vault.maxWithdraw(owner)
+    short = (
+        f"only {pool.fractions(now_shares)} ({pool.cash(now_assets)}) can be redeemed now: "
+        f"the vault's free cash is {pool.cash(vault.free_cash())}"
+    )
+
+    if order.assets is not None:
+        assets = order.assets
+        if assets > vault.convertToAssets(held):
+            raise UserError(
+                f"--assets {pool.cash(assets)}: {owner} holds {pool.fractions(held)}, worth "
+                f"{pool.cash(vault.convertToAssets(held))}"
+            )
+        if assets > now_assets:
+            raise UserError(short)
+        shares = vault.previewWithdraw(assets)
+        preview = assets
+    else:
+        shares = held if order.all_ else order.shares
+        if shares > held:
+            raise UserError(
+                f"{owner} holds {pool.fractions(held)}, fewer than {pool.fractions(shares)}"
+            )
+        if shares > now_shares:
+            raise UserError(short)
+        preview = vault.previewRedeem(shares)
+        if preview == 0:
+            raise UserError(f"{pool.fractions(shares)} are worth 0 {pool.symbol}; redeem more")
+
+    min_assets = (
+        order.min_assets
+        if order.min_assets is not None
+        else _min_out(vault.previewRedeem(shares), order.slippage_bps)
+    )
+    if preview < min_assets:
+        raise UserError(
+            f"--min-assets {pool.cash(min_assets)}: {pool.fractions(shares)} pay only "
+            f"{pool.cash(preview)} now"
+        )
+    if order.assets is not None:
+        receipt = send("withdraw", vault.withdraw, order.assets, receiver, owner, sender=sender)
+    else:
+        receipt = send("redeem", vault.redeem, shares, receiver, owner, sender=sender)
+    withdrawn = next(iter(vault.Withdraw.from_receipt(receipt)))
+    return Trade(assets=withdrawn.assets, shares=withdrawn.shares, receipts=[receipt])
+
+
+# CLAIM #
+
+
+def claim(pool: Pool, sender: AccountAPI, receiver: str | None) -> tuple[int, ReceiptAPI]:
+    """Pull the sender's vested lease revenue; says so when there is nothing to claim yet."""
+    vault = pool.vault
+    require_not_paused(pool, "claiming")
+    claimable = vault.claimable(sender.address)
+    if claimable == 0:
+        days = vault.vesting_period() // SECONDS_PER_DAY
+        raise UserError(
+            f"{sender.address} has no revenue to claim yet (lease revenue vests over {days} days)"
+        )
+    receipt = send("claim", vault.claim, receiver or sender.address, sender=sender)
+    claimed = sum(log.amount for log in vault.RevenueClaimed.from_receipt(receipt))
+    return claimed, receipt
+
+
+# FAUCET #
+
+
+class FaucetRequest(StrictModel):
+    amount: StableAmount = Field(alias="AMOUNT")
+
+
+def faucet(pool: Pool, sender: AccountAPI, amount: int) -> ReceiptAPI:
+    """Mint test stablecoin to the sender (the deployed MockUSDC of a local pool only)."""
+    if not pool.is_mock_stablecoin():
+        raise UserError(
+            f"the stablecoin {pool.manifest.stablecoin} is not the deployed MockUSDC: no faucet"
+        )
+    cap = pool.stablecoin.faucet_cap()
+    if amount > cap:
+        raise UserError(f"the faucet gives at most {pool.cash(cap)} a call")
+    return send("faucet", pool.stablecoin.faucet, amount, sender=sender)
+
+
+# PORTFOLIO AND STATUS #
+
+
+def _percent(part: int, whole: int) -> str:
+    if whole == 0:
+        return "0 %"
+    return f"{Decimal(part * 100) / whole:.4f} %"
+
+
+def portfolio_table(pool: Pool, account: str) -> Table:
+    vault, identity = pool.vault, pool.identity
+    held = vault.balanceOf(account)
+    supply = vault.totalSupply()
+    record = identity.identity(account)
+    verified = identity.is_verified(account)
+    if verified:
+        status = f"verified until {_date(record.expires_at)} (jurisdiction {record.jurisdiction})"
+    elif record.expires_at:
+        status = f"expired on {_date(record.expires_at)}"
+    else:
+        status = "not verified"
+    table = Table(title=f"portfolio of {account}", show_header=False)
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    rows = [
+        ("fractions held", pool.fractions(held)),
+        ("value at NAV", pool.cash(vault.convertToAssets(held))),
+        ("share of supply", _percent(held, supply)),
+        ("redeemable now", pool.fractions(vault.maxRedeem(account))),
+        ("claimable revenue", pool.cash(vault.claimable(account))),
+        (f"{pool.symbol} balance", pool.cash(pool.stablecoin.balanceOf(account))),
+        ("identity", status),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def vault_table(pool: Pool) -> Table:
+    vault = pool.vault
+    one = 10**pool.fraction_decimals
+    received, held = vault.received(), vault.held()
+    table = Table(title=f"CollateralVault {vault.address}", show_header=False)
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    rows = [
+        ("NAV (totalAssets)", pool.cash(vault.totalAssets())),
+        (f"price of one {pool.fraction_symbol}", pool.cash(vault.convertToAssets(one))),
+        ("total supply", pool.fractions(vault.totalSupply())),
+        ("free cash", pool.cash(vault.free_cash())),
+        (
+            f"collateral value ({vault.ADVANCE_RATE_BPS() / 100:g} % of book)",
+            pool.cash(vault.collateral_value()),
+        ),
+        ("GPUs counted / held", f"{vault.counted()} / {vault.gpus_held()}"),
+        ("revenue received (after fees)", pool.cash(received)),
+        ("revenue claimed", pool.cash(received - held)),
+        ("revenue held", pool.cash(held)),
+        ("revenue not yet vested", pool.cash(vault.unvested())),
+        (f"accrued fees ({vault.fee_bps() / 100:g} %)", pool.cash(vault.accrued_fees())),
+        ("paused", "yes" if vault.paused() else "no"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def vault_gpus_table(pool: Pool, limit: int | None = None) -> Table:
+    vault, registry, leases = pool.vault, pool.registry, pool.leases
+    total = registry.balanceOf(vault.address)
+    shown = total if limit is None else min(limit, total)
+    rate = vault.ADVANCE_RATE_BPS()
+    table = Table(title=f"GPUs in the vault: {total}")
+    for column in ("id", "model", "status", "book value", "collateral value", "counted", "lease"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    for index in range(shown):
+        token_id = registry.tokenOfOwnerByIndex(vault.address, index)
+        gpu = registry.gpu(token_id)
+        book = registry.book_value(token_id)
+        counted = vault.counts(token_id)
+        lease_id = leases.lease_of_gpu(token_id)
+        table.add_row(
+            str(token_id),
+            gpu.model,
+            STATUS_NAMES.get(gpu.status, str(gpu.status)),
+            pool.cash(book),
+            pool.cash(book * rate // BPS if counted else 0),
+            "yes" if counted else "no",
+            str(lease_id) if lease_id else "-",
+        )
+    if shown < total:
+        table.caption = f"first {shown} of {total}; --limit to see more"
+    return table

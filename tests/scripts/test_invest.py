@@ -1,0 +1,321 @@
+"""`ape run invest buy|redeem|claim|portfolio|faucet`: exact amounts; nothing sent on bad input."""
+
+import pytest
+from ape.types import MessageSignature
+from eth_utils import to_checksum_address
+
+from gpu_rwa.permit import SECP256K1_N, signature_parts
+from tests.scripts.utils import INVESTOR_FUNDS, refused, script, table_cells
+from tests.utils.registry import DAY, USDC
+from tests.utils.vault import JURISDICTION, to_assets, to_shares
+
+
+def balances(kit, *accounts):
+    """(stablecoin, fractions, nonce) of each account: what a refused command must not change."""
+    return [(kit.stablecoin.balanceOf(a), kit.vault.balanceOf(a), a.nonce) for a in accounts]
+
+
+# BUY #
+
+
+def price_paid_checks(kit, assets: int, shares: int) -> None:
+    """`shares` is what `assets` bought at NAV in the block of the buy (previewDeposit there):
+    the reference conversion over the totals just before it, at that block's time."""
+    before_assets = kit.vault.totalAssets() - assets
+    before_supply = kit.vault.totalSupply() - shares
+    assert shares == to_shares(assets, before_assets, before_supply)
+
+
+def nav_before_redeem(kit, assets: int, shares: int) -> tuple[int, int]:
+    """NAV and supply in the block of a redemption, just before it (what previewRedeem read)."""
+    return kit.vault.totalAssets() + assets, kit.vault.totalSupply() + shares
+
+
+def test_buy_approves_then_buys(pool, investor):
+    assets = 1_000_500_000  # 1000.50 USDC
+    nonce = investor.nonce
+
+    result = script(pool, "invest", "buy", "1000.50")
+
+    assert result.exit_code == 0, result.output
+    assert investor.nonce == nonce + 2  # approve, buy
+    expected = pool.vault.balanceOf(investor)
+    price_paid_checks(pool, assets, expected)
+    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - assets
+    assert pool.vault.free_cash() == assets
+    assert pool.stablecoin.allowance(investor, pool.vault) == 0
+    assert f"bought {pool.fractions(expected)} for 1,000.500000 USDC" in result.output
+    assert f"{pool.price(assets, expected)} per fraction" in result.output
+
+
+def test_buy_with_permit_is_one_transaction(pool, investor):
+    nonce = investor.nonce
+
+    result = script(pool, "invest", "buy", "250", "--permit")
+
+    assert result.exit_code == 0, result.output
+    assert investor.nonce == nonce + 1
+    assert pool.stablecoin.nonces(investor) == 1  # the permit was used
+    price_paid_checks(pool, 250 * USDC, pool.vault.balanceOf(investor))
+    assert pool.stablecoin.allowance(investor, pool.vault) == 0
+    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 250 * USDC
+    assert "(1 transaction(s))" in result.output
+
+
+def test_buy_uses_an_existing_allowance_and_pays_to_a_receiver(pool, investor, other_investor):
+    pool.stablecoin.approve(pool.vault, 100 * USDC, sender=investor)
+    nonce = investor.nonce
+
+    result = script(pool, "invest", "buy", "100", "--receiver", other_investor.address)
+
+    assert result.exit_code == 0, result.output
+    assert investor.nonce == nonce + 1  # no second approve
+    price_paid_checks(pool, 100 * USDC, pool.vault.balanceOf(other_investor))
+    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 100 * USDC
+    assert pool.vault.balanceOf(investor) == 0
+    assert f"the fractions went to {other_investor.address}" in result.output
+
+
+def test_explicit_min_fractions_at_the_quote_is_accepted(pool, investor):
+    # NAV per fraction only falls as the GPUs depreciate: the quote now is a floor a block later.
+    quote = pool.vault.previewDeposit(10 * USDC)
+    text = pool.fractions(quote).split()[0].replace(",", "")
+
+    result = script(pool, "invest", "buy", "10", "--min-fractions", text)
+
+    assert result.exit_code == 0, result.output
+    assert pool.vault.balanceOf(investor) >= quote
+    price_paid_checks(pool, 10 * USDC, pool.vault.balanceOf(investor))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("10", "--min-fractions", "-5"), "--min-fractions: not a non-negative decimal amount"),
+        (("1.0000001",), "AMOUNT: '1.0000001' has more than 6 decimal places"),
+        (("0",), "AMOUNT: must be more than 0"),
+        (("1" + "0" * 40,), "is absurdly large"),
+        (("100000.000001",), "less than the 100,000.000001 USDC to pay"),
+        (("10", "--receiver", "0x12"), "--receiver: not an address: '0x12'"),
+        (("10", "--deadline", "2020-01-01"), "--deadline 2020-01-01 00:00 UTC has passed"),
+        (("10", "--deadline", "soon"), "--deadline: Input should be a valid datetime"),
+        (("10", "--deadline-minutes", "0"), "--deadline-minutes: Input should be greater than"),
+        (("10", "--slippage-bps", "10001"), "--slippage-bps: Input should be less than or equal"),
+        (("10", "--min-fractions", "11"), "--min-fractions 11.000000000000 GPU1: 10.000000 USDC"),
+        (("10", "--account", "TEST::99"), "--account TEST::99: no such test account"),
+    ],
+)
+def test_bad_buy_sends_nothing(pool, investor, args, message):
+    before = balances(pool, investor)
+    refused(script(pool, "invest", "buy", *args), message)
+    assert balances(pool, investor) == before
+
+
+def test_unverified_buyer_and_receiver_are_refused(pool, investor, attacker):
+    before = balances(pool, investor, attacker)
+    pool.stablecoin.faucet(10 * USDC, sender=attacker)
+    attacker_before = balances(pool, attacker)
+
+    refused(
+        script(pool, "invest", "buy", "10", "--account", "TEST::9"),
+        f"buyer {attacker.address}: it is not a verified investor (compliance runs "
+        f"`ape run kyc add {attacker.address}`)",
+    )
+    refused(
+        script(pool, "invest", "buy", "10", "--receiver", attacker.address),
+        f"receiver {attacker.address}: it is not a verified investor",
+    )
+    assert balances(pool, investor) == before[:1]
+    assert balances(pool, attacker) == attacker_before
+
+
+def test_expired_buyer_is_refused(pool, investor, compliance, chain):
+    expiry = chain.pending_timestamp + DAY
+    pool.identity.verify(investor, expiry, JURISDICTION, sender=compliance)
+    chain.mine(timestamp=expiry + 1)
+    before = balances(pool, investor)
+
+    result = script(pool, "invest", "buy", "10")
+
+    refused(result, f"buyer {investor.address}: its verification expired on")
+    assert balances(pool, investor) == before
+
+
+def test_buy_while_paused_is_refused(pool, investor, pauser):
+    pool.vault.pause(sender=pauser)
+    before = balances(pool, investor)
+    refused(
+        script(pool, "invest", "buy", "10"),
+        "the vault is paused: buying is stopped until the admin unpauses it",
+    )
+    assert balances(pool, investor) == before
+
+
+def test_short_r_and_s_are_left_padded():
+    # Ape strips leading zero bytes: r = 0x00ab..., s high (must flip to N - s, v 27 <-> 28).
+    r = bytes.fromhex("ab" * 31)
+    high_s = SECP256K1_N - 5
+    v, r32, s32 = signature_parts(MessageSignature(v=27, r=r, s=high_s.to_bytes(32, "big")))
+    assert r32 == b"\x00" + r
+    assert (v, s32) == (28, (5).to_bytes(32, "big"))
+
+
+# REDEEM #
+
+
+def test_redeem_fractions(invested, investor):
+    vault = invested.vault
+    shares = 100 * 10**invested.fraction_decimals
+    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+
+    result = script(invested, "invest", "redeem", "100")
+
+    assert result.exit_code == 0, result.output
+    assert vault.balanceOf(investor) == held - shares
+    expected = invested.stablecoin.balanceOf(investor) - cash
+    assert expected == to_assets(shares, *nav_before_redeem(invested, expected, shares))
+    assert f"redeemed {invested.fractions(shares)} for {invested.cash(expected)}" in result.output
+
+
+def test_redeem_all(invested, investor):
+    vault = invested.vault
+    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+
+    result = script(invested, "invest", "redeem", "--all")
+
+    assert result.exit_code == 0, result.output
+    assert vault.balanceOf(investor) == 0
+    paid = invested.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(held, *nav_before_redeem(invested, paid, held))
+    assert paid > 9_999 * USDC
+
+
+def test_redeem_an_amount_of_stablecoin(invested, investor):
+    vault = invested.vault
+    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+
+    result = script(invested, "invest", "redeem", "--assets", "500")
+
+    assert result.exit_code == 0, result.output
+    assert invested.stablecoin.balanceOf(investor) == cash + 500 * USDC
+    burnt = held - vault.balanceOf(investor)
+    nav, supply = nav_before_redeem(invested, 500 * USDC, burnt)
+    assert burnt == to_shares(500 * USDC, nav, supply, roundup=True)
+
+
+def test_redeem_beyond_free_cash_says_what_can_leave(invested, operator):
+    vault = invested.vault
+    before = balances(invested, operator)
+    can = vault.maxRedeem(operator)
+
+    result = script(invested, "invest", "redeem", "--all", "--account", "TEST::1")
+
+    refused(
+        result,
+        f"only {invested.fractions(can)} ({invested.cash(vault.maxWithdraw(operator))}) can be "
+        "redeemed now: the vault's free cash is 10,000.000000 USDC",
+    )
+    assert balances(invested, operator) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give exactly one of FRACTIONS, --all or --assets AMOUNT"),
+        (("1", "--all"), "give exactly one of FRACTIONS, --all or --assets AMOUNT"),
+        (("1.0000000000001",), "FRACTIONS: '1.0000000000001' has more than 12 decimal places"),
+        (("20000",), "fewer than 20,000.000000000000 GPU1"),
+        (("--assets", "20000"), "--assets 20,000.000000 USDC: "),
+        (("--assets", "-1"), "--assets: not a non-negative decimal amount: '-1'"),
+        (("100", "--min-assets", "101"), "--min-assets 101.000000 USDC: 100.000000000000 GPU1"),
+        (
+            ("100", "--receiver", "0x" + "ab" * 20),
+            f"receiver {to_checksum_address('0x' + 'ab' * 20)}",
+        ),
+    ],
+)
+def test_bad_redeem_sends_nothing(invested, investor, args, message):
+    before = balances(invested, investor)
+    refused(script(invested, "invest", "redeem", *args), message)
+    assert balances(invested, investor) == before
+
+
+def test_redeem_without_fractions_or_while_paused(invested, other_investor, investor, pauser):
+    refused(
+        script(invested, "invest", "redeem", "--all", "--account", "TEST::8"),
+        f"{other_investor.address} holds no GPU1 fractions",
+    )
+    invested.vault.pause(sender=pauser)
+    before = balances(invested, investor)
+    refused(
+        script(invested, "invest", "redeem", "1"),
+        "the vault is paused: redeeming is stopped until the admin unpauses it",
+    )
+    assert balances(invested, investor) == before
+
+
+# CLAIM #
+
+
+def test_claim_vested_revenue(leased, investor, other_investor, lessee, chain):
+    leased.stablecoin.approve(leased.vault, 1_000 * USDC, sender=lessee)
+    leased.leases.pay_instalment(1, sender=lessee)
+    chain.mine(timestamp=chain.pending_timestamp + 31 * DAY)  # fully vested
+    claimable = leased.vault.claimable(investor)
+    assert claimable > 0
+    cash = leased.stablecoin.balanceOf(other_investor)
+
+    result = script(leased, "invest", "claim", "--receiver", other_investor.address)
+
+    assert result.exit_code == 0, result.output
+    assert leased.stablecoin.balanceOf(other_investor) == cash + claimable
+    assert leased.vault.claimable(investor) == 0
+    assert f"claimed {leased.cash(claimable)} to {other_investor.address}" in result.output
+
+
+def test_nothing_to_claim_sends_nothing(invested, investor):
+    before = balances(invested, investor)
+    refused(
+        script(invested, "invest", "claim"),
+        f"{investor.address} has no revenue to claim yet (lease revenue vests over 30 days)",
+    )
+    assert balances(invested, investor) == before
+
+
+# PORTFOLIO AND FAUCET #
+
+
+def test_portfolio(invested, investor):
+    vault = invested.vault
+    held = vault.balanceOf(investor)
+
+    result = script(invested, "invest", "portfolio", investor.address)
+
+    assert result.exit_code == 0, result.output
+    rows = {cells[0]: cells[1] for cells in map(table_cells, result.output.splitlines()) if cells}
+    assert rows["fractions held"] == invested.fractions(held)
+    assert rows["value at NAV"] == invested.cash(vault.convertToAssets(held))
+    assert rows["claimable revenue"] == "0.000000 USDC"
+    assert rows["USDC balance"] == invested.cash(INVESTOR_FUNDS - 10_000 * USDC)
+    assert rows["identity"].startswith("verified until")
+    assert f"(jurisdiction {JURISDICTION})" in rows["identity"]
+
+
+def test_portfolio_of_a_bad_address(pool):
+    refused(script(pool, "invest", "portfolio", "0xZZ"), "ADDRESS: not an address: '0xZZ'")
+
+
+def test_faucet(pool, investor):
+    result = script(pool, "invest", "faucet", "10000")
+
+    assert result.exit_code == 0, result.output
+    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS + 10_000 * USDC
+
+
+def test_faucet_above_its_cap_sends_nothing(pool, investor):
+    before = balances(pool, investor)
+    refused(
+        script(pool, "invest", "faucet", "1000000.000001"),
+        "the faucet gives at most 1,000,000.000000 USDC a call",
+    )
+    assert balances(pool, investor) == before
