@@ -36,7 +36,9 @@
         buy_gpu, claim, claim_fees. It does not stop: collect_instalment (LeaseManager's
         pay_instalment: money coming in is not refused; it vests as usual), LeaseManager's
         open_lease, impair_gpu and sync_gpu (they can only lower NAV), process_maturities, approve,
-        permit, role management and the fee setters.
+        permit, role management and the fee setters. The flag is this contract's own (snekmate
+        pausable's events and revert reasons), packed into the revenue module's accumulator slot,
+        which transfer, claim, mint and burn read anyway.
         No reentrancy lock (a storage lock on shanghai): every external flow follows
         checks-effects-interactions with the trusted stablecoin and registry, calls last.
 @custom:kill `pause()` from PAUSER_ROLE: no fraction moves and no cash leaves; instalments are still
@@ -65,10 +67,6 @@ initializes: erc20[ownable := ownable]
 
 from snekmate.auth import access_control
 initializes: access_control
-
-
-from snekmate.utils import pausable
-initializes: pausable
 
 
 from . import depreciation
@@ -108,7 +106,8 @@ exports: (
     # Left out on purpose (the runtime code must stay under the EIP-170 limit with snekmate's
     # immutables): access_control.set_role_admin (every role is administered by
     # DEFAULT_ADMIN_ROLE), access_control.supportsInterface.
-    pausable.paused,
+    # Pause is this contract's own (`pause`, `unpause`, `paused`, with snekmate pausable's events
+    # and revert reasons): its flag is packed into a revenue slot the hot paths read anyway.
     # Left out (EIP-170): revenue.account_state, revenue.undistributed (in `unvested`),
     # depreciation.intercept_sum, .slope_sum, .nodes (in `collateral_value`, `end_time_hint`).
     revenue.vesting_period,
@@ -225,7 +224,6 @@ def __init__(
     ownable.__init__()
     erc20.__init__(name_, symbol_, asset_decimals + convert(DECIMALS_OFFSET, uint8), name_, "1")
     access_control.__init__()
-    pausable.__init__()
     depreciation.__init__()
     revenue.__init__(vesting_period_)
     log ICollateralVault.UpdateFeeBps(previous=0, current=fee_bps_)
@@ -300,7 +298,7 @@ def maxDeposit(receiver: address) -> uint256:
     """
     @notice Most `deposit` accepts for `receiver`: 0 while paused or if `receiver` is not verified.
     """
-    if pausable.paused or not self._is_verified(receiver):
+    if revenue._paused() or not self._is_verified(receiver):
         return 0
     return max_value(uint256)
 
@@ -311,7 +309,7 @@ def maxMint(receiver: address) -> uint256:
     """
     @notice Most `mint` accepts for `receiver`: 0 while paused or if `receiver` is not verified.
     """
-    if pausable.paused or not self._is_verified(receiver):
+    if revenue._paused() or not self._is_verified(receiver):
         return 0
     supply: uint256 = erc20.totalSupply
     if supply >= _SUPPLY_CAP:
@@ -326,7 +324,7 @@ def maxWithdraw(owner: address) -> uint256:
     @notice Stablecoin `owner` can withdraw now: its fractions at NAV, bounded by free cash; 0 while
             paused or if `owner` is not verified.
     """
-    if pausable.paused or not self._is_verified(owner):
+    if revenue._paused() or not self._is_verified(owner):
         return 0
     assets: uint256 = self._to_assets(erc20.balanceOf[owner], self._total_assets(), erc20.totalSupply, False)
     return min(assets, self.free_cash)
@@ -339,7 +337,7 @@ def maxRedeem(owner: address) -> uint256:
     @notice Fractions `owner` can redeem now: its balance, bounded by what free cash pays at NAV;
             0 while paused or if `owner` is not verified.
     """
-    if pausable.paused or not self._is_verified(owner):
+    if revenue._paused() or not self._is_verified(owner):
         return 0
     cash_shares: uint256 = self._to_shares(self.free_cash, self._total_assets(), erc20.totalSupply, False)
     return min(erc20.balanceOf[owner], cash_shares)
@@ -400,12 +398,13 @@ def mint(shares: uint256, receiver: address) -> uint256:
     @param receiver A verified investor.
     @return uint256 Stablecoin paid.
     """
-    pausable._require_not_paused()
+    self._require_not_paused()
     self._require_verified(receiver)
     depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    assets: uint256 = self._to_assets(shares, self._total_assets(), erc20.totalSupply, True)
+    supply: uint256 = erc20.totalSupply
+    assets: uint256 = self._to_assets(shares, self._total_assets(), supply, True)
     assert shares != 0, "vault: zero shares"
-    self._issue(msg.sender, receiver, assets, shares)
+    self._issue(msg.sender, receiver, assets, shares, supply)
     return assets
 
 
@@ -418,7 +417,7 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     @param owner A verified holder (the caller, or one that approved the caller).
     @return uint256 Fractions burnt.
     """
-    pausable._require_not_paused()
+    self._require_not_paused()
     depreciation._mature(depreciation.MAX_MATURE_STEPS)
     assert assets != 0, "vault: zero assets"
     shares: uint256 = self._to_shares(assets, self._total_assets(), erc20.totalSupply, True)
@@ -508,7 +507,7 @@ def contribute(token_id: uint256, receiver: address, min_shares: uint256, hint: 
     @return uint256 Fractions minted.
     """
     access_control._check_role(OPERATOR_ROLE, msg.sender)
-    pausable._require_not_paused()
+    self._require_not_paused()
     self._require_verified(receiver)
     assert staticcall GPU_REGISTRY.ownerOf(token_id) == msg.sender, "vault: caller does not own the gpu"
     depreciation._mature(depreciation.MAX_MATURE_STEPS)
@@ -518,7 +517,7 @@ def contribute(token_id: uint256, receiver: address, min_shares: uint256, hint: 
     shares: uint256 = self._to_shares(value, total_before, supply, False)
     assert shares != 0, "vault: zero shares"
     assert shares >= min_shares, "vault: slippage: too few shares"
-    self._mint(receiver, shares)
+    self._mint(receiver, shares, supply)
     log ICollateralVault.GpuContributed(
         token_id=token_id, contributor=msg.sender, receiver=receiver, value=value, shares=shares
     )
@@ -536,7 +535,7 @@ def buy_gpu(token_id: uint256, price: uint256, hint: uint256):
     @param hint The end-time list position (`end_time_hint(token_id)`).
     """
     access_control._check_role(OPERATOR_ROLE, msg.sender)
-    pausable._require_not_paused()
+    self._require_not_paused()
     assert price != 0, "vault: zero price"
     cash: uint256 = self.free_cash
     assert price <= cash, "vault: insufficient free cash"
@@ -631,9 +630,9 @@ def claim(receiver: address = msg.sender) -> uint256:
     @param receiver Who receives it (default: the caller).
     @return uint256 Stablecoin paid.
     """
-    pausable._require_not_paused()
+    acc_rem: uint256 = revenue._require_not_paused()
     assert receiver != empty(address), "revenue: zero receiver"
-    amount: uint256 = revenue._claim(msg.sender, erc20.balanceOf[msg.sender], erc20.totalSupply)
+    amount: uint256 = revenue._claim(msg.sender, erc20.balanceOf[msg.sender], erc20.totalSupply, acc_rem)
     assert amount != 0, "revenue: nothing to claim"
     log ICollateralVault.RevenueClaimed(account=msg.sender, receiver=receiver, amount=amount)
     self._pay_out(receiver, amount)
@@ -646,7 +645,7 @@ def claim_fees() -> uint256:
     @notice Anyone: pay the accrued servicing fees to the fee recipient.
     @return uint256 Stablecoin paid.
     """
-    pausable._require_not_paused()
+    self._require_not_paused()
     amount: uint256 = self.accrued_fees
     assert amount != 0, "revenue: no fees to claim"
     self.accrued_fees = 0
@@ -665,7 +664,9 @@ def pause():
     @notice PAUSER_ROLE: stop what the module docstring lists.
     """
     access_control._check_role(PAUSER_ROLE, msg.sender)
-    pausable._pause()
+    self._require_not_paused()
+    revenue._set_paused(True)
+    log ICollateralVault.Paused(account=msg.sender)
 
 
 @external
@@ -674,7 +675,9 @@ def unpause():
     @notice DEFAULT_ADMIN_ROLE: lift the pause.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    pausable._unpause()
+    assert revenue._paused(), "pausable: contract is not paused"
+    revenue._set_paused(False)
+    log ICollateralVault.Unpaused(account=msg.sender)
 
 
 @external
@@ -745,6 +748,15 @@ def claimable(account: address) -> uint256:
 
 @view
 @external
+def paused() -> bool:
+    """
+    @notice Whether the vault is paused (see the module docstring for what that stops).
+    """
+    return revenue._paused()
+
+
+@view
+@external
 def unvested() -> uint256:
     """
     @notice Revenue received and not yet vested, the parked rest included (stablecoin units).
@@ -757,42 +769,55 @@ def unvested() -> uint256:
 
 @internal
 def _move(owner: address, to: address, amount: uint256):
-    pausable._require_not_paused()
+    """
+    @dev transfer and transferFrom: snekmate's `_transfer` inlined on the balances the checkpoints
+         already read (the registry never verifies the zero address, so neither side is zero).
+    """
+    acc_rem: uint256 = revenue._require_not_paused()
     owner_ok: bool = False
     to_ok: bool = False
     owner_ok, to_ok = staticcall IDENTITY_REGISTRY.are_verified(owner, to)
     assert owner_ok, "identity: sender not verified"
     assert to_ok, "identity: receiver not verified"
-    acc: uint256 = revenue._acc_now(erc20.totalSupply)
-    revenue._checkpoint(owner, erc20.balanceOf[owner], acc)
-    revenue._checkpoint(to, erc20.balanceOf[to], acc)
-    erc20._transfer(owner, to, amount)
+    owner_balance: uint256 = erc20.balanceOf[owner]
+    assert owner_balance >= amount, "erc20: transfer amount exceeds balance"
+    to_balance: uint256 = erc20.balanceOf[to]
+    acc: uint256 = revenue._acc_now(erc20.totalSupply, acc_rem)
+    revenue._checkpoint(owner, owner_balance, acc)
+    revenue._checkpoint(to, to_balance, acc)
+    if owner != to:
+        # amount <= owner_balance, checked above.
+        erc20.balanceOf[owner] = unsafe_sub(owner_balance, amount)
+        # Balances sum to the supply, below _SUPPLY_CAP = 2**127.
+        erc20.balanceOf[to] = unsafe_add(to_balance, amount)
+    log IERC20.Transfer(sender=owner, receiver=to, value=amount)
 
 
 @internal
 def _buy(assets: uint256, receiver: address, min_shares: uint256) -> uint256:
-    pausable._require_not_paused()
+    self._require_not_paused()
     self._require_verified(receiver)
     depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    shares: uint256 = self._to_shares(assets, self._total_assets(), erc20.totalSupply, False)
+    supply: uint256 = erc20.totalSupply
+    shares: uint256 = self._to_shares(assets, self._total_assets(), supply, False)
     assert shares != 0, "vault: zero shares"
     assert shares >= min_shares, "vault: slippage: too few shares"
-    self._issue(msg.sender, receiver, assets, shares)
+    self._issue(msg.sender, receiver, assets, shares, supply)
     return shares
 
 
 @internal
-def _issue(payer: address, receiver: address, assets: uint256, shares: uint256):
+def _issue(payer: address, receiver: address, assets: uint256, shares: uint256, supply: uint256):
     # Transfer in before minting.
     self._pull(payer, assets)
     self.free_cash += assets
-    self._mint(receiver, shares)
+    self._mint(receiver, shares, supply)
     log IERC4626.Deposit(sender=payer, owner=receiver, assets=assets, shares=shares)
 
 
 @internal
 def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint256) -> uint256:
-    pausable._require_not_paused()
+    self._require_not_paused()
     depreciation._mature(depreciation.MAX_MATURE_STEPS)
     assets: uint256 = self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
     assert assets != 0, "vault: zero assets"
@@ -813,8 +838,7 @@ def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256)
     if msg.sender != owner:
         erc20._spend_allowance(owner, msg.sender, shares)
     # Burn before transferring out.
-    revenue._sync(erc20.totalSupply)
-    revenue._checkpoint(owner, erc20.balanceOf[owner], revenue._acc_now(erc20.totalSupply))
+    revenue._checkpoint(owner, erc20.balanceOf[owner], revenue._synced_acc(erc20.totalSupply))
     erc20._burn(owner, shares)
     # assets <= cash, checked above.
     self.free_cash = unsafe_sub(cash, assets)
@@ -823,11 +847,19 @@ def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256)
 
 
 @internal
-def _mint(receiver: address, shares: uint256):
-    revenue._sync(erc20.totalSupply)
-    revenue._checkpoint(receiver, erc20.balanceOf[receiver], revenue._acc_now(erc20.totalSupply))
-    erc20._mint(receiver, shares)
-    assert erc20.totalSupply < _SUPPLY_CAP, "vault: supply cap"
+def _mint(receiver: address, shares: uint256, supply: uint256):
+    """
+    @dev snekmate's `_mint` inlined on the supply and balance already read (`receiver` is verified,
+         so not the zero address).
+    """
+    new_supply: uint256 = supply + shares
+    assert new_supply < _SUPPLY_CAP, "vault: supply cap"
+    balance: uint256 = erc20.balanceOf[receiver]
+    revenue._checkpoint(receiver, balance, revenue._synced_acc(supply))
+    erc20.totalSupply = new_supply
+    # balance <= supply < new_supply < _SUPPLY_CAP.
+    erc20.balanceOf[receiver] = unsafe_add(balance, shares)
+    log IERC20.Transfer(sender=empty(address), receiver=receiver, value=shares)
 
 
 @internal
@@ -874,6 +906,12 @@ def _uncount_gpu(token_id: uint256) -> uint256:
         return 0
     # before > after, checked above.
     return unsafe_sub(before, after)
+
+
+@view
+@internal
+def _require_not_paused():
+    revenue._require_not_paused()
 
 
 @view

@@ -24,8 +24,12 @@
         `acc_now` is a deterministic, non-decreasing function of time between writes, and only
         mint, burn and payments (which change the supply or the rate) write it back.
         Storage is packed for gas: one slot per account (checkpoint | owed) and two global slots
-        (acc | rem, rate | last update | end). `acc` starts at 1 so an account slot is non-zero
-        from its first checkpoint and later updates cost a warm rewrite, not a fresh slot.
+        (acc | pause flag | rem, rate | last update | end). `acc` starts at 1 so an account slot is
+        non-zero from its first checkpoint and later updates cost a warm rewrite, not a fresh slot.
+        The importing vault's pause flag lives in the free bit 127 of `_acc_rem` (rem < supply <
+        2**127 never reaches it): every pausable flow that moves a balance or pays revenue reads
+        this slot anyway, so the pause check costs a warm read instead of a cold slot of its own.
+        Every write of `_acc_rem` keeps the flag; only `_set_paused` changes it.
 """
 
 
@@ -34,11 +38,18 @@ ACC_SCALE: constant(uint256) = 10**36
 # Owed revenue is kept in units of 2**-28 wei.
 _FRACTION_BITS: constant(uint256) = 28
 _FRACTION: constant(uint256) = 2**28
+# ACC_SCALE // _FRACTION, exact (10**36 = 2**36 * 5**36): x * _FRACTION // ACC_SCALE is
+# x // _ACC_PER_FRACTION, one multiplication fewer.
+_ACC_PER_FRACTION: constant(uint256) = ACC_SCALE // _FRACTION
 # Shortest and longest vesting windows a vault may choose.
 MIN_VESTING_PERIOD: constant(uint256) = 86_400
 MAX_VESTING_PERIOD: constant(uint256) = 365 * 86_400
 _MASK_32: constant(uint256) = 2**32 - 1
 _MASK_128: constant(uint256) = 2**128 - 1
+# The carried remainder: bits 0..126 of `_acc_rem` (rem < supply < 2**127).
+_MASK_REM: constant(uint256) = 2**127 - 1
+# Bit 127 of `_acc_rem`: the importing vault's pause flag.
+_PAUSED: constant(uint256) = 2**127
 # The rate takes the top 192 bits of `_stream`.
 _RATE_CAP: constant(uint256) = 2**192
 
@@ -47,7 +58,8 @@ _RATE_CAP: constant(uint256) = 2**192
 vesting_period: public(immutable(uint256))
 
 
-# acc (bits 128..255: revenue per share unit, ACC_SCALE-scaled) | rem (0..127: carried remainder).
+# acc (bits 128..255: revenue per share unit, ACC_SCALE-scaled) | the vault's pause flag (bit 127)
+# | rem (0..126: carried remainder, below the supply cap of 2**127).
 _acc_rem: uint256
 # rate (bits 64..255: ACC_SCALE-scaled wei per second) | last update (32..63) | window end (0..31).
 _stream: uint256
@@ -78,7 +90,7 @@ def revenue_state() -> (uint256, uint256, uint256, uint256, uint256):
     """
     acc_rem: uint256 = self._acc_rem
     stream: uint256 = self._stream
-    return acc_rem >> 128, acc_rem & _MASK_128, stream >> 64, (stream >> 32) & _MASK_32, stream & _MASK_32
+    return acc_rem >> 128, acc_rem & _MASK_REM, stream >> 64, (stream >> 32) & _MASK_32, stream & _MASK_32
 
 
 @view
@@ -123,40 +135,49 @@ def _sync(supply: uint256):
     """
     stream: uint256 = self._stream
     last: uint256 = (stream >> 32) & _MASK_32
-    end: uint256 = stream & _MASK_32
-    now: uint256 = min(block.timestamp, end)
+    now: uint256 = min(block.timestamp, stream & _MASK_32)
     if now <= last:
         return
     acc_rem: uint256 = self._acc_rem
     # now > last, checked above.
-    vested: uint256 = (stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_128)
+    vested: uint256 = (stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_REM)
     acc: uint256 = acc_rem >> 128
+    self._stream = (stream & ~(_MASK_32 << 32)) | (now << 32)
     if supply != 0:
         new_acc: uint256 = acc + vested // supply
         if new_acc <= _MASK_128:
-            self._acc_rem = (new_acc << 128) | (vested % supply)
-            self._stream = (stream & ~(_MASK_32 << 32)) | (now << 32)
+            # vested % supply < supply < 2**127: the pause bit stays clear of it.
+            self._acc_rem = (new_acc << 128) | (acc_rem & _PAUSED) | (vested % supply)
             return
     self.undistributed += vested
-    self._acc_rem = acc << 128
-    self._stream = (stream & ~(_MASK_32 << 32)) | (now << 32)
+    self._acc_rem = (acc << 128) | (acc_rem & _PAUSED)
+
+
+@internal
+def _synced_acc(supply: uint256) -> uint256:
+    """
+    @dev `_sync`, then the accumulator it wrote (for the checkpoint of a mint or burn). The vault
+         checked the pause flag first, so the re-read of `_acc_rem` is warm.
+    """
+    self._sync(supply)
+    return self._acc_rem >> 128
 
 
 @view
 @internal
-def _acc_now(supply: uint256) -> uint256:
+def _acc_now(supply: uint256, acc_rem: uint256) -> uint256:
     """
     @dev The accumulator as `_sync` would write it now, without writing it.
+    @param acc_rem The current `_acc_rem` (the caller read it already, for the pause flag).
     """
     stream: uint256 = self._stream
     last: uint256 = (stream >> 32) & _MASK_32
     now: uint256 = min(block.timestamp, stream & _MASK_32)
-    acc_rem: uint256 = self._acc_rem
     acc: uint256 = acc_rem >> 128
     if now <= last or supply == 0:
         return acc
     # now > last, checked above.
-    new_acc: uint256 = acc + ((stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_128)) // supply
+    new_acc: uint256 = acc + ((stream >> 64) * unsafe_sub(now, last) + (acc_rem & _MASK_REM)) // supply
     if new_acc > _MASK_128:
         return acc
     return new_acc
@@ -168,32 +189,74 @@ def _checkpoint(account: address, balance: uint256, acc: uint256):
     @dev Credit `account` with what accrued on its balance since its last checkpoint.
     """
     packed: uint256 = self._accounts[account]
-    previous: uint256 = packed >> 128
-    if previous == acc:
+    if packed >> 128 == acc:
         return
-    owed: uint256 = packed & _MASK_128
-    if balance != 0:
-        # acc >= previous: the accumulator never decreases.
-        owed += balance * unsafe_sub(acc, previous) * _FRACTION // ACC_SCALE
-        assert owed <= _MASK_128, "revenue: owed overflow"
-    self._accounts[account] = (acc << 128) | owed
+    self._accounts[account] = (acc << 128) | self._owed(packed, balance, acc)
 
 
 @internal
-def _claim(account: address, balance: uint256, supply: uint256) -> uint256:
+def _claim(account: address, balance: uint256, supply: uint256, acc_rem: uint256) -> uint256:
     """
-    @dev Checkpoint `account` and take its whole wei out of what it is owed.
+    @dev Checkpoint `account` and take its whole wei out of what it is owed (one write).
+    @param acc_rem The current `_acc_rem` (from `_require_not_paused`).
     @return uint256 The amount to pay (wei); the caller transfers it.
     """
-    acc: uint256 = self._acc_now(supply)
-    self._checkpoint(account, balance, acc)
-    packed: uint256 = self._accounts[account]
-    amount: uint256 = (packed & _MASK_128) >> _FRACTION_BITS
-    if amount == 0:
-        return 0
-    self._accounts[account] = packed & ~(_MASK_128 ^ (_FRACTION - 1))
-    self.held -= amount
+    acc: uint256 = self._acc_now(supply, acc_rem)
+    owed: uint256 = self._owed(self._accounts[account], balance, acc)
+    # The sub-wei rest stays owed.
+    self._accounts[account] = (acc << 128) | (owed & (_FRACTION - 1))
+    amount: uint256 = owed >> _FRACTION_BITS
+    if amount != 0:
+        self.held -= amount
     return amount
+
+
+@pure
+@internal
+def _owed(packed: uint256, balance: uint256, acc: uint256) -> uint256:
+    """
+    @dev What an account slot `packed` is owed at accumulator `acc` (units of 2**-28 wei).
+    """
+    owed: uint256 = packed & _MASK_128
+    if balance != 0:
+        # balance * (acc - checkpoint) * _FRACTION // ACC_SCALE, with _FRACTION divided out of
+        # ACC_SCALE exactly. acc >= the checkpoint (the accumulator never decreases); the product
+        # is below 2**255 (balance < 2**127, the vault's supply cap; acc <= 2**128 - 1).
+        owed += unsafe_mul(balance, unsafe_sub(acc, packed >> 128)) // _ACC_PER_FRACTION
+        assert owed <= _MASK_128, "revenue: owed overflow"
+    return owed
+
+
+@view
+@internal
+def _paused() -> bool:
+    """
+    @dev The importing vault's pause flag (bit 127 of `_acc_rem`).
+    """
+    return self._acc_rem & _PAUSED != 0
+
+
+@view
+@internal
+def _require_not_paused() -> uint256:
+    """
+    @dev Revert while the importing vault is paused (snekmate pausable's reason).
+    @return uint256 `_acc_rem`, for `_acc_now`: one read serves both.
+    """
+    acc_rem: uint256 = self._acc_rem
+    assert acc_rem & _PAUSED == 0, "pausable: contract is paused"
+    return acc_rem
+
+
+@internal
+def _set_paused(paused: bool):
+    """
+    @dev Set the importing vault's pause flag, keeping the accumulator and remainder.
+    """
+    acc_rem: uint256 = self._acc_rem & ~_PAUSED
+    if paused:
+        acc_rem |= _PAUSED
+    self._acc_rem = acc_rem
 
 
 @view
@@ -202,9 +265,9 @@ def _claimable(account: address, balance: uint256, supply: uint256) -> uint256:
     packed: uint256 = self._accounts[account]
     owed: uint256 = packed & _MASK_128
     previous: uint256 = packed >> 128
-    acc: uint256 = self._acc_now(supply)
+    acc: uint256 = self._acc_now(supply, self._acc_rem)
     if balance != 0 and acc > previous:
-        owed += balance * (acc - previous) * _FRACTION // ACC_SCALE
+        owed += balance * (acc - previous) // _ACC_PER_FRACTION
     return owed >> _FRACTION_BITS
 
 

@@ -24,12 +24,21 @@ class GasReport:
         self.figures[name] = receipt.gas_used
         return receipt
 
+    # Groups of figures that must stay within a tolerance of each other, e.g. a cost that must not
+    # grow with the number of holders: (names, tolerance in bps of the smallest).
+    flat: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+
     def failures(self) -> list[str]:
-        return [
+        over = [
             f"{name}: {self.figures[name]:,} > {target.limit:,}"
             for name, target in self.targets.items()
             if name in self.figures and self.figures[name] > target.limit
         ]
+        for names, tolerance_bps in self.flat:
+            values = [self.figures[name] for name in names]
+            if (max(values) - min(values)) * 10_000 > min(values) * tolerance_bps:
+                over.append(f"not flat within {tolerance_bps / 100}%: {', '.join(names)}")
+        return over
 
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import ape
 from tests.unit.collateral_vault.conftest import INSTALMENT
 from tests.utils.vault import (
     ACC_SCALE,
+    DAY,
     FEE_BPS,
     PAUSED,
     VESTING_PERIOD,
@@ -138,3 +139,36 @@ def test_stream_restarts_with_unvested_rest(kit, leased, lessee, investor, opera
     assert NET + NET // 2 - 1 <= vault.unvested() <= NET + NET // 2 + 1
     chain.mine(timestamp=end + 1)
     check_conservation(vault, [investor, operator], claimed=0)
+
+
+def test_pause_flag_leaves_revenue_untouched(
+    kit, leased, lessee, investor, operator, pauser, admin, chain
+):
+    """The pause flag shares a storage slot with the accumulator and its remainder (one cold read
+    for both on the hot paths): pausing, a payment while paused (which writes that slot) and
+    unpausing leave the revenue arithmetic exactly as in a twin history without the pause."""
+    vault, leases = kit.vault, kit.leases
+    leases.pay_instalment(leased[0], sender=lessee)
+    start = chain.pending_timestamp
+
+    def history(paused: bool):
+        with chain.isolate():
+            if paused:
+                chain.pending_timestamp = start + 1
+                before = vault.revenue_state()
+                vault.pause(sender=pauser)
+                assert vault.revenue_state() == before
+            chain.pending_timestamp = start + DAY
+            leases.pay_instalment(leased[0], sender=lessee)
+            assert vault.paused() == paused
+            acc, rem = vault.revenue_state()[:2]
+            assert 0 < rem < vault.totalSupply()
+            if paused:
+                chain.pending_timestamp = start + DAY + 1
+                vault.unpause(sender=admin)
+                assert vault.revenue_state()[:2] == (acc, rem)
+            chain.mine(timestamp=start + 2 * DAY)
+            check_conservation(vault, [investor, operator], claimed=0)
+            return vault.revenue_state(), vault.claimable(investor), vault.claimable(operator)
+
+    assert history(paused=True) == history(paused=False)
