@@ -40,7 +40,16 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-deps: $(PY_STAMP) $(NODE_STAMP)
+# ape recompiles a contract when its own file changes, not when a module it imports does:
+# rebuild everything whenever any source under contracts/ changed.
+BUILD_STAMP := .build/.sources
+CONTRACT_SOURCES := $(shell find contracts -name '*.vy' -o -name '*.vyi')
+
+$(BUILD_STAMP): $(PY_STAMP) $(CONTRACT_SOURCES)
+	ape compile --force
+	touch $@
+
+deps: $(PY_STAMP) $(NODE_STAMP) $(BUILD_STAMP)
 
 demo: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(DEMO_PORT) ape run demo --network ethereum:local:foundry

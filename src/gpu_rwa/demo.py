@@ -19,6 +19,7 @@ from gpu_rwa import collateral, identity, leases
 from gpu_rwa import pool as pools
 from gpu_rwa.audit import InvariantCheck, check_invariants, invariants_table, rebuild_books
 from gpu_rwa.chain import LOCAL_ROLE_ACCOUNTS, send
+from gpu_rwa.cli import validated
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.errors import UserError
@@ -69,10 +70,6 @@ def _role(name: str) -> AccountAPI:
     return accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[name]]
 
 
-def _order(model, pool: pools.Pool, **fields):
-    return model.model_validate(fields, context=pool.context)
-
-
 def _refusal(console: Console, doing: str, attempt) -> str:
     """Run `attempt`, which must be refused; returns the refusal as it was shown to the user."""
     try:
@@ -100,29 +97,38 @@ def run_lifecycle(
     console.rule(f"2. register {len(entries)} GPUs and contribute them to the vault")
     first_id = registry.totalSupply() + 1
     register_entries(
-        registry, pending_entries(registry, entries), operator.address, custodian,
-        decimals=pool.decimals, console=console,
-    )  # fmt: skip
+        registry,
+        pending_entries(registry, entries),
+        operator.address,
+        custodian,
+        decimals=pool.decimals,
+        console=console,
+    )
     token_ids = list(range(first_id, first_id + len(entries)))
     identity.verify(
-        pool, compliance,
-        _order(identity.Verification, pool, ADDRESS=[operator.address], **{"--days": 3650,
-               "--jurisdiction": 840}),
-    )  # fmt: skip
+        pool,
+        compliance,
+        validated(
+            identity.Verification, dict(accounts=[operator.address], days=3650, jurisdiction=840)
+        ),
+    )
     for token_id, value, _ in collateral.contribute(pool, operator, token_ids, None):
         console.print(f"  GPU {token_id} in the vault at collateral value {pool.cash(value)}")
 
     console.rule("3. investors are verified and buy fractions")
     identity.verify(
-        pool, compliance,
-        _order(identity.Verification, pool, ADDRESS=[a.address for a in investors.values()],
-               **{"--days": 365, "--jurisdiction": 840}),
-    )  # fmt: skip
+        pool,
+        compliance,
+        validated(
+            identity.Verification,
+            dict(accounts=[a.address for a in investors.values()], days=365, jurisdiction=840),
+        ),
+    )
     purchases = {}
     for index, amount in PURCHASES.items():
         investor = investors[index]
         pools.faucet(pool, investor, int(amount) * 10**pool.decimals)
-        order = _order(pools.BuyOrder, pool, AMOUNT=amount, **{"--permit": index == 7})
+        order = validated(pools.BuyOrder, dict(assets=amount, permit=index == 7), pool.context)
         trade = pools.buy(pool, investor, order, console)
         purchases[investor.address] = {"paid": trade.assets, "fractions": trade.shares}
         how = "with a permit, one transaction" if index == 7 else "after an approve"
@@ -135,19 +141,32 @@ def run_lifecycle(
         _refusal(
             console,
             f"unverified {outsider.address} buys",
-            lambda: pools.buy(pool, outsider, _order(pools.BuyOrder, pool, AMOUNT="1000"), console),
+            lambda: pools.buy(
+                pool,
+                outsider,
+                validated(pools.BuyOrder, dict(assets="1000"), pool.context),
+                console,
+            ),
         )
     ]
 
     console.rule(f"4. a lease over {len(token_ids) - 2} GPUs, {INSTALMENTS} monthly instalments")
-    terms = _order(
-        leases.LeaseTerms, pool,
-        **{"--lessee": lessee.address, "--instalment": INSTALMENT, "--period-days": 30,
-           "--instalments": INSTALMENTS, "--grace-days": GRACE_DAYS, "--gpu": token_ids[:-2]},
-    )  # fmt: skip
+    terms = validated(
+        leases.LeaseTerms,
+        dict(
+            lessee=lessee.address,
+            instalment=INSTALMENT,
+            period_days=30,
+            instalments=INSTALMENTS,
+            grace_days=GRACE_DAYS,
+            gpu_ids=token_ids[:-2],
+        ),
+        pool.context,
+    )
     lease_id, _ = leases.open_lease(pool, operator, terms)
-    pools.faucet(pool, lessee, INSTALMENTS * int(INSTALMENT) * 10**pool.decimals // 2)
-    pools.faucet(pool, lessee, INSTALMENTS * int(INSTALMENT) * 10**pool.decimals // 2)
+    # The faucet gives at most 1M a call: the lessee's twelve instalments come in two.
+    for _ in range(2):
+        pools.faucet(pool, lessee, INSTALMENTS * int(INSTALMENT) * 10**pool.decimals // 2)
 
     console.rule("5. twelve months")
     months, claims, redeemed = [], {}, {}
@@ -166,11 +185,13 @@ def run_lifecycle(
             seller = investors[9]
             half = vault.balanceOf(seller) // 2
             fractions = format(Decimal(half).scaleb(-pool.fraction_decimals), "f")
-            order = _order(pools.RedeemOrder, pool, FRACTIONS=fractions)
+            order = validated(pools.RedeemOrder, dict(shares=fractions), pool.context)
             trade = pools.redeem(pool, seller, order)
             redeemed = {"account": seller.address, "fractions": trade.shares, "paid": trade.assets}
-            console.print(f"  {seller.address} redeemed {pool.fractions(trade.shares)} for "
-                          f"{pool.cash(trade.assets)}")  # fmt: skip
+            console.print(
+                f"  {seller.address} redeemed {pool.fractions(trade.shares)} for "
+                f"{pool.cash(trade.assets)}"
+            )
         months.append(_month_figures(pool, month, claimed_total))
     console.print(_months_table(pool, months))
 
@@ -181,7 +202,10 @@ def run_lifecycle(
             console,
             "a buy while paused",
             lambda: pools.buy(
-                pool, investors[8], _order(pools.BuyOrder, pool, AMOUNT="10"), console
+                pool,
+                investors[8],
+                validated(pools.BuyOrder, dict(assets="10"), pool.context),
+                console,
             ),
         )
     )
@@ -235,15 +259,28 @@ def _month_figures(pool: pools.Pool, month: int, claimed: int) -> MonthFigures:
 
 def _months_table(pool: pools.Pool, months: list[MonthFigures]) -> Table:
     table = Table(title="month by month")
-    for column in ("month", "NAV", "price / fraction", "free cash", "collateral",
-                   "revenue received", "claimed", "unvested"):  # fmt: skip
+    for column in (
+        "month",
+        "NAV",
+        "price / fraction",
+        "free cash",
+        "collateral",
+        "revenue received",
+        "claimed",
+        "unvested",
+    ):
         table.add_column(column, justify="right")
     for m in months:
         table.add_row(
-            str(m.month), pool.cash(m.nav), m.price_per_fraction, pool.cash(m.free_cash),
-            pool.cash(m.collateral_value), pool.cash(m.revenue_received),
-            pool.cash(m.revenue_claimed), pool.cash(m.unvested),
-        )  # fmt: skip
+            str(m.month),
+            pool.cash(m.nav),
+            m.price_per_fraction,
+            pool.cash(m.free_cash),
+            pool.cash(m.collateral_value),
+            pool.cash(m.revenue_received),
+            pool.cash(m.revenue_claimed),
+            pool.cash(m.unvested),
+        )
     return table
 
 
