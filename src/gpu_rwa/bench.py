@@ -217,7 +217,7 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
     deadline = chain.pending_timestamp + 3_600
     v, r, s = sign_permit(usdc, other, vault.address, 1_000 * unit, deadline)
     report.record(
-        "vault: buy with permit",
+        "vault: buy with permit (first-time holder)",
         vault.buy_with_permit(1_000 * unit, other, 1, deadline, v, r, s, sender=other),
     )
     # Below the GPU's collateral value at any later block: book value only falls.
