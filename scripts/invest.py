@@ -20,7 +20,14 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import is_local, resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    account_option,
+    address_callback,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.errors import UserError
 from gpu_rwa.pool import (
     DEFAULT_SLIPPAGE_BPS,
@@ -34,7 +41,6 @@ from gpu_rwa.pool import (
 )
 from gpu_rwa.pool import buy as buy_fractions
 from gpu_rwa.pool import redeem as redeem_fractions
-from gpu_rwa.types import address_or_error
 
 
 @click.group(short_help="Buy, redeem, claim, portfolio")
@@ -42,13 +48,11 @@ def cli():
     pass
 
 
-def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    label = f"--{param.name}" if isinstance(param, click.Option) else param.human_readable_name
-    return None if value is None else address_or_error(value, label)
-
-
 receiver_option = click.option(
-    "--receiver", default=None, callback=_address, help="Who receives [default: the sender]."
+    "--receiver",
+    default=None,
+    callback=address_callback,
+    help="Who receives [default: the sender].",
 )
 slippage_option = click.option(
     "--slippage-bps",
@@ -149,7 +153,7 @@ def claim_(receiver, manifest_file, account_alias):
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Holdings, value, revenue, identity")
-@click.argument("address", required=False, callback=_address)
+@click.argument("address", required=False, callback=address_callback)
 @manifest_option
 @account_option
 def portfolio(address, manifest_file, account_alias):

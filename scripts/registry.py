@@ -14,9 +14,14 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest
-from gpu_rwa.errors import UserError
+from gpu_rwa.chain import require_role, resolve_sender
+from gpu_rwa.cli import (
+    account_option,
+    address_callback,
+    console,
+    manifest_option,
+    require_manifest,
+)
 from gpu_rwa.inventory import load_inventory
 from gpu_rwa.registry import (
     MAX_BATCH,
@@ -25,7 +30,6 @@ from gpu_rwa.registry import (
     register_entries,
     registry_table,
 )
-from gpu_rwa.types import address_or_error
 
 
 @click.group(short_help="Register GPUs and list the registry")
@@ -38,13 +42,11 @@ def _inventory(ctx: click.Context, param: click.Parameter, value: Path):
     return value, load_inventory(value)
 
 
-def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    return None if value is None else address_or_error(value, "--owner")
-
-
 @cli.command(cls=ConnectedProviderCommand, short_help="Register the GPUs of an inventory file")
 @click.argument("inventory", type=click.Path(path_type=Path, dir_okay=False), callback=_inventory)
-@click.option("--owner", default=None, callback=_address, help="Receiver of the GPU tokens.")
+@click.option(
+    "--owner", default=None, callback=address_callback, help="Receiver of the GPU tokens."
+)
 @click.option(
     "--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH, show_default=True
 )
@@ -55,8 +57,7 @@ def register(inventory, owner, batch_size, manifest_file, account_alias):
     manifest = require_manifest(manifest_file)
     registry = project.GpuRegistry.at(manifest.address_of("GpuRegistry"))
     sender = resolve_sender(account_alias, "custodian")
-    if not registry.hasRole(registry.CUSTODIAN_ROLE(), sender.address):
-        raise UserError(f"{sender.address} does not hold CUSTODIAN_ROLE on the registry")
+    require_role(registry, "CUSTODIAN_ROLE", sender.address, "registry")
     todo = pending_entries(registry, entries)
     check_not_future(todo, str(path))
     skipped = len(entries) - len(todo)

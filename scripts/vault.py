@@ -14,10 +14,16 @@ from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import collateral
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest
+from gpu_rwa.cli import (
+    account_option,
+    address_callback,
+    console,
+    manifest_option,
+    require_manifest,
+)
 from gpu_rwa.errors import UserError
 from gpu_rwa.pool import load_pool, vault_gpus_table, vault_table
-from gpu_rwa.types import address_or_error, parse_units
+from gpu_rwa.types import parse_units
 
 
 @click.group(short_help="Vault status")
@@ -36,13 +42,17 @@ def status(limit, manifest_file):
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Contribute GPUs for fractions")
 @click.argument("token_ids", nargs=-1, required=True, type=click.IntRange(min=1))
-@click.option("--receiver", default=None, help="Who receives the fractions [default: sender].")
+@click.option(
+    "--receiver",
+    default=None,
+    callback=address_callback,
+    help="Who receives the fractions [default: sender].",
+)
 @manifest_option
 @account_option
 def contribute(token_ids, receiver, manifest_file, account_alias):
     if len(set(token_ids)) != len(token_ids):
         raise UserError("a GPU is listed twice")
-    receiver = None if receiver is None else address_or_error(receiver, "--receiver")
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
     for token_id, value, shares in collateral.contribute(pool, sender, list(token_ids), receiver):

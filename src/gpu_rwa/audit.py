@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from gpu_rwa.pool import Pool
+from gpu_rwa.types import ZERO_ADDRESS
 
-ZERO = "0x0000000000000000000000000000000000000000"
 # Rounding dust the revenue accumulator may leave per holder (see contracts/revenue.vy).
 DUST_PER_HOLDER = 1
 # Amounts whose round trip through the share price must not gain the caller anything.
@@ -132,9 +132,9 @@ def rebuild_books(pool: Pool) -> Books:
             sender, receiver, value = args["sender"], args["receiver"], args["value"]
             books.balances[sender] -= value
             books.balances[receiver] += value
-            if sender == ZERO:
+            if sender == ZERO_ADDRESS:
                 books.supply += value
-            if receiver == ZERO:
+            if receiver == ZERO_ADDRESS:
                 books.supply -= value
             else:
                 block = log.block_number
@@ -144,7 +144,7 @@ def rebuild_books(pool: Pool) -> Books:
                     books.unverified_receipts.append((block, receiver))
             if books.pauses and books.pauses[-1][1] is None:
                 books.transfers_while_paused += 1
-    books.balances.pop(ZERO, None)
+    books.balances.pop(ZERO_ADDRESS, None)
     return books
 
 

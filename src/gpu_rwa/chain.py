@@ -5,6 +5,7 @@ from typing import Any
 
 from ape import accounts, chain, networks
 from ape.api import AccountAPI, ReceiptAPI
+from ape.contracts import ContractInstance
 from ape.exceptions import AccountsError, ApeException, ContractLogicError
 
 from gpu_rwa.errors import UserError
@@ -32,12 +33,23 @@ def is_local() -> bool:
     return network_name() == "local"
 
 
+def local_account(role: str) -> AccountAPI:
+    """The test account that plays `role` on a local chain."""
+    return accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[role]]
+
+
+def require_role(contract: ContractInstance, role: str, account: str, where: str) -> None:
+    """UserError unless `account` holds `contract`'s `role` (named as its public constant)."""
+    if not contract.hasRole(getattr(contract, role)(), account):
+        raise UserError(f"{account} does not hold {role} on the {where}")
+
+
 def resolve_sender(alias: str | None, role: str) -> AccountAPI:
     """`TEST::n` or an ape keystore alias; on a local chain the role's test account by default."""
     if alias is None:
         if not is_local():
             raise UserError(f"--account is required on {network_name()} (an ape account alias)")
-        return accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[role]]
+        return local_account(role)
     if alias.upper().startswith("TEST::"):
         index = alias[len("TEST::") :]
         if not index.isdigit() or int(index) >= len(accounts.test_accounts):

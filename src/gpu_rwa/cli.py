@@ -14,6 +14,7 @@ from gpu_rwa.config import DeployConfig, load_deploy_config
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest, manifest_path, read_manifest
 from gpu_rwa.models import StrictModel
+from gpu_rwa.types import address_or_error
 
 # Piped output (CI logs, files) gets room for the registry table instead of rich's 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -53,6 +54,12 @@ account_option = click.option(
     default=None,
     help="Sender: an ape account alias or TEST::<n> [default on local chains: the role's account].",
 )
+
+
+def address_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: the address checksummed, or UserError naming the option or argument."""
+    label = f"--{param.name}" if isinstance(param, click.Option) else param.human_readable_name
+    return None if value is None else address_or_error(value, label)
 
 
 def manifest_file_or_default(manifest_file: Path | None) -> Path:

@@ -7,9 +7,9 @@ collateral value (book value x advance rate) at the block it enters.
 from ape.api import AccountAPI, ReceiptAPI
 from ape.exceptions import ContractLogicError
 
-from gpu_rwa.chain import send
+from gpu_rwa.chain import require_role, send
 from gpu_rwa.errors import UserError
-from gpu_rwa.pool import BPS, Pool, require_not_paused, require_role, require_verified
+from gpu_rwa.pool import BPS, Pool, require_not_paused, require_verified
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
 
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from ape import accounts, chain
-from ape.api import AccountAPI
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
@@ -18,7 +17,7 @@ from rich.table import Table
 from gpu_rwa import collateral, identity, leases
 from gpu_rwa import pool as pools
 from gpu_rwa.audit import InvariantCheck, check_invariants, invariants_table, rebuild_books
-from gpu_rwa.chain import LOCAL_ROLE_ACCOUNTS, send
+from gpu_rwa.chain import local_account, send
 from gpu_rwa.cli import validated
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.deployment import deploy_suite
@@ -66,10 +65,6 @@ class DemoReport(BaseModel):
         return all(check.passed for check in self.invariants)
 
 
-def _role(name: str) -> AccountAPI:
-    return accounts.test_accounts[LOCAL_ROLE_ACCOUNTS[name]]
-
-
 def _refusal(console: Console, doing: str, attempt) -> str:
     """Run `attempt`, which must be refused; returns the refusal as it was shown to the user."""
     try:
@@ -83,8 +78,9 @@ def _refusal(console: Console, doing: str, attempt) -> str:
 def run_lifecycle(
     deploy_config: DeployConfig, inventory: Path, manifest_path: Path, console: Console
 ) -> DemoReport:
-    admin, operator, custodian = _role("admin"), _role("operator"), _role("custodian")
-    compliance, pauser, lessee = _role("compliance"), _role("pauser"), _role("lessee")
+    admin, operator, custodian, compliance, pauser, lessee = map(
+        local_account, ("admin", "operator", "custodian", "compliance", "pauser", "lessee")
+    )
     investors = {index: accounts.test_accounts[index] for index in PURCHASES}
     outsider = lessee  # never verified: it pays instalments, it does not hold fractions
     entries = load_inventory(inventory)

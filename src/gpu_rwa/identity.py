@@ -12,17 +12,16 @@ from ape.api import AccountAPI, ReceiptAPI
 from pydantic import Field, field_validator
 from rich.table import Table
 
-from gpu_rwa.chain import send
+from gpu_rwa.chain import require_role, send
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
-from gpu_rwa.pool import Pool, require_role
-from gpu_rwa.types import SECONDS_PER_DAY, Address
+from gpu_rwa.pool import Pool
+from gpu_rwa.types import SECONDS_PER_DAY, ZERO_ADDRESS, Address
 
 # The registry's bound on one verify_batch / revoke_batch call.
 MAX_BATCH = 256
 # A KYC check older than ten years is not a check.
 MAX_DAYS = 3_650
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _distinct(accounts: list[str]) -> list[str]:

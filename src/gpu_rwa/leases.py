@@ -4,20 +4,18 @@ As in `gpu_rwa.pool`, everything the chain can tell is checked before sending (r
 and free, lessee, amounts, balance, allowance) and a revert is one line.
 """
 
-from datetime import UTC, datetime
-
 from ape.api import AccountAPI, ReceiptAPI
 from ape.exceptions import ContractLogicError
 from pydantic import Field, field_validator
 from rich.console import Console
 from rich.table import Table
 
-from gpu_rwa.chain import send
+from gpu_rwa.chain import require_role, send
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
-from gpu_rwa.pool import Pool, require_role
+from gpu_rwa.pool import Pool
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
-from gpu_rwa.types import SECONDS_PER_DAY, Address, StableAmount
+from gpu_rwa.types import SECONDS_PER_DAY, ZERO_ADDRESS, Address, StableAmount, format_time
 
 # The lease book's bounds (contracts/leases.vy).
 MAX_LEASE_GPUS = 32
@@ -27,7 +25,6 @@ MAX_GRACE_DAYS = 365
 MAX_PERIOD_DAYS = 3_650
 # ILeaseManager.LeaseStatus flags.
 LEASE_ACTIVE, LEASE_COMPLETED = 1, 2
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class LeaseTerms(StrictModel):
@@ -139,7 +136,7 @@ def pay_instalments(
 
 
 def _date(timestamp: int) -> str:
-    return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M}" if timestamp else "-"
+    return format_time(timestamp) if timestamp else "-"
 
 
 def lease_table(pool: Pool, lease_ids: list[int]) -> Table:

@@ -30,6 +30,7 @@ from gpu_rwa.types import (
     Bps,
     FractionAmount,
     StableAmount,
+    format_time,
     format_units,
 )
 
@@ -105,7 +106,7 @@ def load_pool(manifest: Manifest) -> Pool:
 
 
 def _date(timestamp: int) -> str:
-    return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{format_time(timestamp)} UTC"
 
 
 def require_not_paused(pool: Pool, doing: str) -> None:
@@ -123,11 +124,6 @@ def require_verified(pool: Pool, account: str, who: str) -> None:
     else:
         reason = "it is not a verified investor"
     raise UserError(f"{who} {account}: {reason} (compliance runs `ape run kyc add {account}`)")
-
-
-def require_role(contract: ContractInstance, role: str, account: str, where: str) -> None:
-    if not contract.hasRole(getattr(contract, role)(), account):
-        raise UserError(f"{account} does not hold {role} on the {where}")
 
 
 def deadline_from(minutes: int, deadline: datetime | None) -> int:

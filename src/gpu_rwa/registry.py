@@ -1,7 +1,5 @@
 """Operations on a deployed GpuRegistry: bulk registration (resumable) and the registry table."""
 
-from datetime import UTC, datetime
-
 from ape import chain
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
@@ -12,7 +10,7 @@ from rich.table import Table
 from gpu_rwa.chain import send
 from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import InventoryEntry
-from gpu_rwa.types import format_units
+from gpu_rwa.types import format_time, format_units
 
 # The registry's DynArray bound on one register() call.
 MAX_BATCH = 50
@@ -34,7 +32,7 @@ def check_not_future(entries: list[InventoryEntry], path: str) -> None:
     if late:
         raise UserError(
             f"{path}:{late[0].line}: acquired_at {late[0].row.acquired_at:%Y-%m-%d %H:%M} is after "
-            f"the chain's time ({datetime.fromtimestamp(now, UTC):%Y-%m-%d %H:%M}); nothing sent"
+            f"the chain's time ({format_time(now)}); nothing sent"
         )
 
 
@@ -102,7 +100,7 @@ def registry_table(registry: ContractInstance, decimals: int, limit: int | None 
             format_units(gpu.acquisition_cost, decimals),
             format_units(registry.book_value(token_id), decimals),
             STATUS_NAMES.get(gpu.status, str(gpu.status)),
-            f"{datetime.fromtimestamp(gpu.last_attested_at, UTC):%Y-%m-%d %H:%M}",
+            format_time(gpu.last_attested_at),
             _short(registry.ownerOf(token_id)),
         )
     if shown < total:

@@ -1,6 +1,7 @@
 """Validated scalar types shared by every pydantic model of the package."""
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -18,6 +19,8 @@ def _checksummed(value: object) -> str:
 
 Address = Annotated[str, BeforeValidator(_checksummed)]
 """A 20-byte address, returned checksummed; a mixed-case address must carry a valid checksum."""
+
+ZERO_ADDRESS = "0x" + "00" * 20
 
 SECONDS_PER_DAY = 24 * 3600
 SECONDS_PER_YEAR = 365 * SECONDS_PER_DAY
@@ -38,6 +41,11 @@ def parse_units(text: object, decimals: int) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{text!r} has more than {decimals} decimal places")
     return int(scaled)
+
+
+def format_time(timestamp: int) -> str:
+    """A unix timestamp as `2026-11-26 06:16` (UTC)."""
+    return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M}"
 
 
 def format_units(amount: int, decimals: int) -> str:

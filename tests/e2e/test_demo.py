@@ -99,7 +99,7 @@ def test_audit_script_reports_the_demo_pool(demo, tmp_path):
 def test_audit_script_fails_on_a_broken_invariant(demo, monkeypatch):
     _, _, manifest = demo
     # A holder the books never saw: the auditor's rebuilt supply no longer matches the chain.
-    monkeypatch.setattr("gpu_rwa.audit.ZERO", "0x" + "00" * 19 + "01")
+    monkeypatch.setattr("gpu_rwa.audit.ZERO_ADDRESS", "0x" + "00" * 19 + "01")
 
     result = run_script("audit", "--manifest", str(manifest))
 
