@@ -4,43 +4,49 @@
 """
 @title CollateralVault
 @license GNU Affero General Public License v3.0 only
-@notice One pool: holds GPU tokens of the shared GpuRegistry and stablecoin, and issues the pool's
-        fraction token (ERC-20 + EIP-2612 permit, ERC-4626 over the stablecoin).
-        - NAV (`totalAssets`) = free cash + the collateral value of the GPUs it counts, where a GPU's
-          collateral value is its straight-line book value times ADVANCE_RATE_BPS. The sum is kept
-          in O(1) by the `depreciation` module (aggregate schedules, lazily matured end times), never
-          above the sum of per-GPU values (see its rounding argument). A GPU sold above it is a gain.
-        - GPUs come in by `contribute` (fractions minted at NAV for the value that came in) or
-          `buy_gpu` (free cash paid, at most the value that came in). No flow takes a GPU out yet:
-          sales and liquidations come with the wind-down issue and must pay the value in.
+@notice One pool's fraction token (ERC-20 + EIP-2612 permit, ERC-4626 over the stablecoin), its
+        cash and its lease revenue. The pool's GPUs and their value live in its GpuCollateral.
+        - NAV (`totalAssets`) = free cash + the GpuCollateral's `value()`, read in one call. Every
+          flow prices from `current_value()`, which first matures the schedule's due changes (end
+          of life, stale attestations) or refuses with the name of the catching-up call: no price
+          comes from state the clock or the registry has already changed.
         - Fractions are bought at NAV (`deposit`/`mint`, or `buy`/`buy_with_permit` with a minimum
-          out and a deadline) and redeemed instantly from free cash (`redeem`/`withdraw`);
-          `maxRedeem`/`maxWithdraw` say how much can leave now (a script bounds the price with
-          `previewRedeem`). The queued path (ERC-7540 style)
-          comes later: it will reserve cash in a bucket of its own next to `free_cash`.
-        - Leases live in the pool's LeaseManager contract (kept apart for EIP-170); it calls
-          `collect_instalment`, which pulls each instalment from the payer and, less a fee
-          (fee_bps <= MAX_FEE_BPS, accrued for `fee_recipient`), streams it to holders through the
-          `revenue` module (vests over `vesting_period`, pulled with `claim`). Revenue is outside
-          NAV. `counts(token_id)` tells the LeaseManager which GPUs it may lease.
-        - Every fraction movement checks the shared IdentityRegistry: both sides of transfer and
-          transferFrom, the receiver of deposit/mint/contribute, the owner and receiver of
-          redeem/withdraw.
+          out and a deadline) and redeemed instantly from free cash (`redeem`/`withdraw`, or `sell`
+          with a minimum out and a deadline). Each `max*` is exactly what its call accepts.
+        - The GpuCollateral calls `issue_for_gpu` (fractions at NAV for a contributed GPU) and
+          `pay_for_gpu` (free cash to the seller of a GPU who accepted the operator's offer).
+        - Leases live in the pool's LeaseManager; it calls `collect_instalment`, which pulls each
+          instalment from the payer and, less a fee (fee_bps <= MAX_FEE_BPS, accrued for
+          `fee_recipient`), streams it to holders through the `revenue` module (pulled with
+          `claim`). A payment adds revenue and never delays revenue already vesting. Revenue is
+          outside NAV.
+        - The first mint locks DEAD_SHARES (one whole fraction) with the vault for ever, paid by
+          the first buyer or contributor: the supply never falls below it, so neither the price
+          nor the revenue accumulator can be pushed to an extreme through a tiny supply (with it,
+          saturating the accumulator takes ~3.4e8 whole stablecoin units of revenue vested at the
+          minimum supply). What the dead shares earn is streamed back to holders at every payment
+          and by `skim`.
+        - Identity (the shared IdentityRegistry): fractions go only to verified investors (both
+          sides of a transfer, the receiver of a mint). Exit rights: a holder whose verification
+          expired or was revoked can still redeem and claim to itself; paying anyone else needs
+          both sides verified. Stablecoin leaves only to the holder itself, a verified address,
+          or the fee recipient (its fees).
         Rounding is always against the caller (shares out rounded down, shares in rounded up), with
         a decimals offset of DECIMALS_OFFSET (virtual shares and one virtual asset, as in snekmate's
-        erc4626) so an empty-vault donation attack costs the attacker about 1e6 times what it takes
-        from a victim. Cash is accounted internally (free_cash + revenue held + accrued fees); a
-        donation moves no price and stays outside the books (balance - books = donations).
+        erc4626). Cash is accounted internally (free_cash + revenue held + accrued fees); a
+        donation moves no price: `skim` streams it to holders like revenue (vested, so nobody
+        captures it by timing). Stablecoin that does not arrive in full (a fee on transfer) is
+        refused.
 @custom:security Pause (PAUSER_ROLE pauses, DEFAULT_ADMIN_ROLE unpauses) stops exactly: transfer,
-        transferFrom, deposit, mint, buy, buy_with_permit, withdraw, redeem, contribute,
-        buy_gpu, claim, claim_fees. It does not stop: collect_instalment (LeaseManager's
-        pay_instalment: money coming in is not refused; it vests as usual), LeaseManager's
-        open_lease, impair_gpu and sync_gpu (they can only lower NAV), process_maturities, approve,
-        permit, role management and the fee setters. The flag is this contract's own (snekmate
-        pausable's events and revert reasons), packed into the revenue module's accumulator slot,
-        which transfer, claim, mint and burn read anyway.
+        transferFrom, deposit, mint, buy, buy_with_permit, withdraw, redeem, sell, claim, claim_fees,
+        issue_for_gpu and pay_for_gpu (so GpuCollateral's contribute and sell_gpu). It does not
+        stop: collect_instalment (money coming in is not refused; it vests as usual), skim (it
+        moves no cash out), approve, permit, role management and the fee setters; nor what
+        only lowers NAV in the GpuCollateral (status hooks, maturities). The flag is this
+        contract's own (snekmate pausable's events and revert reasons), packed into the revenue
+        module's accumulator slot, which transfer, claim, mint and burn read anyway.
         No reentrancy lock (a storage lock on shanghai): every external flow follows
-        checks-effects-interactions with the trusted stablecoin and registry, calls last.
+        checks-effects-interactions with the trusted stablecoin, collateral and registries.
 @custom:kill `pause()` from PAUSER_ROLE: no fraction moves and no cash leaves; instalments are still
         accepted and accounted.
 """
@@ -53,7 +59,7 @@ implements: IERC4626
 
 
 from .interfaces import ICollateralVault
-from .interfaces import IGpuRegistry
+from .interfaces import IGpuCollateral
 from .interfaces import IIdentityRegistry
 
 
@@ -67,10 +73,6 @@ initializes: erc20[ownable := ownable]
 
 from snekmate.auth import access_control
 initializes: access_control
-
-
-from . import depreciation
-initializes: depreciation
 
 
 from . import revenue
@@ -103,27 +105,19 @@ exports: (
     access_control.grantRole,
     access_control.revokeRole,
     access_control.renounceRole,
-    # Left out on purpose (the runtime code must stay under the EIP-170 limit with snekmate's
-    # immutables): access_control.set_role_admin (every role is administered by
+    # Left out on purpose: access_control.set_role_admin (every role is administered by
     # DEFAULT_ADMIN_ROLE), access_control.supportsInterface.
     # Pause is this contract's own (`pause`, `unpause`, `paused`, with snekmate pausable's events
     # and revert reasons): its flag is packed into a revenue slot the hot paths read anyway.
-    # Left out (EIP-170): revenue.account_state, revenue.undistributed (in `unvested`),
-    # depreciation.intercept_sum, .slope_sum, .nodes (in `collateral_value`, `end_time_hint`).
     revenue.vesting_period,
     revenue.revenue_state,
+    revenue.account_state,
+    revenue.undistributed,
     revenue.received,
     revenue.held,
-    depreciation.salvage_sum,
-    depreciation.head,
-    depreciation.counted,
 )
 
 
-# keccak256("OPERATOR_ROLE"): brings GPUs in, opens leases.
-OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
-# keccak256("APPRAISER_ROLE"): impairs GPUs held by the vault.
-APPRAISER_ROLE: public(constant(bytes32)) = keccak256("APPRAISER_ROLE")
 # keccak256("LEASE_MANAGER_ROLE"): the LeaseManager contract, which collects instalments.
 LEASE_MANAGER_ROLE: public(constant(bytes32)) = keccak256("LEASE_MANAGER_ROLE")
 # keccak256("PAUSER_ROLE"): pauses (the admin unpauses).
@@ -132,35 +126,27 @@ PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 MAX_FEE_BPS: public(constant(uint256)) = 2_000
 # Fractions have DECIMALS_OFFSET more decimals than the stablecoin (inflation defence).
 DECIMALS_OFFSET: public(constant(uint256)) = 6
+# Free cash stays at or below this (with GPU costs below 2**96 each, NAV stays below 2**128, so
+# every conversion product stays below 2**255).
+MAX_CASH: public(constant(uint256)) = 2**127 - 1
+# Total supply stays below this (the revenue remainder is packed in 127 bits).
+SUPPLY_CAP: public(constant(uint256)) = 2**127
+# Due schedule changes a flow matures itself (GpuCollateral's MAX_MATURE_STEPS).
+_MATURE_STEPS: constant(uint256) = 16
 # Basis points denominator.
 _BPS: constant(uint256) = 10_000
 # Virtual shares of the conversions.
 _VIRTUAL_SHARES: constant(uint256) = 10**DECIMALS_OFFSET
-# IGpuRegistry.GpuStatus values as the registry encodes them (flags: powers of two).
-_ACTIVE: constant(uint256) = 1
-_IMPAIRED: constant(uint256) = 8
-_RETIRED: constant(uint256) = 16
-# Total supply stays below this (the revenue remainder is packed in 128 bits).
-_SUPPLY_CAP: constant(uint256) = 2**127
 
 
 # The stablecoin (ERC-4626 `asset`).
 asset: public(immutable(address))
-# The shared GPU registry.
-GPU_REGISTRY: public(immutable(IGpuRegistry))
+# The pool's GPUs and their value.
+COLLATERAL: public(immutable(IGpuCollateral))
 # The shared identity registry.
 IDENTITY_REGISTRY: public(immutable(IIdentityRegistry))
-# Collateral value / book value, in basis points.
-ADVANCE_RATE_BPS: public(immutable(uint256))
-
-
-# The registry's terms of a GPU the vault needs (IGpuRegistry.Gpu without its strings).
-struct _GpuTerms:
-    cost: uint256
-    start: uint256
-    life: uint256
-    salvage: uint256
-    status: uint256
+# Fractions locked with the vault at the first mint: one whole fraction.
+DEAD_SHARES: public(immutable(uint256))
 
 
 # Stablecoin available for redemptions and GPU purchases (in NAV).
@@ -169,62 +155,54 @@ free_cash: public(uint256)
 accrued_fees: public(uint256)
 # Servicing fee on each instalment, in basis points.
 fee_bps: public(uint256)
-# Receives the servicing fees and skimmed donations.
+# Receives the servicing fees.
 fee_recipient: public(address)
-# token id -> the vault's position in that GPU.
-positions: public(HashMap[uint256, ICollateralVault.GpuPosition])
-# Number of GPUs the vault holds (counted or not).
-gpus_held: public(uint256)
 
 
 @deploy
 def __init__(
     asset_: address,
-    gpu_registry_: address,
+    collateral_: address,
     identity_registry_: address,
     name_: String[25],
     symbol_: String[5],
-    advance_rate_bps_: uint256,
     fee_bps_: uint256,
     fee_recipient_: address,
     vesting_period_: uint256,
 ):
     """
-    @notice The deployer becomes DEFAULT_ADMIN_ROLE; the deploy script grants the other roles, and
-            the registry's LEASE_MANAGER_ROLE and APPRAISER_ROLE to this vault.
+    @notice Deployed right after its GpuCollateral (which names this vault's predicted address).
+            The deployer becomes DEFAULT_ADMIN_ROLE; the deploy script grants the other roles.
     @param asset_ The stablecoin (an ERC-20 with `decimals`).
-    @param gpu_registry_ The shared GpuRegistry.
+    @param collateral_ The pool's GpuCollateral; its `VAULT()` must be this contract.
     @param identity_registry_ The shared IdentityRegistry.
     @param name_ Fraction token name (also the EIP-712 domain name).
     @param symbol_ Fraction token symbol.
-    @param advance_rate_bps_ Collateral value / book value, in (0, 10_000].
     @param fee_bps_ Servicing fee on instalments, at most MAX_FEE_BPS.
     @param fee_recipient_ Receives fees.
-    @param vesting_period_ Seconds over which each payment vests, in [1 day, 365 days].
+    @param vesting_period_ Seconds within which each payment vests, in [1 day, 365 days].
     """
     assert asset_.is_contract, "vault: asset is not a contract"
-    assert gpu_registry_.is_contract, "vault: gpu registry is not a contract"
+    assert collateral_.is_contract, "vault: collateral is not a contract"
+    assert staticcall IGpuCollateral(collateral_).VAULT() == self, "vault: collateral of another vault"
     assert identity_registry_.is_contract, "vault: identity registry is not a contract"
     assert len(name_) != 0, "vault: empty name"
     assert len(symbol_) != 0, "vault: empty symbol"
-    assert advance_rate_bps_ != 0, "vault: zero advance rate"
-    assert advance_rate_bps_ <= _BPS, "vault: advance rate above 100%"
     assert fee_bps_ <= MAX_FEE_BPS, "vault: fee above maximum"
     assert fee_recipient_ != empty(address), "vault: zero fee recipient"
     asset_decimals: uint8 = staticcall IERC20Detailed(asset_).decimals()
     assert asset_decimals <= 30, "vault: asset decimals too large"
 
     asset = asset_
-    GPU_REGISTRY = IGpuRegistry(gpu_registry_)
+    COLLATERAL = IGpuCollateral(collateral_)
     IDENTITY_REGISTRY = IIdentityRegistry(identity_registry_)
-    ADVANCE_RATE_BPS = advance_rate_bps_
+    DEAD_SHARES = 10 ** (convert(asset_decimals, uint256) + DECIMALS_OFFSET)
     self.fee_bps = fee_bps_
     self.fee_recipient = fee_recipient_
 
     ownable.__init__()
     erc20.__init__(name_, symbol_, asset_decimals + convert(DECIMALS_OFFSET, uint8), name_, "1")
     access_control.__init__()
-    depreciation.__init__()
     revenue.__init__(vesting_period_)
     log ICollateralVault.UpdateFeeBps(previous=0, current=fee_bps_)
     log ICollateralVault.UpdateFeeRecipient(previous=empty(address), current=fee_recipient_)
@@ -267,8 +245,8 @@ def transferFrom(owner: address, to: address, amount: uint256) -> bool:
 @external
 def totalAssets() -> uint256:
     """
-    @notice NAV: free cash plus the collateral value of the GPUs the vault counts (revenue and fees
-            are outside it).
+    @notice NAV: free cash plus the collateral value of the pool's GPUs (revenue and fees are
+            outside it).
     @return uint256 Stablecoin units.
     """
     return self._total_assets()
@@ -279,6 +257,8 @@ def totalAssets() -> uint256:
 def convertToShares(assets: uint256) -> uint256:
     """
     @notice Fractions worth `assets` at NAV, rounded down.
+    @param assets Stablecoin units.
+    @return uint256 Fraction units.
     """
     return self._to_shares(assets, self._total_assets(), erc20.totalSupply, False)
 
@@ -288,6 +268,8 @@ def convertToShares(assets: uint256) -> uint256:
 def convertToAssets(shares: uint256) -> uint256:
     """
     @notice Stablecoin worth `shares` at NAV, rounded down.
+    @param shares Fraction units.
+    @return uint256 Stablecoin units.
     """
     return self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
 
@@ -296,35 +278,59 @@ def convertToAssets(shares: uint256) -> uint256:
 @external
 def maxDeposit(receiver: address) -> uint256:
     """
-    @notice Most `deposit` accepts for `receiver`: 0 while paused or if `receiver` is not verified.
+    @notice Exactly the most `deposit` accepts for `receiver` now (the supply cap and MAX_CASH
+            bound it); 0 while paused, while the collateral has more due changes than a flow
+            matures, or if `receiver` is not verified.
+    @param receiver Who would receive the fractions.
+    @return uint256 Stablecoin units.
     """
-    if revenue._paused() or not self._is_verified(receiver):
+    if not self._can_price() or not self._is_verified(receiver):
         return 0
-    return max_value(uint256)
+    supply: uint256 = erc20.totalSupply
+    cash: uint256 = self.free_cash
+    if supply >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
+        return 0
+    # Largest `assets` whose shares keep the supply below SUPPLY_CAP: floor(a * (s + V) / (T + 1))
+    # <= room  <=>  a * (s + V) < (room + 1) * (T + 1).
+    room: uint256 = SUPPLY_CAP - 1 - supply
+    by_supply: uint256 = ((room + 1) * (self._total_assets() + 1) - 1) // (supply + _VIRTUAL_SHARES)
+    return min(by_supply, MAX_CASH - cash)
 
 
 @view
 @external
 def maxMint(receiver: address) -> uint256:
     """
-    @notice Most `mint` accepts for `receiver`: 0 while paused or if `receiver` is not verified.
+    @notice Exactly the most `mint` accepts for `receiver` now (the supply cap and MAX_CASH bound
+            it; the first mint also pays for DEAD_SHARES); 0 as for `maxDeposit`.
+    @param receiver Who would receive the fractions.
+    @return uint256 Fraction units.
     """
-    if revenue._paused() or not self._is_verified(receiver):
+    if not self._can_price() or not self._is_verified(receiver):
         return 0
     supply: uint256 = erc20.totalSupply
-    if supply >= _SUPPLY_CAP:
+    cash: uint256 = self.free_cash
+    dead: uint256 = self._dead_shares_due(supply)
+    if supply + dead >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
         return 0
-    return unsafe_sub(_SUPPLY_CAP, supply)
+    # ceil(x * (T + 1) / (s + V)) <= cash room  <=>  x <= cash room * (s + V) // (T + 1).
+    by_cash: uint256 = (MAX_CASH - cash) * (supply + _VIRTUAL_SHARES) // (self._total_assets() + 1)
+    if by_cash <= dead:
+        return 0
+    return min(SUPPLY_CAP - 1 - supply - dead, by_cash - dead)
 
 
 @view
 @external
 def maxWithdraw(owner: address) -> uint256:
     """
-    @notice Stablecoin `owner` can withdraw now: its fractions at NAV, bounded by free cash; 0 while
-            paused or if `owner` is not verified.
+    @notice Exactly the most `withdraw` pays out of `owner`'s fractions to `owner` now: their NAV,
+            bounded by free cash. Verification is not needed to exit to oneself. 0 while paused or
+            while the collateral has more due changes than a flow matures.
+    @param owner The holder.
+    @return uint256 Stablecoin units.
     """
-    if revenue._paused() or not self._is_verified(owner):
+    if not self._can_price():
         return 0
     assets: uint256 = self._to_assets(erc20.balanceOf[owner], self._total_assets(), erc20.totalSupply, False)
     return min(assets, self.free_cash)
@@ -334,20 +340,33 @@ def maxWithdraw(owner: address) -> uint256:
 @external
 def maxRedeem(owner: address) -> uint256:
     """
-    @notice Fractions `owner` can redeem now: its balance, bounded by what free cash pays at NAV;
-            0 while paused or if `owner` is not verified.
+    @notice Exactly the most fractions `redeem` takes from `owner` to `owner` now: its balance,
+            bounded by what free cash pays at NAV; 0 when that would pay nothing (dust), while
+            paused, or while the collateral has more due changes than a flow matures.
+    @param owner The holder.
+    @return uint256 Fraction units.
     """
-    if revenue._paused() or not self._is_verified(owner):
+    if not self._can_price():
         return 0
-    cash_shares: uint256 = self._to_shares(self.free_cash, self._total_assets(), erc20.totalSupply, False)
-    return min(erc20.balanceOf[owner], cash_shares)
+    supply: uint256 = erc20.totalSupply
+    total: uint256 = self._total_assets()
+    # Largest shares paying at most free cash: floor(x * (T + 1) / (s + V)) <= cash  <=>
+    # x * (T + 1) < (cash + 1) * (s + V).
+    by_cash: uint256 = ((self.free_cash + 1) * (supply + _VIRTUAL_SHARES) - 1) // (total + 1)
+    shares: uint256 = min(erc20.balanceOf[owner], by_cash)
+    if self._to_assets(shares, total, supply, False) == 0:
+        return 0
+    return shares
 
 
 @view
 @external
 def previewDeposit(assets: uint256) -> uint256:
     """
-    @notice Fractions `deposit(assets)` mints now (rounded down).
+    @notice Fractions `deposit(assets)` mints now (rounded down), dead shares included on a first
+            deposit.
+    @param assets Stablecoin units.
+    @return uint256 Fraction units.
     """
     return self._to_shares(assets, self._total_assets(), erc20.totalSupply, False)
 
@@ -356,9 +375,12 @@ def previewDeposit(assets: uint256) -> uint256:
 @external
 def previewMint(shares: uint256) -> uint256:
     """
-    @notice Stablecoin `mint(shares)` takes now (rounded up).
+    @notice Stablecoin `mint(shares)` takes now (rounded up), dead shares included on a first mint.
+    @param shares Fraction units.
+    @return uint256 Stablecoin units.
     """
-    return self._to_assets(shares, self._total_assets(), erc20.totalSupply, True)
+    supply: uint256 = erc20.totalSupply
+    return self._to_assets(shares + self._dead_shares_due(supply), self._total_assets(), supply, True)
 
 
 @view
@@ -366,6 +388,8 @@ def previewMint(shares: uint256) -> uint256:
 def previewWithdraw(assets: uint256) -> uint256:
     """
     @notice Fractions `withdraw(assets)` burns now (rounded up).
+    @param assets Stablecoin units.
+    @return uint256 Fraction units.
     """
     return self._to_shares(assets, self._total_assets(), erc20.totalSupply, True)
 
@@ -375,6 +399,8 @@ def previewWithdraw(assets: uint256) -> uint256:
 def previewRedeem(shares: uint256) -> uint256:
     """
     @notice Stablecoin `redeem(shares)` pays now (rounded down).
+    @param shares Fraction units.
+    @return uint256 Stablecoin units.
     """
     return self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
 
@@ -382,10 +408,11 @@ def previewRedeem(shares: uint256) -> uint256:
 @external
 def deposit(assets: uint256, receiver: address) -> uint256:
     """
-    @notice Pay `assets` of stablecoin, mint fractions at NAV (rounded down) to `receiver`.
+    @notice Pay `assets` of stablecoin, mint fractions at NAV (rounded down) to `receiver`; on the
+            first mint DEAD_SHARES of them are locked with the vault.
     @param assets Stablecoin units, pulled from the caller (approve first).
     @param receiver A verified investor.
-    @return uint256 Fractions minted.
+    @return uint256 Fractions minted to `receiver`.
     """
     return self._buy(assets, receiver, 0)
 
@@ -393,18 +420,19 @@ def deposit(assets: uint256, receiver: address) -> uint256:
 @external
 def mint(shares: uint256, receiver: address) -> uint256:
     """
-    @notice Mint exactly `shares` fractions to `receiver`, paying their NAV (rounded up).
-    @param shares Fraction units.
+    @notice Mint exactly `shares` fractions to `receiver`, paying their NAV (rounded up); the first
+            mint also pays for DEAD_SHARES.
+    @param shares Fraction units, non-zero.
     @param receiver A verified investor.
     @return uint256 Stablecoin paid.
     """
     self._require_not_paused()
     self._require_verified(receiver)
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    supply: uint256 = erc20.totalSupply
-    assets: uint256 = self._to_assets(shares, self._total_assets(), supply, True)
     assert shares != 0, "vault: zero shares"
-    self._issue(msg.sender, receiver, assets, shares, supply)
+    supply: uint256 = erc20.totalSupply
+    minted: uint256 = shares + self._dead_shares_due(supply)
+    assets: uint256 = self._to_assets(minted, self._current_total_assets(), supply, True)
+    self._issue(msg.sender, receiver, assets, minted, supply)
     return assets
 
 
@@ -413,14 +441,13 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     """
     @notice Burn `owner`'s fractions worth `assets` at NAV (rounded up), pay `assets` from free cash.
     @param assets Stablecoin units, at most `maxWithdraw(owner)`.
-    @param receiver A verified address that receives the stablecoin.
-    @param owner A verified holder (the caller, or one that approved the caller).
+    @param receiver `owner` itself, or a verified address (then `owner` must be verified too).
+    @param owner The holder (the caller, or one that approved the caller).
     @return uint256 Fractions burnt.
     """
     self._require_not_paused()
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
     assert assets != 0, "vault: zero assets"
-    shares: uint256 = self._to_shares(assets, self._total_assets(), erc20.totalSupply, True)
+    shares: uint256 = self._to_shares(assets, self._current_total_assets(), erc20.totalSupply, True)
     self._redeem(owner, receiver, assets, shares)
     return shares
 
@@ -430,14 +457,14 @@ def redeem(shares: uint256, receiver: address, owner: address) -> uint256:
     """
     @notice Burn `shares` of `owner`'s fractions, pay their NAV (rounded down) from free cash.
     @param shares Fraction units, at most `maxRedeem(owner)`.
-    @param receiver A verified address that receives the stablecoin.
-    @param owner A verified holder (the caller, or one that approved the caller).
+    @param receiver `owner` itself, or a verified address (then `owner` must be verified too).
+    @param owner The holder (the caller, or one that approved the caller).
     @return uint256 Stablecoin paid.
     """
     return self._sell(shares, receiver, owner, 0)
 
 
-# BUY (the scripts' path: minimum out and deadline) #
+# BUY AND SELL (the scripts' paths: a bound on the price and a deadline) #
 
 
 @external
@@ -446,9 +473,9 @@ def buy(assets: uint256, receiver: address, min_shares: uint256, deadline: uint2
     @notice `deposit` with a bound on the price and a deadline.
     @param assets Stablecoin units, pulled from the caller.
     @param receiver A verified investor.
-    @param min_shares Revert if fewer fractions would be minted.
+    @param min_shares Revert if fewer fractions would be minted to `receiver`.
     @param deadline Revert after this time.
-    @return uint256 Fractions minted.
+    @return uint256 Fractions minted to `receiver`.
     """
     assert block.timestamp <= deadline, "vault: deadline passed"
     return self._buy(assets, receiver, min_shares)
@@ -471,12 +498,12 @@ def buy_with_permit(
          the allowance is there either way.
     @param assets Stablecoin units, pulled from the caller.
     @param receiver A verified investor.
-    @param min_shares Revert if fewer fractions would be minted.
+    @param min_shares Revert if fewer fractions would be minted to `receiver`.
     @param deadline Revert after this time (also the permit's deadline).
     @param v Permit signature.
     @param r Permit signature.
     @param s Permit signature.
-    @return uint256 Fractions minted.
+    @return uint256 Fractions minted to `receiver`.
     """
     assert block.timestamp <= deadline, "vault: deadline passed"
     # The result is not checked: the allowance below is what counts.
@@ -492,102 +519,61 @@ def buy_with_permit(
     return self._buy(assets, receiver, min_shares)
 
 
-# GPUS #
+@external
+def sell(shares: uint256, receiver: address, min_assets: uint256, deadline: uint256) -> uint256:
+    """
+    @notice `redeem` of the caller's own fractions with a bound on the price and a deadline.
+    @param shares Fraction units, at most `maxRedeem(msg.sender)`.
+    @param receiver The caller itself, or a verified address (then the caller must be verified).
+    @param min_assets Revert if less stablecoin would be paid.
+    @param deadline Revert after this time.
+    @return uint256 Stablecoin paid.
+    """
+    assert block.timestamp <= deadline, "vault: deadline passed"
+    return self._sell(shares, receiver, msg.sender, min_assets)
+
+
+# GPUS (called by the pool's GpuCollateral) #
 
 
 @external
-def contribute(token_id: uint256, receiver: address, min_shares: uint256, hint: uint256) -> uint256:
+def issue_for_gpu(receiver: address, value_in: uint256, collateral_before: uint256, min_shares: uint256) -> uint256:
     """
-    @notice The operator brings in a GPU it owns (approve the vault on the registry first);
-            fractions for the collateral value that came in are minted at NAV (rounded down).
-    @param token_id An ACTIVE GPU owned by the caller.
-    @param receiver A verified investor receiving the fractions.
-    @param min_shares Revert if fewer fractions would be minted.
-    @param hint The end-time list position (`end_time_hint(token_id)`).
-    @return uint256 Fractions minted.
+    @notice GpuCollateral only: mint fractions for `value_in` of collateral that came in, at the NAV
+            before it came in (rounded down); the first mint locks DEAD_SHARES.
+    @param receiver A verified investor.
+    @param value_in Collateral value the GPU added.
+    @param collateral_before The collateral value before it (current: the collateral matured).
+    @param min_shares Revert if fewer fractions would be minted to `receiver`.
+    @return uint256 Fractions minted to `receiver`.
     """
-    access_control._check_role(OPERATOR_ROLE, msg.sender)
+    assert msg.sender == COLLATERAL.address, "vault: caller is not the collateral"
     self._require_not_paused()
     self._require_verified(receiver)
-    assert staticcall GPU_REGISTRY.ownerOf(token_id) == msg.sender, "vault: caller does not own the gpu"
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    total_before: uint256 = self._total_assets()
     supply: uint256 = erc20.totalSupply
-    value: uint256 = self._count_gpu(token_id, hint)
-    shares: uint256 = self._to_shares(value, total_before, supply, False)
-    assert shares != 0, "vault: zero shares"
-    assert shares >= min_shares, "vault: slippage: too few shares"
-    self._mint(receiver, shares, supply)
-    log ICollateralVault.GpuContributed(
-        token_id=token_id, contributor=msg.sender, receiver=receiver, value=value, shares=shares
+    shares: uint256 = self._mint_fractions(
+        receiver, self._to_shares(value_in, self.free_cash + collateral_before, supply, False), supply
     )
-    extcall GPU_REGISTRY.transferFrom(msg.sender, self, token_id)
+    assert shares >= min_shares, "vault: slippage: too few shares"
     return shares
 
 
 @external
-def buy_gpu(token_id: uint256, price: uint256, hint: uint256):
+def pay_for_gpu(seller: address, price: uint256):
     """
-    @notice The operator buys a GPU from its owner with free cash, at no more than the collateral
-            value it brings in (the owner approves the vault on the registry first).
-    @param token_id An ACTIVE GPU.
-    @param price Stablecoin paid to the owner.
-    @param hint The end-time list position (`end_time_hint(token_id)`).
+    @notice GpuCollateral only: pay a GPU's seller (who accepted the operator's offer) from free
+            cash. The seller must be verified.
+    @param seller The GPU's former owner.
+    @param price Stablecoin units, at most free cash.
     """
-    access_control._check_role(OPERATOR_ROLE, msg.sender)
+    assert msg.sender == COLLATERAL.address, "vault: caller is not the collateral"
     self._require_not_paused()
-    assert price != 0, "vault: zero price"
+    assert self._is_verified(seller), "identity: seller not verified"
     cash: uint256 = self.free_cash
     assert price <= cash, "vault: insufficient free cash"
-    seller: address = staticcall GPU_REGISTRY.ownerOf(token_id)
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    value: uint256 = self._count_gpu(token_id, hint)
-    assert price <= value, "vault: price above collateral value"
     # price <= cash, checked above.
     self.free_cash = unsafe_sub(cash, price)
-    log ICollateralVault.GpuPurchased(token_id=token_id, seller=seller, price=price, value=value)
-    extcall GPU_REGISTRY.transferFrom(seller, self, token_id)
     self._pay_out(seller, price)
-
-
-@external
-def impair_gpu(token_id: uint256):
-    """
-    @notice The appraiser marks a GPU held by the vault IMPAIRED: it stops counting at once.
-    @param token_id A counted GPU of this vault.
-    """
-    access_control._check_role(APPRAISER_ROLE, msg.sender)
-    assert self.positions[token_id].counted, "vault: gpu not counted"
-    value: uint256 = self._uncount_gpu(token_id)
-    log ICollateralVault.GpuImpaired(token_id=token_id, value_removed=value, sender=msg.sender)
-    extcall GPU_REGISTRY.set_status(token_id, IGpuRegistry.GpuStatus.IMPAIRED)
-
-
-@external
-def sync_gpu(token_id: uint256):
-    """
-    @notice Anyone: stop counting a GPU whose registry status is IMPAIRED or RETIRED (a change made
-            on the registry directly rather than through `impair_gpu`).
-    @param token_id A counted GPU of this vault.
-    """
-    assert self.positions[token_id].counted, "vault: gpu not counted"
-    status: uint256 = self._gpu(token_id).status
-    assert status == _IMPAIRED or status == _RETIRED, "vault: gpu still counts"
-    value: uint256 = self._uncount_gpu(token_id)
-    log ICollateralVault.GpuDropped(token_id=token_id, value_removed=value, sender=msg.sender)
-
-
-@external
-def process_maturities(max_steps: uint256) -> uint256:
-    """
-    @notice Anyone: move up to `max_steps` past end times from the depreciation line to salvage
-            (state-changing calls do up to 16 themselves; views are exact up to 64 pending; some
-            are pending while `head()` is non-zero and not after now).
-    @param max_steps Most end times to process.
-    @return uint256 How many were processed.
-    """
-    assert max_steps != 0, "vault: zero steps"
-    return depreciation._mature(max_steps)
 
 
 # LEASE REVENUE #
@@ -597,8 +583,9 @@ def process_maturities(max_steps: uint256) -> uint256:
 def collect_instalment(lease_id: uint256, payer: address, amount: uint256) -> uint256:
     """
     @notice LEASE_MANAGER_ROLE (the LeaseManager contract only): pull an instalment from `payer`
-            (who approved this vault); the fee accrues to the fee recipient and the rest is streamed
-            to holders over `vesting_period`. Allowed while paused: money coming in is not refused.
+            (who approved this vault); the fee accrues to the fee recipient and the rest is
+            streamed to holders with what the dead shares earned. Allowed while paused: money
+            coming in is not refused.
     @param lease_id The lease paid (for the books).
     @param payer Who pays (the caller of LeaseManager.pay_instalment).
     @param amount The instalment.
@@ -610,14 +597,45 @@ def collect_instalment(lease_id: uint256, payer: address, amount: uint256) -> ui
     # fee <= amount: fee_bps <= MAX_FEE_BPS < _BPS.
     net: uint256 = unsafe_sub(amount, fee)
     self.accrued_fees += fee
-    new_rate: uint256 = 0
+    rate: uint256 = 0
     vesting_end: uint256 = 0
-    new_rate, vesting_end = revenue._distribute(net, erc20.totalSupply)
+    recycled: uint256 = 0
+    rate, vesting_end, recycled = revenue._distribute(net, erc20.totalSupply, erc20.balanceOf[self])
     log ICollateralVault.RevenueDistributed(
-        lease_id=lease_id, payer=payer, amount=amount, fee=fee, rate=new_rate, vesting_end=vesting_end
+        lease_id=lease_id,
+        payer=payer,
+        amount=amount,
+        fee=fee,
+        recycled=recycled,
+        rate=rate,
+        vesting_end=vesting_end,
     )
     self._pull(payer, amount)
     return fee
+
+
+@external
+def skim() -> uint256:
+    """
+    @notice Anyone: stream to holders, like revenue, the stablecoin the vault holds beyond its books
+            (donations), with what the dead shares earned and anything parked. Streaming (not
+            adding to NAV, not paying the fee recipient) means a donation moves no price and
+            nobody captures it by buying just before.
+    @return uint256 The donation streamed (stablecoin units).
+    """
+    supply: uint256 = erc20.totalSupply
+    books: uint256 = self.free_cash + revenue.held + self.accrued_fees
+    balance: uint256 = staticcall IERC20(asset).balanceOf(self)
+    donation: uint256 = 0
+    if balance > books:
+        # balance > books, checked above.
+        donation = unsafe_sub(balance, books)
+    rate: uint256 = 0
+    vesting_end: uint256 = 0
+    recycled: uint256 = 0
+    rate, vesting_end, recycled = revenue._distribute(donation, supply, erc20.balanceOf[self])
+    log ICollateralVault.Skimmed(donation=donation, recycled=recycled, rate=rate, vesting_end=vesting_end)
+    return donation
 
 
 # REVENUE #
@@ -627,11 +645,14 @@ def collect_instalment(lease_id: uint256, payer: address, amount: uint256) -> ui
 def claim(receiver: address = msg.sender) -> uint256:
     """
     @notice Pull the caller's vested revenue (whole stablecoin units; the sub-unit rest stays owed).
+            To the caller itself always (exit right); to another address only if both are verified.
     @param receiver Who receives it (default: the caller).
     @return uint256 Stablecoin paid.
     """
     acc_rem: uint256 = revenue._require_not_paused()
     assert receiver != empty(address), "revenue: zero receiver"
+    if receiver != msg.sender:
+        self._require_both_verified(msg.sender, receiver, "identity: sender not verified")
     amount: uint256 = revenue._claim(msg.sender, erc20.balanceOf[msg.sender], erc20.totalSupply, acc_rem)
     assert amount != 0, "revenue: nothing to claim"
     log ICollateralVault.RevenueClaimed(account=msg.sender, receiver=receiver, amount=amount)
@@ -642,7 +663,8 @@ def claim(receiver: address = msg.sender) -> uint256:
 @external
 def claim_fees() -> uint256:
     """
-    @notice Anyone: pay the accrued servicing fees to the fee recipient.
+    @notice Anyone: pay the accrued servicing fees to the fee recipient (a recipient the stablecoin
+            refuses blocks only this).
     @return uint256 Stablecoin paid.
     """
     self._require_not_paused()
@@ -695,7 +717,7 @@ def set_fee_bps(fee_bps_: uint256):
 @external
 def set_fee_recipient(fee_recipient_: address):
     """
-    @notice DEFAULT_ADMIN_ROLE: who receives fees and skimmed donations.
+    @notice DEFAULT_ADMIN_ROLE: who receives fees.
     @param fee_recipient_ Non-zero.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
@@ -711,37 +733,20 @@ def set_fee_recipient(fee_recipient_: address):
 @external
 def collateral_value() -> uint256:
     """
-    @notice Collateral value of every GPU the vault counts (the aggregate in NAV). It never
-            exceeds the sum over counted GPUs of
-            `GPU_REGISTRY.book_value(id) * ADVANCE_RATE_BPS // 10_000` (see `depreciation`).
+    @notice The collateral value in NAV (`COLLATERAL.value()`).
+    @return uint256 Stablecoin units.
     """
-    return depreciation._value(ADVANCE_RATE_BPS)
-
-
-@view
-@external
-def counts(token_id: uint256) -> bool:
-    """
-    @notice Whether the vault holds `token_id` and counts it in NAV (what a lease needs).
-    """
-    return self.positions[token_id].counted
-
-
-@view
-@external
-def end_time_hint(token_id: uint256) -> uint256:
-    """
-    @notice The `hint` that `contribute` and `buy_gpu` need for this GPU (walks the list; off-chain).
-    """
-    gpu: _GpuTerms = self._gpu(token_id)
-    return depreciation._hint_for(gpu.start + gpu.life)
+    return staticcall COLLATERAL.value()
 
 
 @view
 @external
 def claimable(account: address) -> uint256:
     """
-    @notice Revenue `account` can claim now (stablecoin units).
+    @notice Revenue `account` can claim now (stablecoin units; the vault's own account is what its
+            dead shares earned, streamed back at the next payment or `skim`).
+    @param account Any address.
+    @return uint256 Stablecoin units.
     """
     return revenue._claimable(account, erc20.balanceOf[account], erc20.totalSupply)
 
@@ -751,6 +756,7 @@ def claimable(account: address) -> uint256:
 def paused() -> bool:
     """
     @notice Whether the vault is paused (see the module docstring for what that stops).
+    @return bool True while paused.
     """
     return revenue._paused()
 
@@ -759,9 +765,10 @@ def paused() -> bool:
 @external
 def unvested() -> uint256:
     """
-    @notice Revenue received and not yet vested, the parked rest included (stablecoin units).
+    @notice Revenue received and not yet vested, what is parked included (stablecoin units).
+    @return uint256 Stablecoin units.
     """
-    return revenue._unvested()
+    return revenue._unvested(erc20.totalSupply)
 
 
 # INTERNAL #
@@ -774,11 +781,7 @@ def _move(owner: address, to: address, amount: uint256):
          already read (the registry never verifies the zero address, so neither side is zero).
     """
     acc_rem: uint256 = revenue._require_not_paused()
-    owner_ok: bool = False
-    to_ok: bool = False
-    owner_ok, to_ok = staticcall IDENTITY_REGISTRY.are_verified(owner, to)
-    assert owner_ok, "identity: sender not verified"
-    assert to_ok, "identity: receiver not verified"
+    self._require_both_verified(owner, to, "identity: sender not verified")
     owner_balance: uint256 = erc20.balanceOf[owner]
     assert owner_balance >= amount, "erc20: transfer amount exceeds balance"
     to_balance: uint256 = erc20.balanceOf[to]
@@ -788,7 +791,7 @@ def _move(owner: address, to: address, amount: uint256):
     if owner != to:
         # amount <= owner_balance, checked above.
         erc20.balanceOf[owner] = unsafe_sub(owner_balance, amount)
-        # Balances sum to the supply, below _SUPPLY_CAP = 2**127.
+        # Balances sum to the supply, below SUPPLY_CAP = 2**127.
         erc20.balanceOf[to] = unsafe_add(to_balance, amount)
     log IERC20.Transfer(sender=owner, receiver=to, value=amount)
 
@@ -797,29 +800,52 @@ def _move(owner: address, to: address, amount: uint256):
 def _buy(assets: uint256, receiver: address, min_shares: uint256) -> uint256:
     self._require_not_paused()
     self._require_verified(receiver)
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
     supply: uint256 = erc20.totalSupply
-    shares: uint256 = self._to_shares(assets, self._total_assets(), supply, False)
-    assert shares != 0, "vault: zero shares"
+    shares: uint256 = self._issue(
+        msg.sender, receiver, assets, self._to_shares(assets, self._current_total_assets(), supply, False), supply
+    )
     assert shares >= min_shares, "vault: slippage: too few shares"
-    self._issue(msg.sender, receiver, assets, shares, supply)
     return shares
 
 
 @internal
-def _issue(payer: address, receiver: address, assets: uint256, shares: uint256, supply: uint256):
+def _issue(payer: address, receiver: address, assets: uint256, minted: uint256, supply: uint256) -> uint256:
+    """
+    @dev Take `assets` in and mint `minted` fractions (dead shares included on a first mint).
+    @return uint256 The fractions `receiver` got.
+    """
+    cash: uint256 = self.free_cash + assets
+    assert cash <= MAX_CASH, "vault: cash cap"
     # Transfer in before minting.
     self._pull(payer, assets)
-    self.free_cash += assets
-    self._mint(receiver, shares, supply)
+    self.free_cash = cash
+    shares: uint256 = self._mint_fractions(receiver, minted, supply)
     log IERC4626.Deposit(sender=payer, owner=receiver, assets=assets, shares=shares)
+    return shares
+
+
+@internal
+def _mint_fractions(receiver: address, minted: uint256, supply: uint256) -> uint256:
+    """
+    @dev Mint `minted` fractions; on the first mint DEAD_SHARES of them go to the vault itself.
+    @return uint256 The fractions `receiver` got.
+    """
+    if supply != 0:
+        assert minted != 0, "vault: zero shares"
+        self._mint(receiver, minted, supply)
+        return minted
+    assert minted > DEAD_SHARES, "vault: first mint below dead shares"
+    self._mint(self, DEAD_SHARES, 0)
+    # minted > DEAD_SHARES, checked above.
+    shares: uint256 = unsafe_sub(minted, DEAD_SHARES)
+    self._mint(receiver, shares, DEAD_SHARES)
+    return shares
 
 
 @internal
 def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint256) -> uint256:
     self._require_not_paused()
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    assets: uint256 = self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
+    assets: uint256 = self._to_assets(shares, self._current_total_assets(), erc20.totalSupply, False)
     assert assets != 0, "vault: zero assets"
     assert assets >= min_assets, "vault: slippage: too few assets"
     self._redeem(owner, receiver, assets, shares)
@@ -828,11 +854,12 @@ def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint25
 
 @internal
 def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256):
-    owner_ok: bool = False
-    receiver_ok: bool = False
-    owner_ok, receiver_ok = staticcall IDENTITY_REGISTRY.are_verified(owner, receiver)
-    assert owner_ok, "identity: owner not verified"
-    assert receiver_ok, "identity: receiver not verified"
+    """
+    @dev Burn and pay. The owner exits to itself whatever its verification (exit rights); paying
+         anyone else needs both verified.
+    """
+    if receiver != owner:
+        self._require_both_verified(owner, receiver, "identity: owner not verified")
     cash: uint256 = self.free_cash
     assert assets <= cash, "vault: insufficient free cash"
     if msg.sender != owner:
@@ -849,63 +876,17 @@ def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256)
 @internal
 def _mint(receiver: address, shares: uint256, supply: uint256):
     """
-    @dev snekmate's `_mint` inlined on the supply and balance already read (`receiver` is verified,
-         so not the zero address).
+    @dev snekmate's `_mint` inlined on the supply and balance already read (`receiver` is verified
+         or the vault itself, so not the zero address).
     """
     new_supply: uint256 = supply + shares
-    assert new_supply < _SUPPLY_CAP, "vault: supply cap"
+    assert new_supply < SUPPLY_CAP, "vault: supply cap"
     balance: uint256 = erc20.balanceOf[receiver]
     revenue._checkpoint(receiver, balance, revenue._synced_acc(supply))
     erc20.totalSupply = new_supply
-    # balance <= supply < new_supply < _SUPPLY_CAP.
+    # balance <= supply < new_supply < SUPPLY_CAP.
     erc20.balanceOf[receiver] = unsafe_add(balance, shares)
     log IERC20.Transfer(sender=empty(address), receiver=receiver, value=shares)
-
-
-@internal
-def _count_gpu(token_id: uint256, hint: uint256) -> uint256:
-    """
-    @dev Start counting an incoming GPU; returns the collateral value it adds to NAV.
-    """
-    gpu: _GpuTerms = self._gpu(token_id)
-    assert gpu.status == _ACTIVE, "vault: gpu not active"
-    before: uint256 = depreciation._value(ADVANCE_RATE_BPS)
-    slope: uint256 = 0
-    on_line: bool = False
-    slope, on_line = depreciation._add(gpu.cost, gpu.salvage, gpu.start, gpu.life, hint)
-    after: uint256 = depreciation._value(ADVANCE_RATE_BPS)
-    self.positions[token_id] = ICollateralVault.GpuPosition(
-        held=True,
-        counted=True,
-        on_line=on_line,
-        cost=gpu.cost,
-        salvage=gpu.salvage,
-        start=gpu.start,
-        life=gpu.life,
-        slope=slope,
-    )
-    self.gpus_held += 1
-    if after <= before:
-        return 0
-    # after > before, checked above.
-    return unsafe_sub(after, before)
-
-
-@internal
-def _uncount_gpu(token_id: uint256) -> uint256:
-    """
-    @dev Stop counting a GPU; returns the collateral value it took out of NAV.
-    """
-    depreciation._mature(depreciation.MAX_MATURE_STEPS)
-    position: ICollateralVault.GpuPosition = self.positions[token_id]
-    before: uint256 = depreciation._value(ADVANCE_RATE_BPS)
-    depreciation._remove(position.cost, position.salvage, position.start, position.life, position.slope, position.on_line)
-    after: uint256 = depreciation._value(ADVANCE_RATE_BPS)
-    self.positions[token_id].counted = False
-    if before <= after:
-        return 0
-    # before > after, checked above.
-    return unsafe_sub(before, after)
 
 
 @view
@@ -922,38 +903,47 @@ def _require_verified(receiver: address):
 
 @view
 @internal
+def _require_both_verified(first: address, receiver: address, first_reason: String[30]):
+    first_ok: bool = False
+    receiver_ok: bool = False
+    first_ok, receiver_ok = staticcall IDENTITY_REGISTRY.are_verified(first, receiver)
+    assert first_ok, first_reason
+    assert receiver_ok, "identity: receiver not verified"
+
+
+@view
+@internal
 def _is_verified(account: address) -> bool:
     return staticcall IDENTITY_REGISTRY.is_verified(account)
 
 
 @view
 @internal
-def _gpu(token_id: uint256) -> _GpuTerms:
+def _can_price() -> bool:
     """
-    @dev The fixed-size fields of `GPU_REGISTRY.gpu(token_id)`, read from their ABI positions
-         (word 0 is the tuple offset, then model offset, serial hash, data centre offset, cost,
-         acquired at, useful life, salvage, status): decoding the two strings as well would cost
-         the vault ~400 bytes of its EIP-170 budget.
+    @dev Whether a flow could price now: not paused, and the collateral has no more due changes
+         than a flow matures itself.
     """
-    response: Bytes[288] = raw_call(
-        GPU_REGISTRY.address,
-        abi_encode(token_id, method_id=method_id("gpu(uint256)")),
-        max_outsize=288,
-        is_static_call=True,
-    )
-    assert len(response) == 288, "vault: unknown gpu"
-    return _GpuTerms(
-        cost=extract32(response, 128, output_type=uint256),
-        start=extract32(response, 160, output_type=uint256),
-        life=extract32(response, 192, output_type=uint256),
-        salvage=extract32(response, 224, output_type=uint256),
-        status=extract32(response, 256, output_type=uint256),
-    )
+    return not revenue._paused() and staticcall COLLATERAL.pending() <= _MATURE_STEPS
+
+
+@view
+@internal
+def _dead_shares_due(supply: uint256) -> uint256:
+    if supply == 0:
+        return DEAD_SHARES
+    return 0
 
 
 @internal
 def _pull(payer: address, amount: uint256):
+    """
+    @dev Pull `amount` and refuse a token that delivers less (a fee on transfer would break the
+         cash books: the last holder could not leave).
+    """
+    before: uint256 = staticcall IERC20(asset).balanceOf(self)
     assert extcall IERC20(asset).transferFrom(payer, self, amount, default_return_value=True), "vault: asset transfer failed"
+    assert staticcall IERC20(asset).balanceOf(self) >= before + amount, "vault: asset arrived short (fee on transfer)"
 
 
 @internal
@@ -964,7 +954,12 @@ def _pay_out(receiver: address, amount: uint256):
 @view
 @internal
 def _total_assets() -> uint256:
-    return self.free_cash + depreciation._value(ADVANCE_RATE_BPS)
+    return self.free_cash + staticcall COLLATERAL.value()
+
+
+@internal
+def _current_total_assets() -> uint256:
+    return self.free_cash + extcall COLLATERAL.current_value()
 
 
 @pure
@@ -984,8 +979,9 @@ def _to_assets(shares: uint256, total_assets: uint256, supply: uint256, roundup:
 def _mul_div(x: uint256, y: uint256, denominator: uint256, roundup: bool) -> uint256:
     """
     @dev x * y / denominator, rounded as asked. The product is checked (reverts on overflow) rather
-         than computed in 512 bits (snekmate's math._mul_div, 1 KB more bytecode): supply stays
-         below 2**127 and NAV below 2**128, so x * y < 2**255 for every conversion here.
+         than computed in 512 bits (snekmate's math._mul_div): supply stays below 2**127 and NAV
+         below 2**128 (MAX_CASH, GpuCollateral's MAX_COST), so x * y < 2**255 for every
+         conversion of an accepted amount.
     """
     product: uint256 = x * y
     quotient: uint256 = product // denominator

@@ -8,13 +8,17 @@
         the custodian through `register`, with the unit's metadata on-chain (model, hash of the serial
         number, data centre, acquisition cost and date, useful life, salvage value, status and last
         attestation). A serial hash can be registered once. `book_value` depreciates each unit straight
-        line from its acquisition cost to its salvage value over its useful life. `tokenURI` builds the
-        JSON description on-chain, so no off-chain service is needed to read an asset.
+        line from its acquisition cost to its salvage value over its useful life. `tokenURI` returns the
+        JSON description the GpuMetadata renderer builds on-chain: no off-chain service is needed.
 
         Roles (snekmate access_control, `DEFAULT_ADMIN_ROLE` to the deployer):
         - CUSTODIAN_ROLE registers and attests units, takes them offline and back, retires them;
         - APPRAISER_ROLE impairs units and restores repaired ones;
-        - LEASE_MANAGER_ROLE (granted to collateral vaults) moves units between ACTIVE and LEASED.
+        - LEASE_MANAGER_ROLE (granted to lease managers) moves units between ACTIVE and LEASED;
+        - COLLATERAL_ROLE marks the pools' collateral contracts: a status change or an attestation
+          of a unit such a contract holds is passed to it in the same transaction
+          (`IGpuHolder.on_gpu_status` / `on_gpu_attested`), so no pool prices a unit from a status
+          or an attestation the registry has already changed.
         The transition table is in IGpuRegistry.vyi and `_transition_role` below.
 
         Storage, per unit: five slots. Cold numbers are packed: acquisition cost and salvage value
@@ -31,6 +35,11 @@
           call and cannot be re-entered. `safeTransferFrom` calls the receiver after every state change.
         - ERC-721 transfers are not restricted by status: who holds a unit (investor, vault) is the
           holder's business; what a unit is worth is the registry's.
+        - A holder with COLLATERAL_ROLE is trusted code: if its hook reverts, so does the status
+          change or attestation. Revoking the role from a contract that holds units cuts its
+          notifications: the admin does it only once the contract holds none.
+        - Token ids are sequential from 1 and never burnt, so the "all tokens" enumeration is
+          `tokenByIndex(i) = i + 1` without storage (snekmate's keeps two slots a unit for it).
 @custom:kill
         In an emergency the admin revokes CUSTODIAN_ROLE, APPRAISER_ROLE and LEASE_MANAGER_ROLE from
         every holder (`revokeRole`): no unit can then be registered, attested or change status, and
@@ -49,6 +58,10 @@ implements: IERC721
 
 from contracts.interfaces import IGpuRegistry
 implements: IGpuRegistry
+
+
+from contracts.interfaces import IGpuHolder
+from contracts.interfaces import IGpuMetadata
 
 
 from snekmate.auth.interfaces import IAccessControl
@@ -83,8 +96,6 @@ exports: (
     erc721.isApprovedForAll,
     erc721.transferFrom,
     erc721.safeTransferFrom,
-    erc721.totalSupply,
-    erc721.tokenByIndex,
     erc721.tokenOfOwnerByIndex,
     erc721.name,
     erc721.symbol,
@@ -107,6 +118,8 @@ exports: (
     # - erc721.burn: a unit that leaves the books is RETIRED, its history kept; burning would erase
     #   the token an auditor rebuilds the books from and free nothing.
     # - erc721.tokenURI: snekmate's joins a stored base URI; this contract builds the JSON on-chain.
+    # - erc721.totalSupply, erc721.tokenByIndex: they read snekmate's all-tokens array, which
+    #   `_mint_next` does not fill (ids are sequential); this contract's own replace them.
     # - erc721.supportsInterface, access_control.supportsInterface: replaced by one list covering both.
     # - erc721.transfer_ownership, erc721.renounce_ownership, ownable.owner: ownable is initialised
     #   only because snekmate's erc721 `uses` it (for its minter list). Powers here come from roles;
@@ -122,8 +135,12 @@ CUSTODIAN_ROLE: public(constant(bytes32)) = keccak256("CUSTODIAN_ROLE")
 APPRAISER_ROLE: public(constant(bytes32)) = keccak256("APPRAISER_ROLE")
 
 
-# @dev Collateral vaults: move their units between ACTIVE and LEASED.
+# @dev Lease managers: move units between ACTIVE and LEASED.
 LEASE_MANAGER_ROLE: public(constant(bytes32)) = keccak256("LEASE_MANAGER_ROLE")
+
+
+# @dev Pools' collateral contracts: told of every status change and attestation of their units.
+COLLATERAL_ROLE: public(constant(bytes32)) = keccak256("COLLATERAL_ROLE")
 
 
 # @dev Most units `register` takes in one call (the ABI bound of `specs`).
@@ -168,14 +185,13 @@ _MODEL_LEN_SHIFT: constant(uint256) = 128
 _DATA_CENTRE_LEN_SHIFT: constant(uint256) = 136
 
 
-# @dev tokenURI pieces.
-_URI_PREFIX: constant(String[29]) = "data:application/json;base64,"
-_DESCRIPTION: constant(String[112]) = "One physical GPU (card or server) held by a custodian. Only the hash of its serial number is recorded on-chain."
-# @dev Bound of the JSON document `tokenURI` encodes (checked by the compiler at `_json`).
-_JSON_BOUND: constant(uint256) = 1_024
-# @dev 24 input bytes become one 32-character output word; 43 words cover 1,032 input bytes.
-_BASE64_WORDS: constant(uint256) = 43
-_BASE64_BOUND: constant(uint256) = 1_376
+# @dev Longest data URI GpuMetadata returns (its URI_BOUND).
+_URI_BOUND: constant(uint256) = 1_405
+
+
+# @dev The renderer of `tokenURI` (a contract of its own: the JSON and Base64 code would take a
+# quarter of this contract's EIP-170 budget).
+METADATA: public(immutable(IGpuMetadata))
 
 
 # @dev One unit as stored: five slots, see `_pack_values` and `_pack_meta` for the packed two.
@@ -200,10 +216,13 @@ _last_token_id: uint256
 
 
 @deploy
-def __init__():
+def __init__(metadata_: address):
     """
     @notice Deploys the registry; the deployer gets DEFAULT_ADMIN_ROLE and grants the other roles.
+    @param metadata_ The GpuMetadata renderer of `tokenURI`.
     """
+    assert metadata_.is_contract, "registry: metadata is not a contract"
+    METADATA = IGpuMetadata(metadata_)
     ownable.__init__()
     erc721.__init__("GPU-RWA Registry", "GPU", "", "GPU-RWA Registry", "1")
     access_control.__init__()
@@ -261,7 +280,7 @@ def register(owner: address, specs: DynArray[IGpuRegistry.GpuSpec, MAX_BATCH]) -
             data_centre=self._to_word(spec.data_centre),
             serial_hash=spec.serial_hash,
         )
-        erc721._mint(owner, token_id)
+        self._mint_next(owner, token_id)
         log IGpuRegistry.GpuRegistered(
             token_id=token_id,
             serial_hash=spec.serial_hash,
@@ -303,6 +322,9 @@ def attest(token_ids: DynArray[uint256, MAX_ATTEST_BATCH]):
         log IGpuRegistry.GpuAttested(
             token_id=token_id, attested_at=block.timestamp, custodian=msg.sender
         )
+        holder: address = self._collateral_holder(token_id)
+        if holder != empty(address):
+            extcall IGpuHolder(holder).on_gpu_attested(token_id, block.timestamp)
 
 
 # STATUS #
@@ -336,6 +358,9 @@ def set_status(token_id: uint256, status: IGpuRegistry.GpuStatus):
         current=status,
         sender=msg.sender,
     )
+    holder: address = self._collateral_holder(token_id)
+    if holder != empty(address):
+        extcall IGpuHolder(holder).on_gpu_status(token_id, current)
 
 
 # VIEWS #
@@ -349,18 +374,51 @@ def gpu(token_id: uint256) -> IGpuRegistry.Gpu:
     @param token_id The unit.
     @return Gpu Its metadata, status and last attestation time.
     """
+    return self._gpu(self._record(token_id))
+
+
+@external
+@view
+def terms(token_id: uint256) -> IGpuRegistry.GpuTerms:
+    """
+    @notice What a pool needs to value a unit, in one call and without the strings of `gpu`.
+    @param token_id The unit.
+    @return GpuTerms Owner, cost, salvage, acquisition time, useful life, status code and last
+            attestation time.
+    """
     record: _Record = self._record(token_id)
-    return IGpuRegistry.Gpu(
-        model=self._to_string(record.model, self._meta_model_len(record.meta)),
-        serial_hash=record.serial_hash,
-        data_centre=self._to_string(record.data_centre, self._meta_data_centre_len(record.meta)),
-        acquisition_cost=self._values_cost(record.values),
+    return IGpuRegistry.GpuTerms(
+        owner=erc721._owners[token_id],
+        cost=self._values_cost(record.values),
+        salvage=self._values_salvage(record.values),
         acquired_at=self._meta_acquired_at(record.meta),
         useful_life=self._meta_useful_life(record.meta),
-        salvage_value=self._values_salvage(record.values),
-        status=convert(self._meta_status(record.meta), IGpuRegistry.GpuStatus),
+        status=self._meta_status(record.meta),
         last_attested_at=self._meta_attested_at(record.meta),
     )
+
+
+@external
+@view
+def totalSupply() -> uint256:
+    """
+    @notice Units ever registered (none is ever burnt).
+    @return uint256 The number of tokens.
+    """
+    return self._last_token_id
+
+
+@external
+@view
+def tokenByIndex(index: uint256) -> uint256:
+    """
+    @notice The token at `index` of all tokens (ERC-721 enumerable): ids are sequential from 1.
+    @param index Below `totalSupply()`.
+    @return uint256 The token id, `index + 1`.
+    """
+    assert index < self._last_token_id, "erc721: global index out of bounds"
+    # index < _last_token_id, checked above.
+    return unsafe_add(index, 1)
 
 
 @external
@@ -393,17 +451,66 @@ def book_value_at(token_id: uint256, timestamp: uint256) -> uint256:
 
 @external
 @view
-def tokenURI(token_id: uint256) -> String[_BASE64_BOUND + 29]:
+def tokenURI(token_id: uint256) -> String[_URI_BOUND]:
     """
-    @notice The unit described as JSON (name, description, attributes), built on-chain.
-    @dev `data:application/json;base64,` + base64 of {"name":"GPU #<id>","description":...,
-         "attributes":[{"trait_type":"model","value":...}, ... ]} with traits model, serial_hash
-         (0x + 64 hex), data_centre, acquisition_cost, acquired_at, useful_life, salvage_value,
-         book_value (now), status (name) and last_attested_at; numbers are JSON numbers.
+    @notice The unit described as JSON (name, description, attributes), built on-chain by the
+            GpuMetadata renderer from the stored record and the current book value.
+    @dev See GpuMetadata.token_uri for the document. Reverts "registry: unknown GPU".
     @param token_id The unit.
     @return String The data URI.
     """
-    return concat(_URI_PREFIX, self._base64(convert(self._json(token_id), Bytes[_JSON_BOUND])))
+    record: _Record = self._record(token_id)
+    return staticcall METADATA.token_uri(
+        token_id, self._gpu(record), self._book_value(record, block.timestamp)
+    )
+
+
+# INTERNAL: TOKENS AND HOLDERS #
+
+
+@internal
+def _mint_next(owner: address, token_id: uint256):
+    """
+    @dev snekmate's `_mint` without its all-tokens enumeration (ids are sequential: see
+         `tokenByIndex`); the owner enumeration is kept. `register` checked `owner` is not zero
+         and `token_id` is one past the last id, so it does not exist.
+    """
+    erc721._add_token_to_owner_enumeration(owner, token_id)
+    # A balance cannot reach 2**256: at most one token per id.
+    erc721._balances[owner] = unsafe_add(erc721._balances[owner], 1)
+    erc721._owners[token_id] = owner
+    log IERC721.Transfer(sender=empty(address), receiver=owner, token_id=token_id)
+
+
+@internal
+@view
+def _gpu(record: _Record) -> IGpuRegistry.Gpu:
+    """
+    @dev A stored record as the `gpu` view returns it.
+    """
+    return IGpuRegistry.Gpu(
+        model=self._to_string(record.model, self._meta_model_len(record.meta)),
+        serial_hash=record.serial_hash,
+        data_centre=self._to_string(record.data_centre, self._meta_data_centre_len(record.meta)),
+        acquisition_cost=self._values_cost(record.values),
+        acquired_at=self._meta_acquired_at(record.meta),
+        useful_life=self._meta_useful_life(record.meta),
+        salvage_value=self._values_salvage(record.values),
+        status=convert(self._meta_status(record.meta), IGpuRegistry.GpuStatus),
+        last_attested_at=self._meta_attested_at(record.meta),
+    )
+
+
+@internal
+@view
+def _collateral_holder(token_id: uint256) -> address:
+    """
+    @dev The unit's owner if it holds COLLATERAL_ROLE (a pool's collateral contract), else zero.
+    """
+    owner: address = erc721._owners[token_id]
+    if access_control.hasRole[COLLATERAL_ROLE][owner]:
+        return owner
+    return empty(address)
 
 
 # INTERNAL: VALIDATION AND TRANSITIONS #
@@ -662,154 +769,3 @@ def _book_value(record: _Record, timestamp: uint256) -> uint256:
     depreciable: uint256 = unsafe_sub(cost, salvage)
     depreciation: uint256 = unsafe_div(unsafe_add(unsafe_mul(depreciable, elapsed), unsafe_sub(life, 1)), life)
     return unsafe_sub(cost, depreciation)
-
-
-# INTERNAL: TOKEN URI #
-
-
-@internal
-@view
-def _json(token_id: uint256) -> String[_JSON_BOUND]:
-    """
-    @dev The JSON document of `tokenURI`; reverts "registry: unknown GPU".
-    @param token_id The unit.
-    @return String The document (model and data centre are JSON-safe by construction).
-    """
-    record: _Record = self._record(token_id)
-    head: String[423] = concat(
-        '{"name":"GPU #',
-        uint2str(convert(token_id, uint64)),
-        '","description":"',
-        _DESCRIPTION,
-        '","attributes":[{"trait_type":"model","value":"',
-        self._to_string(record.model, self._meta_model_len(record.meta)),
-        '"},{"trait_type":"serial_hash","value":"',
-        self._to_hex(record.serial_hash),
-        '"},{"trait_type":"data_centre","value":"',
-        self._to_string(record.data_centre, self._meta_data_centre_len(record.meta)),
-        '"},',
-    )
-    numbers: String[460] = concat(
-        '{"trait_type":"acquisition_cost","value":',
-        uint2str(convert(self._values_cost(record.values), uint128)),
-        '},{"trait_type":"acquired_at","value":',
-        uint2str(convert(self._meta_acquired_at(record.meta), uint64)),
-        '},{"trait_type":"useful_life","value":',
-        uint2str(convert(self._meta_useful_life(record.meta), uint64)),
-        '},{"trait_type":"salvage_value","value":',
-        uint2str(convert(self._values_salvage(record.values), uint128)),
-        '},{"trait_type":"book_value","value":',
-        uint2str(convert(self._book_value(record, block.timestamp), uint128)),
-        '},{"trait_type":"status","value":"',
-        self._status_name(self._meta_status(record.meta)),
-        '"},{"trait_type":"last_attested_at","value":',
-        uint2str(convert(self._meta_attested_at(record.meta), uint64)),
-        "}]}",
-    )
-    return concat(head, numbers)
-
-
-@internal
-@pure
-def _status_name(status: uint256) -> String[8]:
-    """
-    @dev The status's name as in IGpuRegistry.vyi.
-    """
-    if status == _ACTIVE:
-        return "ACTIVE"
-    if status == _LEASED:
-        return "LEASED"
-    if status == _OFFLINE:
-        return "OFFLINE"
-    if status == _IMPAIRED:
-        return "IMPAIRED"
-    return "RETIRED"
-
-
-@internal
-@pure
-def _to_hex(word: bytes32) -> String[66]:
-    """
-    @dev `word` as "0x" and 64 lower-case hex digits.
-    """
-    number: uint256 = convert(word, uint256)
-    return concat("0x", self._hex_half(number >> 128), self._hex_half(number))
-
-
-@internal
-@pure
-def _hex_half(number: uint256) -> String[32]:
-    """
-    @dev The low 16 bytes of `number` as 32 hex digits.
-    """
-    out: uint256 = 0
-    for i: uint256 in range(32):
-        # i < 32: the shift is at most 124.
-        nibble: uint256 = (number >> unsafe_sub(124, unsafe_mul(i, 4))) & 15
-        # nibble < 16: the character is '0'-'9' (48-57) or 'a'-'f' (97-102).
-        char: uint256 = unsafe_add(nibble, 48)
-        if nibble > 9:
-            char = unsafe_add(nibble, 87)
-        # 32 characters of 8 bits fill the word exactly; the top byte shifted out is zero.
-        out = (out << 8) | char
-    return convert(slice(convert(out, bytes32), 0, 32), String[32])
-
-
-@internal
-@pure
-def _base64(data: Bytes[_JSON_BOUND]) -> String[_BASE64_BOUND]:
-    """
-    @dev Standard Base64 (RFC 4648, with `=` padding) of `data`.
-         snekmate's base64._encode returns an array of 4-character strings, which Vyper cannot join
-         into one string in a loop (a concat result is always longer than its input bound) without
-         a second packing pass over ~90 KB of memory; this encoder turns each 24 input bytes into one
-         32-character output word and lays the words out with one `abi_encode` of a static array.
-    @param data At most _JSON_BOUND bytes.
-    @return String The encoding, 4 * ceil(len / 3) characters.
-    """
-    length: uint256 = len(data)
-    # Zero padding so that `extract32` can always read a full word past the end of `data`.
-    padded: Bytes[_JSON_BOUND + 32] = concat(data, empty(bytes32))
-    words: bytes32[_BASE64_WORDS] = empty(bytes32[_BASE64_WORDS])
-    # ceil(length / 24) groups; length <= 1,024, so no overflow.
-    groups: uint256 = unsafe_div(unsafe_add(length, 23), 24)
-    for g: uint256 in range(groups, bound=_BASE64_WORDS):
-        # g < 43: the offset is at most 1,008 and 1,008 + 32 <= len(padded).
-        chunk: uint256 = convert(extract32(padded, unsafe_mul(g, 24)), uint256) >> 64
-        out: uint256 = 0
-        for j: uint256 in range(32):
-            # j < 32: the shift is at most 186.
-            sextet: uint256 = (chunk >> unsafe_sub(186, unsafe_mul(j, 6))) & 63
-            out = (out << 8) | self._base64_char(sextet)
-        words[g] = convert(out, bytes32)
-
-    # 4 characters per 3 bytes, rounded up; no overflow for length <= 1,024.
-    encoded_length: uint256 = unsafe_mul(unsafe_div(unsafe_add(length, 2), 3), 4)
-    encoded: Bytes[_BASE64_BOUND] = slice(abi_encode(words), 0, encoded_length)
-    remainder: uint256 = length % 3
-    if remainder == 0:
-        return convert(encoded, String[_BASE64_BOUND])
-    # The last 3 - remainder characters encode padding zeros: they become "=".
-    padding: uint256 = unsafe_sub(3, remainder)
-    kept: Bytes[_BASE64_BOUND] = slice(encoded, 0, unsafe_sub(encoded_length, padding))
-    if padding == 1:
-        return convert(slice(concat(kept, b"="), 0, encoded_length), String[_BASE64_BOUND])
-    return convert(slice(concat(kept, b"=="), 0, encoded_length), String[_BASE64_BOUND])
-
-
-@internal
-@pure
-def _base64_char(sextet: uint256) -> uint256:
-    """
-    @dev The ASCII code of a 6-bit value in the standard Base64 alphabet (A-Z, a-z, 0-9, +, /).
-    """
-    # Each branch's range keeps the arithmetic within 0-127.
-    if sextet < 26:
-        return unsafe_add(sextet, 65)
-    if sextet < 52:
-        return unsafe_add(sextet, 71)
-    if sextet < 62:
-        return unsafe_sub(sextet, 4)
-    if sextet == 62:
-        return 43
-    return 47

@@ -3,7 +3,7 @@
 """
 @title LeaseManager
 @license GNU Affero General Public License v3.0 only
-@notice The leases of one CollateralVault. The operator leases GPUs the vault counts (each in at
+@notice The leases of one pool. The operator leases GPUs its GpuCollateral counts (each in at
         most one active lease; their registry status becomes LEASED); the lessee, or anyone for it,
         pays instalments in order with `pay_instalment`: the vault pulls the money from the payer
         (approve the vault) and streams it, less its fee, to fraction holders. An instalment unpaid
@@ -20,6 +20,7 @@
 
 
 from .interfaces import ICollateralVault
+from .interfaces import IGpuCollateral
 from .interfaces import IGpuRegistry
 from .interfaces import ILeaseManager
 implements: ILeaseManager
@@ -44,8 +45,10 @@ exports: (
 OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
 
 
-# The vault whose GPUs are leased and which receives the instalments.
+# The vault which receives the instalments.
 VAULT: public(immutable(ICollateralVault))
+# The vault's GpuCollateral, which holds the GPUs leased.
+COLLATERAL: public(immutable(IGpuCollateral))
 # The shared GPU registry.
 GPU_REGISTRY: public(immutable(IGpuRegistry))
 
@@ -64,6 +67,7 @@ def __init__(vault_: address, gpu_registry_: address):
     assert vault_.is_contract, "lease: vault is not a contract"
     assert gpu_registry_.is_contract, "lease: gpu registry is not a contract"
     VAULT = ICollateralVault(vault_)
+    COLLATERAL = IGpuCollateral(staticcall VAULT.COLLATERAL())
     GPU_REGISTRY = IGpuRegistry(gpu_registry_)
     access_control.__init__()
     leases.__init__()
@@ -86,13 +90,13 @@ def open_lease(
     @param period Seconds between instalments (at least one hour).
     @param instalments Number of instalments (at most 1,200).
     @param grace Seconds after a due date before arrears (at most a year).
-    @param gpu_ids 1 to 32 GPUs, counted by the vault, ACTIVE in the registry.
+    @param gpu_ids 1 to 32 GPUs, counted by the pool's GpuCollateral, ACTIVE in the registry.
     @return uint256 The lease id.
     """
     access_control._check_role(OPERATOR_ROLE, msg.sender)
     lease_id: uint256 = leases._open(lessee, instalment, period, instalments, grace, gpu_ids)
     for token_id: uint256 in gpu_ids:
-        assert staticcall VAULT.counts(token_id), "lease: gpu not counted by the vault"
+        assert staticcall COLLATERAL.counts(token_id), "lease: gpu not counted by the pool"
         assert self.lease_of_gpu[token_id] == 0, "lease: gpu already leased"
         self.lease_of_gpu[token_id] = lease_id
     for token_id: uint256 in gpu_ids:

@@ -5,8 +5,9 @@
 @custom:contract-name revenue
 @license GNU Affero General Public License v3.0 only
 @notice Lease revenue to fraction holders pro rata, in O(1) gas whatever the number of holders.
-        Each net payment is streamed linearly over `vesting_period`: the unvested rest of the
-        running stream plus the new amount are spread over a new window from now (one rate). As
+        Net payments are streamed on one line: each payment adds to the rest and the line is
+        redrawn from now with a rate that never falls (revenue already vesting is never pushed
+        later; see `_distribute`), the new money vesting within `vesting_period`. As
         the stream vests, the vested amount is added to a per-share accumulator `acc` (wei scaled by
         ACC_SCALE per share unit), the division remainder carried forward in `rem`. An account is
         checkpointed before every change of its balance: `owed += balance * (acc - checkpoint)`,
@@ -19,7 +20,11 @@
         unvested (< 1 wei) + the part of a wei below 2**-28 dropped at each checkpoint (2**-28
         wei per balance change, the holder's own). Dust is carried forward, never claimable twice.
         Revenue vested while no fraction exists (or that would push `acc` past 2**128) is parked
-        in `undistributed` and streamed again with the next payment, so no later buyer takes it.
+        in `undistributed` and streamed again with the next payment (or `recycle`), so no later
+        buyer takes it; the views count it as unvested from the block it vests. The importing
+        vault's dead shares are an account of its own (`self`): what they earn is taken back into
+        the stream at every payment, so it reaches the holders too. With dead shares the supply
+        never falls below them, which bounds how fast `acc` can grow (see the vault).
         Transfers checkpoint against the accumulator computed in memory (no global write):
         `acc_now` is a deterministic, non-decreasing function of time between writes, and only
         mint, burn and payments (which change the supply or the rate) write it back.
@@ -104,28 +109,45 @@ def account_state(account: address) -> (uint256, uint256):
 
 
 @internal
-def _distribute(amount: uint256, supply: uint256) -> (uint256, uint256):
+def _distribute(amount: uint256, supply: uint256, dead_balance: uint256) -> (uint256, uint256, uint256):
     """
-    @dev Stream `amount` (net of fees, already in the vault) over a new window from now.
-    @return (uint256, uint256) The new rate and the end of the window.
+    @dev Add `amount` (net of fees, already in the vault) to the stream, with what the importing
+         contract's own dead shares earned (`dead_balance`: its balance) and what was parked. The
+         stream stays one line: its rate never falls, so revenue already vesting is never pushed
+         later, and the new money vests within `vesting_period`. If the rest at the running rate
+         would take longer than that, the rate rises to fit it; otherwise the running rate is kept
+         and the line ends when everything has vested (sooner than `vesting_period`).
+    @return (uint256, uint256, uint256) The new rate, the end of the line, and the wei recycled
+            from the dead shares.
     """
     self._sync(supply)
+    recycled: uint256 = 0
+    if dead_balance != 0:
+        recycled = self._take_owed(self, dead_balance, self._acc_rem >> 128)
     stream: uint256 = self._stream
     end: uint256 = stream & _MASK_32
-    unvested: uint256 = 0
+    rate: uint256 = 0
+    rest: uint256 = 0
     if end > block.timestamp:
+        rate = stream >> 64
         # end > now, checked above.
-        unvested = (stream >> 64) * unsafe_sub(end, block.timestamp)
-    total: uint256 = unvested + amount * ACC_SCALE + self.undistributed
-    new_rate: uint256 = total // vesting_period
+        rest = rate * unsafe_sub(end, block.timestamp)
+    total: uint256 = rest + (amount + recycled) * ACC_SCALE + self.undistributed
+    duration: uint256 = vesting_period
+    new_rate: uint256 = total // duration
+    if new_rate < rate:
+        # The running rate clears `total` before `vesting_period` ends: keep it. rest >= rate,
+        # so the duration is at least 1 and the rate it gives is at least `rate`.
+        duration = total // rate
+        new_rate = total // duration
     assert new_rate < _RATE_CAP, "revenue: payment too large"
-    # The leftover is below vesting_period scaled units (far below 1 wei): parked, not lost.
-    self.undistributed = total - new_rate * vesting_period
-    new_end: uint256 = block.timestamp + vesting_period
+    # Below `duration` scaled units (far below 1 wei): parked and streamed with the next payment.
+    self.undistributed = total - new_rate * duration
+    new_end: uint256 = block.timestamp + duration
     self._stream = (new_rate << 64) | (block.timestamp << 32) | new_end
     self.received += amount
     self.held += amount
-    return new_rate, new_end
+    return new_rate, new_end, recycled
 
 
 @internal
@@ -201,14 +223,21 @@ def _claim(account: address, balance: uint256, supply: uint256, acc_rem: uint256
     @param acc_rem The current `_acc_rem` (from `_require_not_paused`).
     @return uint256 The amount to pay (wei); the caller transfers it.
     """
-    acc: uint256 = self._acc_now(supply, acc_rem)
-    owed: uint256 = self._owed(self._accounts[account], balance, acc)
-    # The sub-wei rest stays owed.
-    self._accounts[account] = (acc << 128) | (owed & (_FRACTION - 1))
-    amount: uint256 = owed >> _FRACTION_BITS
+    amount: uint256 = self._take_owed(account, balance, self._acc_now(supply, acc_rem))
     if amount != 0:
         self.held -= amount
     return amount
+
+
+@internal
+def _take_owed(account: address, balance: uint256, acc: uint256) -> uint256:
+    """
+    @dev Checkpoint `account` at `acc` and take its whole wei out of what it is owed; the sub-wei
+         rest stays owed.
+    """
+    owed: uint256 = self._owed(self._accounts[account], balance, acc)
+    self._accounts[account] = (acc << 128) | (owed & (_FRACTION - 1))
+    return owed >> _FRACTION_BITS
 
 
 @pure
@@ -273,14 +302,26 @@ def _claimable(account: address, balance: uint256, supply: uint256) -> uint256:
 
 @view
 @internal
-def _unvested() -> uint256:
+def _unvested(supply: uint256) -> uint256:
     """
-    @dev Revenue not yet vested (floor, wei), the parked `undistributed` included.
+    @dev Revenue not yet vested (floor, wei): the rest of the stream, what is parked, and what has
+         vested since the last write but would be parked by `_sync` (no fraction outstanding, or an
+         accumulator at its cap), so that received = claimed + claimable + unvested + dust holds
+         at every block, not only after a write.
     """
     stream: uint256 = self._stream
     end: uint256 = stream & _MASK_32
+    rate: uint256 = stream >> 64
     scaled: uint256 = self.undistributed
     if end > block.timestamp:
         # end > now, checked above.
-        scaled += (stream >> 64) * unsafe_sub(end, block.timestamp)
+        scaled += rate * unsafe_sub(end, block.timestamp)
+    last: uint256 = (stream >> 32) & _MASK_32
+    now: uint256 = min(block.timestamp, end)
+    if now > last:
+        acc_rem: uint256 = self._acc_rem
+        # now > last, checked above.
+        vested: uint256 = rate * unsafe_sub(now, last) + (acc_rem & _MASK_REM)
+        if supply == 0 or (acc_rem >> 128) + vested // supply > _MASK_128:
+            scaled += vested
     return scaled // ACC_SCALE

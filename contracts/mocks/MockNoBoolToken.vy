@@ -5,6 +5,9 @@
 @license GNU Affero General Public License v3.0 only
 @notice A USDT-style ERC-20 whose transfer, transferFrom and approve return nothing. The vault
         must work with it (calls use `default_return_value=True`). 6 decimals, public capped faucet.
+        Like USDT, its deployer can switch on a fee on transfers (`set_fee_bps`: the receiver gets
+        less than was sent; the vault must refuse that) and block addresses (`set_blocked`: a
+        blocked address can neither send nor receive).
 @custom:kill Not applicable: a test token.
 """
 
@@ -39,11 +42,35 @@ totalSupply: public(uint256)
 FAUCET_CAP: public(constant(uint256)) = 1_000_000 * 10**6
 
 
+# Who may set the fee and the blocklist.
+owner: public(address)
+# Fee on every transfer, in basis points of the amount (kept by the owner).
+fee_bps: public(uint256)
+# Addresses that can neither send nor receive.
+blocked: public(HashMap[address, bool])
+
+
 @deploy
 def __init__():
     self.name = "Tether-like USD"
     self.symbol = "USDT"
     self.decimals = 6
+    self.owner = msg.sender
+
+
+@external
+def set_fee_bps(fee_bps_: uint256):
+    """@notice The owner: the fee on transfers, at most 10%."""
+    assert msg.sender == self.owner, "usdt: not the owner"
+    assert fee_bps_ <= 1_000, "usdt: fee too high"
+    self.fee_bps = fee_bps_
+
+
+@external
+def set_blocked(account: address, blocked_: bool):
+    """@notice The owner: block or unblock `account`."""
+    assert msg.sender == self.owner, "usdt: not the owner"
+    self.blocked[account] = blocked_
 
 
 @external
@@ -82,7 +109,12 @@ def faucet(amount: uint256):
 @internal
 def _transfer(owner: address, receiver: address, amount: uint256):
     assert receiver != empty(address), "usdt: transfer to the zero address"
+    assert not self.blocked[owner] and not self.blocked[receiver], "usdt: blocked"
     assert self.balanceOf[owner] >= amount, "usdt: insufficient balance"
+    fee: uint256 = amount * self.fee_bps // 10_000
     self.balanceOf[owner] -= amount
-    self.balanceOf[receiver] += amount
-    log Transfer(sender=owner, receiver=receiver, value=amount)
+    self.balanceOf[receiver] += amount - fee
+    log Transfer(sender=owner, receiver=receiver, value=amount - fee)
+    if fee != 0:
+        self.balanceOf[self.owner] += fee
+        log Transfer(sender=owner, receiver=self.owner, value=fee)

@@ -11,7 +11,9 @@ vault:
   advance_rate_bps: 8000       # collateral value = book value x 80 %
   fee_bps: 1000                # servicing fee on lease revenue (at most 2000)
   fee_recipient: "0x7099..."
-  vesting_days: 30             # each instalment vests to holders over this window
+  vesting_days: 30             # each instalment vests to holders within this window
+  staleness_days: 30           # a GPU stops counting once its last attestation is this old
+  unlock_days: 7               # a GPU that comes back regains its value over this period
 roles:
   custodians: ["0x3C44..."]
   ...
@@ -28,9 +30,10 @@ from pydantic import Field, NonNegativeInt, model_validator
 from gpu_rwa.models import StrictModel, load_yaml_model
 from gpu_rwa.types import Address
 
-# CollateralVault.MAX_FEE_BPS and its vesting bounds.
+# CollateralVault.MAX_FEE_BPS and its vesting bounds; GpuCollateral's window bounds (in days).
 MAX_FEE_BPS = 2_000
 MAX_VESTING_DAYS = 365
+MAX_WINDOW_DAYS = 365
 
 
 class StablecoinConfig(StrictModel):
@@ -53,6 +56,8 @@ class VaultConfig(StrictModel):
     fee_bps: Annotated[int, Field(ge=0, le=MAX_FEE_BPS)]
     fee_recipient: Address
     vesting_days: Annotated[int, Field(ge=1, le=MAX_VESTING_DAYS)]
+    staleness_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 30
+    unlock_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 7
 
 
 class RoleGrants(StrictModel):

@@ -167,32 +167,74 @@ def _stablecoin(deployment: Deployment, config_: DeployConfig) -> ContractInstan
     return Contract(address, contract_type=project.MockUSDC.contract_type)
 
 
+def _collateral_and_vault(
+    deployment: Deployment,
+    stablecoin: ContractInstance,
+    registry: ContractInstance,
+    identity: ContractInstance,
+    config_: DeployConfig,
+) -> tuple[ContractInstance, ContractInstance]:
+    """The pool's GpuCollateral and CollateralVault. The collateral names the vault's address,
+    predicted from the deployer's nonce, and the vault checks it: they are deployed back to back.
+    A collateral left by an interrupted run is reused only if the vault can still be deployed at
+    the address it names (the deployer sent nothing in between); otherwise a new one is deployed."""
+    sender, records = deployment.sender, deployment.manifest.contracts
+    for name in ("GpuCollateral", "CollateralVault"):
+        deployment._adopt_pending(name)
+    if "CollateralVault" in records:
+        vault_address = records["CollateralVault"].address
+    elif "GpuCollateral" in records:
+        vault_address = create_address(sender.address, sender.nonce)
+        named = project.GpuCollateral.at(records["GpuCollateral"].address).VAULT()
+        if named != vault_address:
+            deployment.console.print(
+                f"[yellow]  GpuCollateral at {records['GpuCollateral'].address} names the vault "
+                f"address {named}, which the deployer can no longer deploy to: deploying a new "
+                "GpuCollateral[/]"
+            )
+            del records["GpuCollateral"]
+            deployment._save()
+            vault_address = create_address(sender.address, sender.nonce + 1)
+    else:
+        vault_address = create_address(sender.address, sender.nonce + 1)
+    vault_config = config_.vault
+    collateral = deployment.contract(
+        "GpuCollateral",
+        vault_address,
+        registry,
+        vault_config.advance_rate_bps,
+        vault_config.staleness_days * SECONDS_PER_DAY,
+        vault_config.unlock_days * SECONDS_PER_DAY,
+    )
+    vault = deployment.contract(
+        "CollateralVault",
+        stablecoin,
+        collateral,
+        identity,
+        vault_config.name,
+        vault_config.symbol,
+        vault_config.fee_bps,
+        vault_config.fee_recipient,
+        vault_config.vesting_days * SECONDS_PER_DAY,
+    )
+    return collateral, vault
+
+
 def deploy_suite(
     config_: DeployConfig, sender: AccountAPI, manifest_path: Path, console: Console
 ) -> Manifest:
     """Deploy (or finish deploying) every contract and grant every role; returns the manifest.
 
-    Wiring, besides the roles the config names: the LeaseManager moves GPUs between ACTIVE and
-    LEASED on the registry and pulls instalments through the vault; the vault impairs GPUs on the
-    registry.
+    Wiring, besides the roles the config names: the registry tells the GpuCollateral of every
+    status change and attestation of its GPUs (COLLATERAL_ROLE); the LeaseManager moves GPUs
+    between ACTIVE and LEASED on the registry and pulls instalments through the vault.
     """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
-    registry = deployment.contract("GpuRegistry")
+    metadata = deployment.contract("GpuMetadata")
+    registry = deployment.contract("GpuRegistry", metadata)
     identity = deployment.contract("IdentityRegistry")
     stablecoin = _stablecoin(deployment, config_)
-    vault_config = config_.vault
-    vault = deployment.contract(
-        "CollateralVault",
-        stablecoin,
-        registry,
-        identity,
-        vault_config.name,
-        vault_config.symbol,
-        vault_config.advance_rate_bps,
-        vault_config.fee_bps,
-        vault_config.fee_recipient,
-        vault_config.vesting_days * SECONDS_PER_DAY,
-    )
+    collateral, vault = _collateral_and_vault(deployment, stablecoin, registry, identity, config_)
     leases = deployment.contract("LeaseManager", vault, registry)
     deployment.manifest.stablecoin = stablecoin.address
     deployment.manifest.stablecoin_decimals = stablecoin.decimals()
@@ -200,11 +242,11 @@ def deploy_suite(
     roles = config_.roles
     grants = [
         ("GpuRegistry", registry, "CUSTODIAN_ROLE", roles.custodians),
-        ("GpuRegistry", registry, "APPRAISER_ROLE", [*roles.appraisers, vault.address]),
+        ("GpuRegistry", registry, "APPRAISER_ROLE", roles.appraisers),
         ("GpuRegistry", registry, "LEASE_MANAGER_ROLE", [leases.address]),
+        ("GpuRegistry", registry, "COLLATERAL_ROLE", [collateral.address]),
         ("IdentityRegistry", identity, "COMPLIANCE_ROLE", roles.compliance),
-        ("CollateralVault", vault, "OPERATOR_ROLE", roles.operators),
-        ("CollateralVault", vault, "APPRAISER_ROLE", roles.appraisers),
+        ("GpuCollateral", collateral, "OPERATOR_ROLE", roles.operators),
         ("CollateralVault", vault, "PAUSER_ROLE", roles.pausers),
         ("CollateralVault", vault, "LEASE_MANAGER_ROLE", [leases.address]),
         ("LeaseManager", leases, "OPERATOR_ROLE", roles.operators),

@@ -46,6 +46,7 @@ class Pool:
 
     manifest: Manifest
     vault: ContractInstance
+    collateral: ContractInstance
     leases: ContractInstance
     identity: ContractInstance
     registry: ContractInstance
@@ -91,6 +92,7 @@ def load_pool(manifest: Manifest) -> Pool:
     return Pool(
         manifest=manifest,
         vault=vault,
+        collateral=project.GpuCollateral.at(manifest.address_of("GpuCollateral")),
         leases=project.LeaseManager.at(manifest.address_of("LeaseManager")),
         identity=project.IdentityRegistry.at(manifest.address_of("IdentityRegistry")),
         registry=project.GpuRegistry.at(manifest.address_of("GpuRegistry")),

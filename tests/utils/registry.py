@@ -31,6 +31,7 @@ DEFAULT_ADMIN_ROLE = b"\x00" * 32
 CUSTODIAN_ROLE = role("CUSTODIAN_ROLE")
 APPRAISER_ROLE = role("APPRAISER_ROLE")
 LEASE_MANAGER_ROLE = role("LEASE_MANAGER_ROLE")
+COLLATERAL_ROLE = role("COLLATERAL_ROLE")
 
 # Which role fixture (tests/conftest.py) holds each registry role in the `registry` fixture.
 ROLE_HOLDER = {

@@ -21,6 +21,8 @@ PRECISION = 10**18
 ADVANCE_RATE_BPS = 8_000
 FEE_BPS = 1_000
 VESTING_PERIOD = 30 * DAY
+STALENESS_WINDOW = 30 * DAY
+UNLOCK_PERIOD = 7 * DAY
 JURISDICTION = 276  # Germany, ISO 3166-1 numeric
 
 
@@ -29,7 +31,6 @@ def role(name: str) -> bytes:
 
 
 OPERATOR_ROLE = role("OPERATOR_ROLE")
-APPRAISER_ROLE = role("APPRAISER_ROLE")
 PAUSER_ROLE = role("PAUSER_ROLE")
 LEASE_MANAGER_ROLE = role("LEASE_MANAGER_ROLE")
 COMPLIANCE_ROLE = role("COMPLIANCE_ROLE")
@@ -71,11 +72,10 @@ def buy(vault, token, account, assets: int, receiver=None):
     return vault.deposit(assets, receiver or account, sender=account)
 
 
-def contribute(vault, registry, operator, token_id: int, receiver=None, min_shares: int = 0):
-    """Approve the vault on the registry and contribute `token_id` from the operator."""
-    registry.approve(vault, token_id, sender=operator)
-    hint = vault.end_time_hint(token_id)
-    return vault.contribute(token_id, receiver or operator, min_shares, hint, sender=operator)
+def contribute(collateral, registry, operator, token_id: int, receiver=None, min_shares: int = 0):
+    """Approve the collateral on the registry and contribute `token_id` from the operator."""
+    registry.approve(collateral, token_id, sender=operator)
+    return collateral.contribute(token_id, receiver or operator, min_shares, sender=operator)
 
 
 def accounted_cash(vault) -> int:
