@@ -28,7 +28,7 @@ help:
 	@echo "make test-ganache  the same suite on a Ganache started and stopped here"
 	@echo "make node          a persistent Anvil on :8545 whose state survives restarts"
 	@echo "make bench         gas per operation into reports/gas.json and reports/gas.md"
-	@echo "make lint          ruff over the Python code"
+	@echo "make lint          contract sources in printable ASCII, then ruff over the Python code"
 
 $(PY_STAMP): pyproject.toml constraints.txt plugins/ape-ganache-local/pyproject.toml
 	python3 -m venv $(VENV)
@@ -67,7 +67,9 @@ node: deps
 bench: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(BENCH_PORT) ape run bench --network ethereum:local:foundry
 
+# Contract sources: printable ASCII and newlines only (see src/gpu_rwa/sources.py for why).
 lint: deps
+	python -m gpu_rwa.sources contracts
 	ruff check src scripts tests plugins
 	ruff format --check src scripts tests plugins
 

@@ -7,9 +7,11 @@
 @notice One pool's fraction token (ERC-20 + EIP-2612 permit, ERC-4626 over the stablecoin), its
         cash and its lease revenue. The pool's GPUs and their value live in its GpuCollateral.
         - NAV (`totalAssets`) = free cash + the GpuCollateral's `value()`, read in one call. Every
-          flow prices from `current_value()`, which first matures the schedule's due changes (end
-          of life, stale attestations) or refuses with the name of the catching-up call: no price
-          comes from state the clock or the registry has already changed.
+          flow prices from `current_value()` (exits) or `entry_value()` (deposits, mints), which
+          first mature the schedule's due changes (end of life, stale attestations) or refuse with
+          the name of the catching-up call: no price comes from state the clock or the registry
+          has already changed. Entries also wait while a GPU is stale or returning: nobody buys
+          at a temporary write-down and keeps the value when it comes back.
         - Fractions are bought at NAV (`deposit`/`mint`, or `buy`/`buy_with_permit` with a minimum
           out and a deadline) and redeemed instantly from free cash (`redeem`/`withdraw`, or `sell`
           with a minimum out and a deadline). Each `max*` is exactly what its call accepts.
@@ -279,12 +281,13 @@ def convertToAssets(shares: uint256) -> uint256:
 def maxDeposit(receiver: address) -> uint256:
     """
     @notice Exactly the most `deposit` accepts for `receiver` now (the supply cap and MAX_CASH
-            bound it); 0 while paused, while the collateral has more due changes than a flow
-            matures, or if `receiver` is not verified.
+            bound it); 0 while paused, while the collateral refuses entries (more due changes
+            than a flow matures, or GPUs stale or returning), if `receiver` is not verified, or
+            if the room left buys no fraction.
     @param receiver Who would receive the fractions.
     @return uint256 Stablecoin units.
     """
-    if not self._can_price() or not self._is_verified(receiver):
+    if not self._can_enter() or not self._is_verified(receiver):
         return 0
     supply: uint256 = erc20.totalSupply
     cash: uint256 = self.free_cash
@@ -293,8 +296,13 @@ def maxDeposit(receiver: address) -> uint256:
     # Largest `assets` whose shares keep the supply below SUPPLY_CAP: floor(a * (s + V) / (T + 1))
     # <= room  <=>  a * (s + V) < (room + 1) * (T + 1).
     room: uint256 = SUPPLY_CAP - 1 - supply
-    by_supply: uint256 = ((room + 1) * (self._total_assets() + 1) - 1) // (supply + _VIRTUAL_SHARES)
-    return min(by_supply, MAX_CASH - cash)
+    total: uint256 = self._total_assets()
+    by_supply: uint256 = ((room + 1) * (total + 1) - 1) // (supply + _VIRTUAL_SHARES)
+    assets: uint256 = min(by_supply, MAX_CASH - cash)
+    # A room too small to buy one fraction (beyond the dead shares) accepts nothing.
+    if self._to_shares(assets, total, supply, False) <= self._dead_shares_due(supply):
+        return 0
+    return assets
 
 
 @view
@@ -306,7 +314,7 @@ def maxMint(receiver: address) -> uint256:
     @param receiver Who would receive the fractions.
     @return uint256 Fraction units.
     """
-    if not self._can_price() or not self._is_verified(receiver):
+    if not self._can_enter() or not self._is_verified(receiver):
         return 0
     supply: uint256 = erc20.totalSupply
     cash: uint256 = self.free_cash
@@ -363,12 +371,18 @@ def maxRedeem(owner: address) -> uint256:
 @external
 def previewDeposit(assets: uint256) -> uint256:
     """
-    @notice Fractions `deposit(assets)` mints now (rounded down), dead shares included on a first
-            deposit.
+    @notice Fractions `deposit(assets)` gives the receiver now (rounded down): on a first deposit,
+            what is left after DEAD_SHARES (0 if nothing is).
     @param assets Stablecoin units.
     @return uint256 Fraction units.
     """
-    return self._to_shares(assets, self._total_assets(), erc20.totalSupply, False)
+    supply: uint256 = erc20.totalSupply
+    shares: uint256 = self._to_shares(assets, self._total_assets(), supply, False)
+    dead: uint256 = self._dead_shares_due(supply)
+    if shares <= dead:
+        return 0
+    # shares > dead, checked above.
+    return unsafe_sub(shares, dead)
 
 
 @view
@@ -431,7 +445,7 @@ def mint(shares: uint256, receiver: address) -> uint256:
     assert shares != 0, "vault: zero shares"
     supply: uint256 = erc20.totalSupply
     minted: uint256 = shares + self._dead_shares_due(supply)
-    assets: uint256 = self._to_assets(minted, self._current_total_assets(), supply, True)
+    assets: uint256 = self._to_assets(minted, self.free_cash + extcall COLLATERAL.entry_value(), supply, True)
     self._issue(msg.sender, receiver, assets, minted, supply)
     return assets
 
@@ -801,9 +815,8 @@ def _buy(assets: uint256, receiver: address, min_shares: uint256) -> uint256:
     self._require_not_paused()
     self._require_verified(receiver)
     supply: uint256 = erc20.totalSupply
-    shares: uint256 = self._issue(
-        msg.sender, receiver, assets, self._to_shares(assets, self._current_total_assets(), supply, False), supply
-    )
+    total: uint256 = self.free_cash + extcall COLLATERAL.entry_value()
+    shares: uint256 = self._issue(msg.sender, receiver, assets, self._to_shares(assets, total, supply, False), supply)
     assert shares >= min_shares, "vault: slippage: too few shares"
     return shares
 
@@ -925,6 +938,16 @@ def _can_price() -> bool:
          than a flow matures itself.
     """
     return not revenue._paused() and staticcall COLLATERAL.pending() <= _MATURE_STEPS
+
+
+@view
+@internal
+def _can_enter() -> bool:
+    """
+    @dev Whether a deposit or mint could be priced now: not paused, and the collateral takes
+         entries (no more due changes than a flow matures, no GPU stale or returning).
+    """
+    return not revenue._paused() and staticcall COLLATERAL.entries_open()
 
 
 @view

@@ -19,6 +19,11 @@
           at its day. A GPU that comes back (re-attested after going stale, or restored from
           IMPAIRED) returns linearly over UNLOCK_PERIOD ("down at once, up gradually"). OFFLINE
           and LEASED change nothing.
+        - Entries wait out a temporary write-down: while a counted GPU is stale or returning on its
+          ramp, `entry_value` (what the vault prices deposits and mints from) and `contribute`
+          refuse. Otherwise a buyer could pay the written-down price and keep the value when it
+          comes back, at the expense of the holders who bore the write-down. Exits keep the low
+          price (down at once).
         - The clock's changes (end of life, staleness, end of a ramp) are nodes of the schedule:
           every flow that prices from the value first matures up to MAX_MATURE_STEPS of them and
           refuses if more are due ("collateral: maturities pending; call process_maturities");
@@ -161,7 +166,7 @@ def contribute(token_id: uint256, receiver: address, min_shares: uint256) -> uin
     assert terms.owner == msg.sender, "collateral: caller does not own the gpu"
     added: uint256 = 0
     before: uint256 = 0
-    added, before = self._bring_in(token_id, terms)
+    added, before = self._bring_in(token_id, terms, True)
     extcall GPU_REGISTRY.transferFrom(msg.sender, self, token_id)
     shares: uint256 = extcall VAULT.issue_for_gpu(receiver, added, before, min_shares)
     log IGpuCollateral.GpuContributed(
@@ -186,6 +191,7 @@ def offer_gpu(token_id: uint256, price: uint256, expires_at: uint256):
     assert expires_at >= block.timestamp, "collateral: offer expired"
     assert expires_at <= _MASK_40, "collateral: expiry too far"
     assert self._positions[token_id] & 255 == _NONE, "collateral: gpu already held"
+    assert (staticcall GPU_REGISTRY.terms(token_id)).owner != self, "collateral: gpu already held"
     self._offers[token_id] = price | (expires_at << 128)
     log IGpuCollateral.GpuOffered(token_id=token_id, price=price, expires_at=expires_at, operator=msg.sender)
 
@@ -221,7 +227,7 @@ def sell_gpu(token_id: uint256, price: uint256) -> uint256:
     self._offers[token_id] = 0
     added: uint256 = 0
     before: uint256 = 0
-    added, before = self._bring_in(token_id, terms)
+    added, before = self._bring_in(token_id, terms, False)
     assert price <= added, "collateral: price above collateral value"
     log IGpuCollateral.GpuPurchased(token_id=token_id, seller=msg.sender, price=price, value=added)
     extcall GPU_REGISTRY.transferFrom(msg.sender, self, token_id)
@@ -298,10 +304,22 @@ def process_maturities(max_steps: uint256) -> uint256:
 def current_value() -> uint256:
     """
     @notice The collateral value now, after maturing up to 16 due nodes; reverts if more are due.
-            What the vault prices every flow from.
+            What the vault prices exits from.
     @return uint256 Stablecoin units.
     """
     self._make_current()
+    return schedule._value(ADVANCE_RATE_BPS)
+
+
+@external
+def entry_value() -> uint256:
+    """
+    @notice `current_value`, refusing while a counted GPU is written down for a while (stale, or
+            returning over the unlock period): what the vault prices deposits and mints from.
+    @return uint256 Stablecoin units.
+    """
+    self._make_current()
+    self._require_none_written_down()
     return schedule._value(ADVANCE_RATE_BPS)
 
 
@@ -373,6 +391,28 @@ def offer(token_id: uint256) -> (uint256, uint256):
 
 @view
 @external
+def written_down() -> uint256:
+    """
+    @notice How many counted GPUs are written down for a while now: stale (the custodian attests
+            them) or returning on their ramp (until its end). Entries wait while it is not 0.
+    @return uint256 The number of GPUs.
+    """
+    return schedule._written_down()
+
+
+@view
+@external
+def entries_open() -> bool:
+    """
+    @notice Whether `entry_value` would answer now: at most 16 due nodes and, after them, no GPU
+            written down.
+    @return bool True if deposits, mints and contributions can be priced now.
+    """
+    return schedule._pending(schedule.MAX_MATURE_STEPS + 1) <= schedule.MAX_MATURE_STEPS and schedule._written_down() == 0
+
+
+@view
+@external
 def pending() -> uint256:
     """
     @notice Nodes due and not matured, counted up to 17: above 16, flows refuse until someone
@@ -386,16 +426,19 @@ def pending() -> uint256:
 
 
 @internal
-def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms) -> (uint256, uint256):
+def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (uint256, uint256):
     """
     @dev Start counting an incoming GPU. Returns the collateral value it adds and the collateral
-         value before it.
+         value before it. `entry`: fractions are minted against it (a contribution), so no GPU may
+         be written down for a while (see the module notice); a purchase with cash mints nothing.
     """
     assert self._positions[token_id] & 255 == _NONE, "collateral: gpu already held"
     assert terms.status == _ACTIVE, "collateral: gpu not active"
     assert terms.cost <= MAX_COST, "collateral: cost too large"
     assert staticcall GPU_REGISTRY.hasRole(_COLLATERAL_ROLE, self), "collateral: not a collateral holder on the registry"
     self._make_current()
+    if entry:
+        self._require_none_written_down()
     before: uint256 = schedule._value(ADVANCE_RATE_BPS)
     curve: schedule.Curve = self._new_curve(terms, 0)
     assert curve.stale_at > block.timestamp, "collateral: attestation stale; the custodian attests first"
@@ -474,6 +517,15 @@ def _make_current():
     @dev Mature what a flow may (MAX_MATURE_STEPS) and refuse if nodes are still due.
     """
     assert self._try_current(), "collateral: maturities pending; call process_maturities"
+
+
+@view
+@internal
+def _require_none_written_down():
+    """
+    @dev After `_make_current`: refuse an entry while a counted GPU is stale or returning.
+    """
+    assert schedule._written_down() == 0, "collateral: gpus stale or returning; entries wait for attest and unlock"
 
 
 @internal

@@ -16,11 +16,12 @@
         The vault passes balances and the supply in (the module keeps no token state).
 @custom:security Conservation, to the wei, at any time:
         received = claimed + claimable + unvested + dust (fees are taken before `received`), with
-        dust = rem (< 1 wei) + the sub-wei rests of the accounts (< 1 wei each) + the floor of
-        unvested (< 1 wei) + the part of a wei below 2**-28 dropped at each checkpoint (2**-28
+        dust = rem (below supply / ACC_SCALE wei: under 1 wei up to 1e36 fraction units, under
+        170 wei at the supply cap; carried forward, it vests later) + the sub-wei rests of the
+        accounts (< 1 wei each) + the floor of unvested (< 1 wei) + the part of a wei below 2**-28 dropped at each checkpoint (2**-28
         wei per balance change, the holder's own). Dust is carried forward, never claimable twice.
         Revenue vested while no fraction exists (or that would push `acc` past 2**128) is parked
-        in `undistributed` and streamed again with the next payment (or `recycle`), so no later
+        in `undistributed` and streamed again with the next payment (or `skim`), so no later
         buyer takes it; the views count it as unvested from the block it vests. The importing
         vault's dead shares are an account of its own (`self`): what they earn is taken back into
         the stream at every payment, so it reaches the holders too. With dead shares the supply

@@ -16,8 +16,9 @@
         - salvage, from `end` on;
         - nothing from `stale_at` on: the last attestation plus the pool's staleness window,
           rounded down to the grid.
-        The module keeps the sums `a` and `b` of the segments in force, and for each grid time
-        where some GPU changes segment, a node with the change of the sums (signed). A bitmap of
+        The module keeps the sums `a` and `b` of the segments in force, the number of GPUs
+        written down for a while (stale, or on a ramp: their value is expected back), and for
+        each grid time where some GPU changes segment, a node with the change of those (signed). A bitmap of
         days (and a bitmap of its non-empty words) finds the next node in O(1) without hints.
         Nodes whose time has passed are "matured" by `_mature`, a bounded number a call; views add
         the unmatured ones on the fly, all of them, so a view never understates.
@@ -50,8 +51,11 @@ MAX_LIFE: constant(uint256) = 50 * 365 * GRID
 _BPS: constant(uint256) = 10_000
 # Summary words scanned for the next node (each covers 65,536 days).
 _SUMMARY_SCAN: constant(uint256) = 2
-# `_meta`: the next node time (bits 0..39) | counted GPUs (40..).
+# `_meta`: the next node time (bits 0..39) | counted GPUs (40..103) | GPUs written down (104..).
 _MASK_40: constant(uint256) = 2**40 - 1
+_MASK_64: constant(uint256) = 2**64 - 1
+_COUNTED: constant(uint256) = 2**40
+_DOWN_SHIFT: constant(uint256) = 104
 
 
 # One counted GPU's value over time (see the module notice); every time is in seconds.
@@ -65,24 +69,26 @@ struct Curve:
     stale_at: uint256
 
 
-# The change of the sums at one grid time.
+# The change of the sums, and of the number of GPUs written down, at one grid time.
 struct Node:
     intercept: int256
     slope: int256
+    gpus: int256
 
 
 # Sum of the intercepts `a` of the segments in force at the cursor.
 intercept_sum: public(int256)
 # Sum of the slopes `b` of the segments in force at the cursor.
 slope_sum: public(int256)
-# The earliest node not yet matured (0: none) | the number of counted GPUs << 40.
+# The earliest node not yet matured (0: none) | the number of counted GPUs << 40 | the number of
+# them written down (stale, or returning on a ramp) at the cursor << 104.
 _meta: uint256
 # grid time -> the change of the sums then.
 nodes: public(HashMap[uint256, Node])
-# day // 256 -> one bit per day that has a node (bits are never cleared: the scan starts after
-# the last matured day).
+# day // 256 -> one bit per day that has a node (a matured day's bit stays: the scan starts after
+# the head; an emptied node's bit is cleared).
 _days: HashMap[uint256, uint256]
-# (day // 256) // 256 -> one bit per non-empty word of `_days`.
+# (day // 256) // 256 -> one bit per non-empty word of `_days` after the head.
 _words: HashMap[uint256, uint256]
 
 
@@ -90,6 +96,7 @@ event ScheduleMatured:
     at: indexed(uint256)
     intercept: int256
     slope: int256
+    gpus: int256
 
 
 @deploy
@@ -99,12 +106,13 @@ def __init__():
 
 @view
 @external
-def schedule_state() -> (uint256, uint256):
+def schedule_state() -> (uint256, uint256, uint256):
     """
-    @notice The next node time not yet matured (0: none) and the number of counted GPUs.
+    @notice The next node time not yet matured (0: none), the number of counted GPUs, and how
+            many of them were written down (stale or returning) when the last node matured.
     """
     meta: uint256 = self._meta
-    return meta & _MASK_40, meta >> 40
+    return meta & _MASK_40, (meta >> 40) & _MASK_64, meta >> _DOWN_SHIFT
 
 
 # CHANGES #
@@ -113,42 +121,78 @@ def schedule_state() -> (uint256, uint256):
 @internal
 def _apply(curve: Curve, add: bool):
     """
-    @dev Add `curve` to the sums and its future changes to the nodes, or take them out. Adding
-         needs `_is_current()` and `curve.since == block.timestamp`; taking out works at any time.
+    @dev Add `curve` to the sums and its future changes to the nodes, or take them out. Adding a
+         curve that starts now needs `_is_current()`; taking one out works at any time, and so
+         does putting back one taken out in the same call with only a later stale day (its
+         segment at the cursor is unchanged).
     """
     cursor: uint256 = self._cursor()
     a: int256 = 0
     b: int256 = 0
     a, b = self._segment(curve, cursor)
+    down: int256 = self._down(curve, cursor)
     last: uint256 = cursor
-    prev_a: int256 = a
-    prev_b: int256 = b
+    prev: Node = Node(intercept=a, slope=b, gpus=down)
     points: uint256[3] = self._sorted(curve.ramp_end, curve.end, curve.stale_at)
     for point: uint256 in points:
         if point <= last or point > curve.stale_at:
             continue
-        next_a: int256 = 0
-        next_b: int256 = 0
-        next_a, next_b = self._segment(curve, point)
-        if next_a != prev_a or next_b != prev_b:
+        following: Node = empty(Node)
+        following.intercept, following.slope = self._segment(curve, point)
+        following.gpus = self._down(curve, point)
+        moved: bool = following.intercept != prev.intercept or following.slope != prev.slope
+        if moved or following.gpus != prev.gpus:
+            change: Node = Node(
+                intercept=following.intercept - prev.intercept,
+                slope=following.slope - prev.slope,
+                gpus=following.gpus - prev.gpus,
+            )
             if add:
-                self.nodes[point].intercept += next_a - prev_a
-                self.nodes[point].slope += next_b - prev_b
-                self._mark(point)
+                self._add_to_node(point, change)
             else:
-                self.nodes[point].intercept -= next_a - prev_a
-                self.nodes[point].slope -= next_b - prev_b
+                self._take_from_node(point, change)
         last = point
-        prev_a = next_a
-        prev_b = next_b
+        prev = following
+    meta_change: uint256 = _COUNTED + (convert(down, uint256) << _DOWN_SHIFT)
     if add:
         self.intercept_sum += a
         self.slope_sum += b
-        self._meta += 1 << 40
+        self._meta += meta_change
     else:
         self.intercept_sum -= a
         self.slope_sum -= b
-        self._meta -= 1 << 40
+        self._meta -= meta_change
+
+
+@internal
+def _add_to_node(point: uint256, change: Node):
+    """
+    @dev Add a change at grid time `point` (after the cursor), touching only the fields it moves.
+    """
+    if change.intercept != 0:
+        self.nodes[point].intercept += change.intercept
+    if change.slope != 0:
+        self.nodes[point].slope += change.slope
+    if change.gpus != 0:
+        self.nodes[point].gpus += change.gpus
+    self._mark(point)
+
+
+@internal
+def _take_from_node(point: uint256, change: Node):
+    """
+    @dev Take a change out of the node at `point`; a node left with no change is dropped, so it
+         neither counts as due nor costs a step (a moved stale day, a GPU taken out).
+    """
+    node: Node = self.nodes[point]
+    node.intercept -= change.intercept
+    node.slope -= change.slope
+    node.gpus -= change.gpus
+    if node.intercept == 0 and node.slope == 0 and node.gpus == 0:
+        self.nodes[point] = empty(Node)
+        self._unmark(point)
+    else:
+        self.nodes[point] = node
 
 
 @internal
@@ -163,6 +207,7 @@ def _mature(max_steps: uint256) -> uint256:
         return 0
     a: int256 = self.intercept_sum
     b: int256 = self.slope_sum
+    down: int256 = convert(meta >> _DOWN_SHIFT, int256)
     steps: uint256 = 0
     for i: uint256 in range(max_steps, bound=MAX_VIEW_STEPS):
         if head == 0 or head > block.timestamp:
@@ -170,13 +215,15 @@ def _mature(max_steps: uint256) -> uint256:
         node: Node = self.nodes[head]
         a += node.intercept
         b += node.slope
+        down += node.gpus
         self.nodes[head] = empty(Node)
-        log ScheduleMatured(at=head, intercept=node.intercept, slope=node.slope)
+        log ScheduleMatured(at=head, intercept=node.intercept, slope=node.slope, gpus=node.gpus)
         head = self._next_after(head)
         steps += 1
     self.intercept_sum = a
     self.slope_sum = b
-    self._meta = (meta & ~_MASK_40) | head
+    # `down` counts counted GPUs: never negative, below 2**64.
+    self._meta = (meta & (_MASK_64 << 40)) | head | (convert(down, uint256) << _DOWN_SHIFT)
     return steps
 
 
@@ -192,7 +239,7 @@ def _value(rate_bps: uint256) -> uint256:
          Reverts if more than MAX_VIEW_STEPS nodes are pending rather than understate.
     """
     meta: uint256 = self._meta
-    counted: uint256 = meta >> 40
+    counted: uint256 = (meta >> 40) & _MASK_64
     if counted == 0:
         return 0
     a: int256 = self.intercept_sum
@@ -243,6 +290,25 @@ def _pending(limit: uint256) -> uint256:
 
 @view
 @internal
+def _written_down() -> uint256:
+    """
+    @dev How many counted GPUs are written down now (stale, or returning on a ramp), due nodes
+         included (the same bound as `_value`).
+    """
+    meta: uint256 = self._meta
+    down: int256 = convert(meta >> _DOWN_SHIFT, int256)
+    head: uint256 = meta & _MASK_40
+    for i: uint256 in range(MAX_VIEW_STEPS):
+        if head == 0 or head > block.timestamp:
+            break
+        down += self.nodes[head].gpus
+        head = self._next_after(head)
+    assert head == 0 or head > block.timestamp, "collateral: maturities pending; call process_maturities"
+    return convert(down, uint256)
+
+
+@view
+@internal
 def _is_current() -> bool:
     """
     @dev Whether every node due by now has been matured (the sums are the value now).
@@ -270,6 +336,17 @@ def _segment(curve: Curve, t: uint256) -> (int256, int256):
         fall: uint256 = self._fall(curve)
         return convert(curve.cost * PRECISION + fall * curve.start, int256), convert(fall, int256)
     return convert(curve.salvage * PRECISION, int256), 0
+
+
+@pure
+@internal
+def _down(curve: Curve, t: uint256) -> int256:
+    """
+    @dev 1 if `curve` is written down for a while at `t` (stale, or returning on its ramp), else 0.
+    """
+    if t >= curve.stale_at or t < curve.ramp_end:
+        return 1
+    return 0
 
 
 @pure
@@ -360,6 +437,23 @@ def _mark(point: uint256):
     head: uint256 = meta & _MASK_40
     if head == 0 or point < head:
         self._meta = (meta & ~_MASK_40) | point
+
+
+@internal
+def _unmark(point: uint256):
+    """
+    @dev Forget the node at grid time `point` (after the cursor, now empty); the head moves on if
+         it was there.
+    """
+    day: uint256 = point // GRID
+    word: uint256 = day >> 8
+    bits: uint256 = self._days[word] & ~(1 << (day & 255))
+    self._days[word] = bits
+    if bits == 0:
+        self._words[word >> 8] &= ~(1 << (word & 255))
+    meta: uint256 = self._meta
+    if meta & _MASK_40 == point:
+        self._meta = (meta & ~_MASK_40) | self._next_after(point)
 
 
 @view

@@ -3,8 +3,9 @@
     ape run audit --network ethereum:local:foundry
     ape run audit --manifest deployments/demo.json --report reports/audit.json
 
-Prints each invariant of ../shared/DOMAIN.md with the figures compared, optionally writes them as
-JSON, and exits 1 if any fails.
+Prints the pool's GPUs as rebuilt from events (beside what the GpuCollateral says) and each
+invariant of ../shared/DOMAIN.md with the figures compared (those whose flows do not exist yet are
+reported "n/a yet"), optionally writes them as JSON, and exits 1 if any fails.
 """
 
 import json
@@ -13,7 +14,15 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa.audit import check_invariants, invariants_table, rebuild_books
+from gpu_rwa.audit import (
+    check_invariants,
+    failures,
+    gpu_table,
+    invariants_table,
+    read_chain,
+    rebuild_books,
+    summary_line,
+)
 from gpu_rwa.cli import console, manifest_option, require_manifest
 from gpu_rwa.errors import UserError
 from gpu_rwa.pool import load_pool
@@ -25,12 +34,15 @@ from gpu_rwa.pool import load_pool
               help="Also write the checks to this JSON file.")  # fmt: skip
 def cli(manifest_file, report):
     pool = load_pool(require_manifest(manifest_file))
-    checks = check_invariants(pool, rebuild_books(pool))
+    books = rebuild_books(pool)
+    state = read_chain(pool, books)
+    checks = check_invariants(pool, books, state)
+    console.print(gpu_table(pool, books, state))
     console.print(invariants_table(checks))
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps([c.model_dump() for c in checks], indent=2) + "\n")
         console.print(f"wrote {report}")
-    if failed := [c.name for c in checks if not c.passed]:
-        raise UserError(f"invariant(s) failed: {'; '.join(failed)}")
-    console.print(f"all {len(checks)} invariants pass")
+    if failures(checks):
+        raise UserError(summary_line(checks))
+    console.print(summary_line(checks))

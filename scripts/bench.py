@@ -1,5 +1,5 @@
-"""Measure gas per operation from receipts and write reports/gas.json, reports/gas.md and
-reports/speed.json.
+"""Measure gas per operation from receipts and every contract's deployed size, and write
+reports/gas.json, reports/gas.md, reports/sizes.json, reports/sizes.md and reports/speed.json.
 
     make bench
     ape run bench --network ethereum:local:foundry
@@ -12,13 +12,15 @@ import tempfile
 from pathlib import Path
 
 import click
+from ape import project
 from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.bench import bench_registry, bench_vault
-from gpu_rwa.chain import is_local
+from gpu_rwa.chain import is_local, local_account
 from gpu_rwa.cli import console
 from gpu_rwa.errors import UserError
 from gpu_rwa.gas import GasReport
+from gpu_rwa.sizes import deployable_names, measure_sizes, size_failures, write_sizes
 
 REPORTS = Path("reports")
 
@@ -30,11 +32,18 @@ def cli():
     report = GasReport()
     speed = bench_registry(report, console)
     with tempfile.TemporaryDirectory() as workdir:
-        speed |= bench_vault(report, console, Path(workdir))
+        vault_speed, contracts = bench_vault(report, console, Path(workdir))
+    speed |= vault_speed
+    # The suite deploys every contract but the USDT-like test token; measure it too.
+    contracts["MockNoBoolToken"] = project.MockNoBoolToken.deploy(sender=local_account("admin"))
+    sizes = measure_sizes({name: contract.address for name, contract in contracts.items()})
     report.write(REPORTS)
+    write_sizes(sizes, REPORTS)
     (REPORTS / "speed.json").write_text(json.dumps(speed, indent=2) + "\n")
     console.print(
-        f"wrote {REPORTS}/gas.json, gas.md and speed.json ({len(report.figures)} figures)"
+        f"wrote {REPORTS}/gas.json, gas.md, sizes.json, sizes.md and speed.json "
+        f"({len(report.figures)} gas figures, {len(sizes)} contract sizes)"
     )
-    if failures := report.failures():
+    failures = report.failures() + size_failures(sizes, deployable_names())
+    if failures:
         raise UserError("over target: " + "; ".join(failures))

@@ -3,11 +3,13 @@
     make demo            # on an Anvil started for the run, stopped after it
     ape run demo --network ethereum:local:foundry
 
-Registers the sample inventory (inventory/sample.csv), puts the GPUs in the vault, has three
-verified investors buy, leases the GPUs for twelve monthly instalments with chain time advanced,
-lets holders claim and one redeem, checks that an unverified buyer and a paused transfer are
-refused, then rebuilds the books from events and checks every invariant. Prints the figures and
-writes them to reports/demo.json; exits 1 if an invariant fails. Its manifest is
+Registers the sample inventory (inventory/sample.csv), contributes the GPUs to the pool's
+GpuCollateral, has three verified investors buy, leases 8 GPUs for twelve monthly instalments with
+chain time advanced (the custodian attesting the pool's GPUs twice a month, so they keep counting
+under the 30-day staleness window), lets holders claim and one sell back, checks that an
+unverified buyer and a buy while paused are refused, then rebuilds the books from events and checks
+every invariant. Prints NAV, price per fraction, collateral value and revenue month by month and
+writes the figures to reports/demo.json; exits 1 if an invariant fails. Its manifest is
 deployments/demo.json, so it never disturbs the manifest of a chain you work on by hand.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand
 
+from gpu_rwa.audit import failures, summary_line
 from gpu_rwa.chain import is_local
 from gpu_rwa.cli import config_option, console
 from gpu_rwa.demo import run_lifecycle, summary_tables
@@ -40,7 +43,6 @@ def cli(deploy_config):
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(report.model_dump_json(indent=2) + "\n")
     console.print(f"wrote {REPORT}")
-    if not report.passed:
-        failed = [c.name for c in report.invariants if not c.passed]
-        raise UserError(f"invariant(s) failed: {'; '.join(failed)}")
-    console.print(f"all {len(report.invariants)} invariants pass")
+    if failures(report.invariants):
+        raise UserError(summary_line(report.invariants))
+    console.print(summary_line(report.invariants))

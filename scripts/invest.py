@@ -7,13 +7,17 @@
     ape run invest redeem 100.5                      # fractions, instantly at NAV from free cash
     ape run invest redeem --all
     ape run invest redeem --assets 500               # an amount of stablecoin instead
+    ape run invest redeem 100 --min-assets 99 --deadline-minutes 5
     ape run invest claim
     ape run invest portfolio 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 
 Amounts are in human units (stablecoin units for money, whole fractions for fractions) with at
-most the token's decimals. Every check the chain can answer (verified investor, paused vault,
-balance, free cash, price bound, deadline) is made before anything is sent. On a local chain the
-investor is TEST::7; elsewhere pass --account <ape alias>.
+most the token's decimals. `buy` and `redeem` send the vault's bounded calls (`buy`, `sell`): a
+minimum out (--min-fractions / --min-assets, or the quote less --slippage-bps) and a deadline.
+Every check the chain can answer (verified investor, paused vault, balance, free cash, maturities
+due, price bound, deadline) is made before anything is sent. Exit rights: a holder whose
+verification expired or was revoked still redeems and claims to itself; to another --receiver
+both must be verified. On a local chain the investor is TEST::7; elsewhere pass --account.
 """
 
 import click
@@ -56,9 +60,17 @@ receiver_option = click.option(
 )
 slippage_option = click.option(
     "--slippage-bps",
-    default=DEFAULT_SLIPPAGE_BPS,
+    default=str(DEFAULT_SLIPPAGE_BPS),
     show_default=True,
     help="Tolerance below the quoted amount, in basis points.",
+)
+
+
+deadline_minutes_option = click.option(
+    "--deadline-minutes", default="20", show_default=True, help="Valid for this long."
+)
+deadline_option = click.option(
+    "--deadline", default=None, help="Or an absolute deadline (ISO date or unix time)."
 )
 
 
@@ -66,8 +78,8 @@ slippage_option = click.option(
 @click.argument("amount")
 @click.option("--min-fractions", default=None, help="Fewest fractions to accept.")
 @slippage_option
-@click.option("--deadline-minutes", default=20, show_default=True, help="Valid for this long.")
-@click.option("--deadline", default=None, help="Or an absolute deadline (ISO date or unix time).")
+@deadline_minutes_option
+@deadline_option
 @click.option("--permit/--no-permit", default=False, help="One transaction with EIP-2612.")
 @receiver_option
 @manifest_option
@@ -108,17 +120,28 @@ def buy(
         console.print(f"the fractions went to {order.receiver}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Redeem fractions for stablecoin")
+@cli.command(cls=ConnectedProviderCommand, short_help="Sell fractions back for stablecoin")
 @click.argument("fractions", required=False)
 @click.option("--all", "all_", is_flag=True, help="Redeem every fraction held.")
 @click.option("--assets", default=None, help="Redeem what pays this much stablecoin instead.")
 @click.option("--min-assets", default=None, help="Least stablecoin to accept.")
 @slippage_option
+@deadline_minutes_option
+@deadline_option
 @receiver_option
 @manifest_option
 @account_option
 def redeem(
-    fractions, all_, assets, min_assets, slippage_bps, receiver, manifest_file, account_alias
+    fractions,
+    all_,
+    assets,
+    min_assets,
+    slippage_bps,
+    deadline_minutes,
+    deadline,
+    receiver,
+    manifest_file,
+    account_alias,
 ):
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
@@ -129,6 +152,8 @@ def redeem(
             assets=assets,
             min_assets=min_assets,
             slippage_bps=slippage_bps,
+            deadline_minutes=deadline_minutes,
+            deadline=deadline,
             receiver=receiver,
         ),
         pool.context,
@@ -139,6 +164,8 @@ def redeem(
         f"redeemed {pool.fractions(trade.shares)} for {pool.cash(trade.assets)}: "
         f"{pool.price(trade.assets, trade.shares)} per fraction"
     )
+    if order.receiver and order.receiver != sender.address:
+        console.print(f"the {pool.symbol} went to {order.receiver}")
 
 
 @cli.command("claim", cls=ConnectedProviderCommand, short_help="Claim vested lease revenue")

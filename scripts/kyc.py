@@ -18,6 +18,9 @@ from gpu_rwa.cli import account_option, console, manifest_option, require_manife
 from gpu_rwa.identity import Accounts, Verification, identity_table, revoke, verify
 from gpu_rwa.pool import load_pool
 
+# `add` shows the identities it wrote, up to this many (a batch of hundreds is not read on screen).
+SHOWN_AFTER_ADD = 20
+
 
 @click.group(short_help="Verify and revoke investors")
 def cli():
@@ -38,7 +41,7 @@ def add(addresses, days, jurisdiction, manifest_file, account_alias):
     sender = resolve_sender(account_alias, "compliance")
     _, receipts = verify(pool, sender, request)
     console.print(f"verified {len(request.accounts)} address(es) in {len(receipts)} transaction(s)")
-    console.print(identity_table(pool, request.accounts))
+    console.print(identity_table(pool, request.accounts, limit=SHOWN_AFTER_ADD))
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Revoke investors")

@@ -1,4 +1,4 @@
-"""Leases of a pool: open one over GPUs in the vault, pay instalments, show the lease book.
+"""Leases of a pool: open one over GPUs the pool holds, pay instalments, show the lease book.
 
     ape run lease open --lessee 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --instalment 10000 \
         --period-days 30 --instalments 12 --grace-days 5 --gpu 1 --gpu 2
@@ -7,10 +7,10 @@
     ape run lease status                # every lease
     ape run lease status 1
 
-`open` is the operator's (TEST::1 on a local chain): the GPUs must be in the vault, counted and not
-in another lease. `pay` is the lessee's (TEST::6 locally) or anyone's: the vault pulls each
-instalment from the payer, so it is approved for the total first. Nothing is sent when a check
-the chain can answer fails.
+`open` is the operator's (TEST::1 on a local chain): the GPUs must be held by the pool's
+GpuCollateral, counted (attestation fresh) and in no other lease. `pay` is the lessee's (TEST::6
+locally) or anyone's: the vault pulls each instalment from the payer, so it is approved for the
+total first. Nothing is sent when a check the chain can answer fails.
 """
 
 import click
@@ -27,7 +27,7 @@ def cli():
     pass
 
 
-@cli.command("open", cls=ConnectedProviderCommand, short_help="Open a lease over vault GPUs")
+@cli.command("open", cls=ConnectedProviderCommand, short_help="Open a lease over the pool's GPUs")
 @click.option("--lessee", required=True, help="The lessee's address.")
 @click.option("--instalment", required=True, help="Stablecoin per instalment, e.g. 10000.")
 @click.option("--period-days", type=int, required=True, help="Days between instalments.")

@@ -1,11 +1,17 @@
-"""Register GPUs in bulk from an inventory file, and list the registry.
+"""Register GPUs in bulk from an inventory file, attest them, and list the registry.
 
     ape run registry register inventory/sample.csv --network ethereum:local:foundry
+    ape run registry attest 1 2 3                    # the custodian saw them in place, running
+    ape run registry attest --all-held               # every GPU the pool holds
     ape run registry list --network ethereum:local:foundry
 
 `register` validates every row first (a bad row is reported with its line number and nothing is
 sent), skips serials already on chain (so an interrupted run resumes without registering a GPU
 twice) and sends the rest in batches. GPUs are minted to --owner (default: the custodian).
+`attest` (CUSTODIAN_ROLE, TEST::2 on a local chain) records an attestation now, in batches of up
+to 256: a GPU the pool holds keeps counting for another staleness window, and one that had gone
+stale counts again, its value rising over the unlock period. Every id is checked first (known,
+not RETIRED); nothing is sent on a bad one.
 """
 
 from pathlib import Path
@@ -21,15 +27,28 @@ from gpu_rwa.cli import (
     console,
     manifest_option,
     require_manifest,
+    validated,
 )
+from gpu_rwa.collateral import return_deferred
+from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import load_inventory
+from gpu_rwa.pool import load_pool
 from gpu_rwa.registry import (
     MAX_BATCH,
+    STATUS_CODES,
+    Attestation,
+    check_attestable,
     check_not_future,
+    held_by,
     pending_entries,
+    read_terms,
     register_entries,
     registry_table,
 )
+from gpu_rwa.registry import (
+    attest as attest_gpus,
+)
+from gpu_rwa.types import format_time
 
 
 @click.group(short_help="Register GPUs and list the registry")
@@ -74,6 +93,48 @@ def register(inventory, owner, batch_size, manifest_file, account_alias):
             console=console,
         )
     console.print(f"the registry holds {registry.totalSupply()} GPU(s)")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Attest GPUs (custodian)")
+@click.argument("ids", metavar="[IDS]...", nargs=-1)
+@click.option("--all-held", is_flag=True, help="Every GPU the pool's GpuCollateral holds.")
+@manifest_option
+@account_option
+def attest(ids, all_held, manifest_file, account_alias):
+    request = validated(Attestation, dict(token_ids=list(ids), all_held=all_held))
+    pool = load_pool(require_manifest(manifest_file))
+    registry, collateral = pool.registry, pool.collateral
+    sender = resolve_sender(account_alias, "custodian")
+    require_role(registry, "CUSTODIAN_ROLE", sender.address, "registry")
+    token_ids = request.token_ids
+    if request.all_held:
+        held = held_by(registry, collateral.address)
+        token_ids = [
+            token_id
+            for token_id, terms in zip(held, read_terms(registry, held), strict=True)
+            if terms.status != STATUS_CODES["RETIRED"]
+        ]
+        if not token_ids:
+            raise UserError("the pool holds no GPU to attest (none, or only RETIRED ones)")
+    terms = check_attestable(registry, token_ids)
+    receipts = attest_gpus(registry, sender, token_ids)
+    console.print(f"attested {len(token_ids)} GPU(s) in {len(receipts)} transaction(s)")
+    for receipt in receipts:
+        for log in collateral.GpuCounted.from_receipt(receipt):
+            stale = f"stale from {format_time(log.stale_at)} UTC"
+            if log.ramp_end:
+                console.print(
+                    f"GPU {log.token_id} counts again: full value on "
+                    f"{format_time(log.ramp_end)} UTC, {stale}"
+                )
+            else:
+                console.print(f"GPU {log.token_id} counts on, {stale}")
+    for token_id in (i for i in token_ids if terms[i].owner == collateral.address):
+        if return_deferred(pool, token_id):
+            console.print(
+                f"GPU {token_id} counts again once maturities are processed: run `ape run vault "
+                f"process-maturities`, then `ape run vault sync {token_id}`"
+            )
 
 
 @cli.command("list", cls=ConnectedProviderCommand, short_help="Print the registry as a table")

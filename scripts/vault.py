@@ -1,47 +1,64 @@
-"""A pool's vault: its state, and GPUs brought into it by the operator.
+"""A pool's vault and the GPUs its GpuCollateral holds: their state, GPUs brought in, the schedule
+of their value kept current.
 
-    ape run vault status
-    ape run vault status --limit 20 --network ethereum:local:foundry
-    ape run vault contribute 1 2 3                  # fractions minted to the operator at NAV
+    ape run vault status [--limit 20]              # NAV, cash, revenue, maturities, every GPU
+    ape run vault contribute 1 2 3                 # operator: fractions minted at NAV
     ape run vault contribute 4 --receiver 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
-    ape run vault buy-gpu 5 --price 20000           # paid from the vault's free cash
+    ape run vault offer-gpu 5 --price 20000        # operator: offer free cash for a GPU
+    ape run vault offer-gpu 5 --price 20000 --expires-days 3
+    ape run vault cancel-offer 5                   # operator
+    ape run vault accept-offer 5                   # the GPU's owner sells at the offer's price
+    ape run vault process-maturities [--max 100]   # anyone: mature due changes of the schedule
+    ape run vault sync 5                           # anyone: apply a return the registry deferred
 
-`status` is read-only. `contribute` and `buy-gpu` take GPUs the sender (OPERATOR_ROLE) owns.
+`status` is read-only. `contribute`, `offer-gpu` and `cancel-offer` are the operator's
+(OPERATOR_ROLE on the GpuCollateral, TEST::1 on a local chain). `accept-offer` is sent by the
+GPU's owner: on a local chain the test account that owns it, elsewhere --account. Anyone may send
+`process-maturities` and `sync` (TEST::1 by default on a local chain). Every check the chain can
+answer is made first; nothing is sent when one fails.
 """
 
 import click
+from ape import chain
 from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import collateral
-from gpu_rwa.chain import resolve_sender
+from gpu_rwa.chain import resolve_account_of, resolve_sender
 from gpu_rwa.cli import (
     account_option,
     address_callback,
     console,
     manifest_option,
     require_manifest,
+    validated,
 )
-from gpu_rwa.errors import UserError
-from gpu_rwa.pool import load_pool, vault_gpus_table, vault_table
-from gpu_rwa.types import parse_units
+from gpu_rwa.pool import MAX_MATURE_STEPS, load_pool, vault_table
+from gpu_rwa.types import SECONDS_PER_DAY, format_time
 
 
-@click.group(short_help="Vault status")
+@click.group(short_help="Vault status, GPUs in, the collateral kept current")
 def cli():
     pass
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="NAV, price, revenue and GPUs of the vault")
+token_argument = click.argument("token_id", metavar="TOKEN")
+
+
+def _token_id(value: str) -> int:
+    return validated(collateral.GpuId, dict(token_id=value)).token_id
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="NAV, price, revenue and the pool's GPUs")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Show at most N GPUs.")
 @manifest_option
 def status(limit, manifest_file):
     pool = load_pool(require_manifest(manifest_file))
     console.print(vault_table(pool))
-    console.print(vault_gpus_table(pool, limit))
+    console.print(collateral.collateral_gpus_table(pool, limit))
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Contribute GPUs for fractions")
-@click.argument("token_ids", nargs=-1, required=True, type=click.IntRange(min=1))
+@click.argument("token_ids", metavar="TOKEN...", nargs=-1)
 @click.option(
     "--receiver",
     default=None,
@@ -51,29 +68,114 @@ def status(limit, manifest_file):
 @manifest_option
 @account_option
 def contribute(token_ids, receiver, manifest_file, account_alias):
-    if len(set(token_ids)) != len(token_ids):
-        raise UserError("a GPU is listed twice")
+    ids = validated(collateral.GpuIds, dict(token_ids=list(token_ids))).token_ids
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
-    for token_id, value, shares in collateral.contribute(pool, sender, list(token_ids), receiver):
+    for token_id, value, shares in collateral.contribute(pool, sender, ids, receiver):
         console.print(
             f"GPU {token_id} entered at {pool.cash(value)}: {pool.fractions(shares)} minted"
         )
 
 
-@cli.command("buy-gpu", cls=ConnectedProviderCommand, short_help="Buy a GPU with free cash")
-@click.argument("token_id", type=click.IntRange(min=1))
-@click.option("--price", required=True, help="Price in stablecoin units, at most its value.")
+@cli.command(
+    "offer-gpu", cls=ConnectedProviderCommand, short_help="Offer free cash for a GPU (operator)"
+)
+@click.argument("token_id", metavar="TOKEN")
+@click.option("--price", required=True, help="Stablecoin units, at most the value it adds.")
+@click.option(
+    "--expires-days",
+    default=str(collateral.DEFAULT_OFFER_DAYS),
+    show_default=True,
+    help="The owner may accept for this many days.",
+)
 @manifest_option
 @account_option
-def buy_gpu(token_id, price, manifest_file, account_alias):
+def offer_gpu(token_id, price, expires_days, manifest_file, account_alias):
     pool = load_pool(require_manifest(manifest_file))
-    try:
-        amount = parse_units(price, pool.decimals)
-    except ValueError as exc:
-        raise UserError(f"--price: {exc}") from exc
-    if amount == 0:
-        raise UserError("--price: a GPU is not given away")
+    order = validated(
+        collateral.OfferOrder,
+        dict(token_id=token_id, price=price, expires_days=expires_days),
+        pool.context,
+    )
     sender = resolve_sender(account_alias, "operator")
-    collateral.buy_gpu(pool, sender, token_id, amount)
-    console.print(f"the vault bought GPU {token_id} for {pool.cash(amount)}")
+    expires_at = chain.pending_timestamp + order.expires_days * SECONDS_PER_DAY
+    collateral.offer_gpu(pool, sender, order.token_id, order.price, expires_at)
+    console.print(
+        f"offered {pool.cash(order.price)} for GPU {order.token_id}, open until "
+        f"{format_time(expires_at)} UTC: its owner runs `ape run vault accept-offer "
+        f"{order.token_id}`"
+    )
+
+
+@cli.command("cancel-offer", cls=ConnectedProviderCommand, short_help="Withdraw an offer")
+@token_argument
+@manifest_option
+@account_option
+def cancel_offer(token_id, manifest_file, account_alias):
+    token_id = _token_id(token_id)
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    collateral.cancel_offer(pool, sender, token_id)
+    console.print(f"the offer for GPU {token_id} is cancelled")
+
+
+@cli.command(
+    "accept-offer", cls=ConnectedProviderCommand, short_help="Sell a GPU at the offer (its owner)"
+)
+@token_argument
+@manifest_option
+@account_option
+def accept_offer(token_id, manifest_file, account_alias):
+    token_id = _token_id(token_id)
+    pool = load_pool(require_manifest(manifest_file))
+    collateral.open_offer(pool, token_id)
+    owner = collateral.terms_of(pool, token_id).owner
+    seller = resolve_account_of(account_alias, owner, f"the owner of GPU {token_id}")
+    price, value, _ = collateral.accept_offer(pool, seller, token_id)
+    console.print(
+        f"{seller.address} sold GPU {token_id} to the pool for {pool.cash(price)}; it adds "
+        f"{pool.cash(value)} of collateral"
+    )
+
+
+@cli.command(
+    "process-maturities",
+    cls=ConnectedProviderCommand,
+    short_help="Mature due changes of the collateral's value (anyone)",
+)
+@click.option(
+    "--max",
+    "max_steps",
+    default=str(collateral.MAX_PROCESS_STEPS),
+    show_default=True,
+    help="At most this many changes in this transaction.",
+)
+@manifest_option
+@account_option
+def process_maturities(max_steps, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    steps = validated(collateral.MaturitySteps, dict(max_steps=max_steps)).max_steps
+    sender = resolve_sender(account_alias, "operator")
+    matured, _ = collateral.process_maturities(pool, sender, steps)
+    left = pool.collateral.pending()
+    still = "more than 16" if left > MAX_MATURE_STEPS else str(left)
+    console.print(f"matured {matured} due change(s) of the collateral's value; {still} still due")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Apply a GPU's deferred return (anyone)")
+@token_argument
+@manifest_option
+@account_option
+def sync(token_id, manifest_file, account_alias):
+    token_id = _token_id(token_id)
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    receipt = collateral.sync(pool, sender, token_id)
+    for log in pool.collateral.GpuUncounted.from_receipt(receipt):
+        console.print(f"GPU {token_id} no longer counts: {pool.cash(log.value)} left NAV")
+    for log in pool.collateral.GpuCounted.from_receipt(receipt):
+        full = f"full value on {format_time(log.ramp_end)} UTC, " if log.ramp_end else ""
+        console.print(
+            f"GPU {token_id} counts again at {pool.cash(log.value)} now: {full}stale from "
+            f"{format_time(log.stale_at)} UTC"
+        )

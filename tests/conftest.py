@@ -5,6 +5,7 @@ so session-scoped deployments are shared and each test starts from the same stat
 """
 
 import pytest
+from ape_foundry.provider import FoundryProvider
 
 
 # ROLES: one key per actor of ../shared/DOMAIN.md, never `accounts[n]` in a test body.
@@ -56,6 +57,23 @@ def other_investor(accounts):
 @pytest.fixture(scope="session")
 def attacker(accounts):
     return accounts[9]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def revert_reasons_without_traces():
+    """On Anvil, ape traces every reverting call to build a source traceback and print its call
+    tree: about half a second a revert, most of the suite's time. The tests match exact revert
+    reasons, which Anvil returns without a trace (the Ganache provider never traces either)."""
+    handle = FoundryProvider._handle_execution_reverted
+
+    def without_trace(self, exception, revert_message=None, **kwargs):
+        kwargs.pop("trace", None)
+        kwargs.pop("txn", None)
+        return handle(self, exception, revert_message=revert_message, **kwargs)
+
+    FoundryProvider._handle_execution_reverted = without_trace
+    yield
+    FoundryProvider._handle_execution_reverted = handle
 
 
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.

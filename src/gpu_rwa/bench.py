@@ -50,7 +50,8 @@ def bench_registry(report: GasReport, console: Console) -> dict[str, float]:
         local_account, ("admin", "operator", "custodian", "appraiser")
     )
     holder = accounts.test_accounts[7]
-    registry = admin.deploy(project.GpuRegistry)
+    metadata = admin.deploy(project.GpuMetadata)
+    registry = admin.deploy(project.GpuRegistry, metadata)
     report.figures["registry: deploy"] = registry.creation_metadata.receipt.gas_used
     report.record(
         "registry: grantRole",
@@ -115,7 +116,7 @@ def bench_registry(report: GasReport, console: Console) -> dict[str, float]:
     return {"register 1,000 GPUs, seconds": round(seconds, 2)}
 
 
-# The issue's targets for the pool's hot paths (gas from receipts).
+# The issues' targets for the pool's hot paths (gas from receipts).
 VAULT_TARGETS = {
     "vault: transfer after a payout": Target(60_000),
     "vault: claim": Target(60_000),
@@ -123,9 +124,14 @@ VAULT_TARGETS = {
     "lease: pay instalment (1 holder)": Target(120_000),
     "lease: pay instalment (100 holders)": Target(120_000),
     "lease: pay instalment (1,000 holders)": Target(120_000),
+    "collateral: contribute GPU": Target(200_000),
+    "collateral: buy GPU (owner accepts the offer)": Target(200_000),
 }
 HOLDER_STEPS = (1, 100, 1_000)
 VERIFY_BATCH = 256
+DAY = 86_400
+# Due end-of-life days a flow matures itself (GpuCollateral's MAX_MATURE_STEPS).
+MATURE_STEPS = 16
 
 
 def _deploy_pool(console: Console, manifest_path: Path) -> dict:
@@ -137,20 +143,22 @@ def _deploy_pool(console: Console, manifest_path: Path) -> dict:
     }
 
 
-def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str, float]:
+def bench_vault(
+    report: GasReport, console: Console, workdir: Path
+) -> tuple[dict[str, float], dict]:
     """Every state-changing pool call, in steady state unless the name says otherwise, and
-    pay_instalment at 1, 100 and 1,000 holders."""
+    pay_instalment at 1, 100 and 1,000 holders. Returns the timings and the deployed contracts."""
     report.targets.update(VAULT_TARGETS)
 
     def measure(name: str, send) -> None:
-        # A later block for every figure: vesting and depreciation state is rewritten once per
-        # block, so a call sharing a block with the one before it would look cheaper than it is.
+        # A later block for every figure: vesting and schedule state is rewritten once per block,
+        # so a call sharing a block with the one before it would look cheaper than it is.
         chain.pending_timestamp += 60
         report.record(name, send())
 
     report.flat.append((tuple(f"lease: pay instalment ({_holders(n)})" for n in HOLDER_STEPS), 100))
-    operator, custodian, compliance, lessee = map(
-        local_account, ("operator", "custodian", "compliance", "lessee")
+    operator, custodian, appraiser, compliance, lessee = map(
+        local_account, ("operator", "custodian", "appraiser", "compliance", "lessee")
     )
     investor, other = accounts.test_accounts[7], accounts.test_accounts[8]
     contracts = _deploy_pool(console, workdir / "bench.json")
@@ -158,9 +166,9 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
         contracts[n] for n in ("GpuRegistry", "IdentityRegistry", "MockUSDC")
     )
     vault, leases = contracts["CollateralVault"], contracts["LeaseManager"]
+    collateral = contracts["GpuCollateral"]
     unit = 10**DECIMALS
-    day = 86_400
-    horizon = chain.pending_timestamp + 10 * 365 * day
+    horizon = chain.pending_timestamp + 10 * 365 * DAY
 
     measure("identity: verify", lambda: identity.verify(operator, horizon, 840, sender=compliance))
     identity.verify_batch([investor, other], horizon, 840, sender=compliance)
@@ -168,22 +176,23 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
         usdc.faucet(1_000_000 * unit, sender=account)
         usdc.approve(vault, 2**256 - 1, sender=account)
 
-    # The operator's contributions make it the pool's only holder.
-    specs = [e.row.to_spec(DECIMALS) for e in synthetic_inventory(3, "V")]
+    # The operator's contributions make it the pool's only holder. The GPUs of one batch share
+    # their end-of-life and attestation days: a contribution after the first finds those
+    # schedule days already in use (the steady state of a fleet brought in batch by batch).
+    specs = [e.row.to_spec(DECIMALS) for e in synthetic_inventory(4, "V")]
     registry.register(operator, specs, sender=custodian)
-    registry.setApprovalForAll(vault, True, sender=operator)
+    registry.setApprovalForAll(collateral, True, sender=operator)
     measure(
-        "vault: contribute GPU (first)",
-        lambda: vault.contribute(1, operator, 0, vault.end_time_hint(1), sender=operator),
+        "collateral: contribute GPU (first of the pool)",
+        lambda: collateral.contribute(1, operator, 0, sender=operator),
     )
     measure(
-        "vault: contribute GPU",
-        lambda: vault.contribute(2, operator, 0, vault.end_time_hint(2), sender=operator),
+        "collateral: contribute GPU", lambda: collateral.contribute(2, operator, 0, sender=operator)
     )
     measure(
         "lease: open (2 GPUs)",
         lambda: leases.open_lease(
-            lessee, 10_000 * unit, 30 * day, 120, 5 * day, [1, 2], sender=operator
+            lessee, 10_000 * unit, 30 * DAY, 120, 5 * DAY, [1, 2], sender=operator
         ),
     )
     lease_id = 1
@@ -201,7 +210,7 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
                 time.perf_counter() - started, 2
             )
             holders = step
-        chain.pending_timestamp += day
+        chain.pending_timestamp += DAY
         measure(
             f"lease: pay instalment ({_holders(step)})",
             lambda: leases.pay_instalment(lease_id, sender=lessee),
@@ -227,16 +236,11 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
         "vault: buy with permit (first-time holder)",
         lambda: vault.buy_with_permit(1_000 * unit, other, 1, deadline, v, r, s, sender=other),
     )
-    # Below the GPU's collateral value at any later block: book value only falls.
-    price = registry.book_value(3) * vault.ADVANCE_RATE_BPS() // 10_000 * 9 // 10
-    measure(
-        "vault: buy GPU with free cash",
-        lambda: vault.buy_gpu(3, price, vault.end_time_hint(3), sender=operator),
-    )
+    _bench_gpu_purchase(measure, collateral, registry, operator)
 
-    chain.pending_timestamp += 7 * day
+    chain.pending_timestamp += 7 * DAY
     leases.pay_instalment(lease_id, sender=lessee)
-    chain.pending_timestamp += 7 * day
+    chain.pending_timestamp += 7 * DAY
     measure(
         "vault: transfer after a payout", lambda: vault.transfer(other, 10 * unit, sender=investor)
     )
@@ -249,7 +253,90 @@ def bench_vault(report: GasReport, console: Console, workdir: Path) -> dict[str,
     measure(
         "vault: redeem", lambda: vault.redeem(1_000 * unit, investor, investor, sender=investor)
     )
-    return seconds
+    measure(
+        "vault: sell (min out + deadline)",
+        lambda: vault.sell(
+            1_000 * unit, investor, 1, chain.pending_timestamp + 3_600, sender=investor
+        ),
+    )
+    usdc.transfer(vault, 100 * unit, sender=other)
+    measure("vault: skim a donation", lambda: vault.skim(sender=other))
+    _bench_registry_hooks(measure, registry, custodian, appraiser)
+    _bench_maturities(measure, contracts, operator, custodian, investor)
+    return seconds, contracts
+
+
+def _bench_gpu_purchase(measure, collateral, registry, operator) -> None:
+    """The pool buys GPU 3 from its owner: the operator offers, the owner accepts (here the owner
+    is the operator itself; a third-party seller costs the same)."""
+    rate = collateral.ADVANCE_RATE_BPS()
+    # Below the GPU's collateral value at any later block: book value only falls.
+    price = registry.book_value(3) * rate // 10_000 * 9 // 10
+    measure(
+        "collateral: offer to buy a GPU",
+        lambda: collateral.offer_gpu(3, price, chain.pending_timestamp + DAY, sender=operator),
+    )
+    measure(
+        "collateral: buy GPU (owner accepts the offer)",
+        lambda: collateral.sell_gpu(3, price, sender=operator),
+    )
+
+
+def _bench_registry_hooks(measure, registry, custodian, appraiser) -> None:
+    """What the registry's calls into the pool cost: attestations and status changes of held GPUs."""
+    measure(
+        "registry: attest (1 GPU held by a pool)", lambda: registry.attest([1], sender=custodian)
+    )
+    measure(
+        "registry: attest (3 GPUs held by a pool)",
+        lambda: registry.attest([1, 2, 3], sender=custodian),
+    )
+    measure(
+        "registry: set_status IMPAIRED of a GPU held by a pool",
+        lambda: registry.set_status(3, STATUS_CODES["IMPAIRED"], sender=appraiser),
+    )
+    measure(
+        "registry: set_status ACTIVE of an impaired GPU held by a pool (returns gradually)",
+        lambda: registry.set_status(3, STATUS_CODES["ACTIVE"], sender=appraiser),
+    )
+
+
+def _bench_maturities(measure, contracts, operator, custodian, investor) -> None:
+    """A deposit that first matures MATURE_STEPS due end-of-life days (the most a flow does
+    itself), and process_maturities per day: GPUs whose useful lives end on consecutive days."""
+    registry, collateral = contracts["GpuRegistry"], contracts["GpuCollateral"]
+    vault = contracts["CollateralVault"]
+    unit = 10**DECIMALS
+    # Only the end-of-life days below fall due: past GPU 3's return ramp, with every node so far
+    # matured and the pool's earlier GPUs freshly attested.
+    chain.pending_timestamp += collateral.UNLOCK_PERIOD() + DAY
+    collateral.process_maturities(1_024, sender=investor)
+    registry.attest([1, 2, 3], sender=custodian)
+    now = chain.pending_timestamp
+    first = registry.totalSupply() + 1
+    lives = 2 * MATURE_STEPS
+    specs = []
+    for i in range(lives):
+        spec = synthetic_inventory(1, f"EOL{i}")[0].row.to_spec(DECIMALS)
+        # End of life on day i + 1 from now: acquired (life - (i + 1) days) ago.
+        spec["acquired_at"] = now - spec["useful_life"] + (i + 1) * DAY
+        specs.append(spec)
+    registry.register(operator, specs, sender=custodian)
+    for token_id in range(first, first + lives):
+        collateral.contribute(token_id, operator, 0, sender=operator)
+    # Just past the MATURE_STEPS-th end-of-life day (days fall at UTC midnights).
+    chain.pending_timestamp = now // DAY * DAY + MATURE_STEPS * DAY
+    chain.mine()
+    assert collateral.pending() == MATURE_STEPS, collateral.pending()
+    measure(
+        f"vault: buy (deposit, {MATURE_STEPS} end-of-life days due)",
+        lambda: vault.deposit(1_000 * unit, investor, sender=investor),
+    )
+    chain.pending_timestamp = now + (lives + 1) * DAY
+    measure(
+        f"collateral: process_maturities ({MATURE_STEPS} days)",
+        lambda: collateral.process_maturities(MATURE_STEPS, sender=investor),
+    )
 
 
 def _holders(count: int) -> str:

@@ -61,6 +61,19 @@ def resolve_sender(alias: str | None, role: str) -> AccountAPI:
         raise UserError(f"--account {alias}: no ape account with that alias") from exc
 
 
+def resolve_account_of(alias: str | None, address: str, what: str) -> AccountAPI:
+    """The sender that must be `address` (e.g. a GPU's owner): `--account` if given, else, on a
+    local chain, the test account with that address."""
+    if alias is not None:
+        return resolve_sender(alias, "admin")
+    if not is_local():
+        raise UserError(f"--account is required on {network_name()} (the ape alias of {what})")
+    for account in accounts.test_accounts:
+        if account.address == address:
+            return account
+    raise UserError(f"{what} {address} is not a test account of this chain: pass --account")
+
+
 def send(label: str, method: Callable[..., ReceiptAPI], *args: Any, **kwargs: Any) -> ReceiptAPI:
     """Send a transaction; a revert or node error becomes one line naming what was attempted."""
     try:

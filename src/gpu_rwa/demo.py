@@ -1,22 +1,37 @@
 """The whole lifecycle of one pool on a local chain, with a report an auditor can check.
 
-register GPUs -> contribute them to the vault -> verify investors -> investors buy (one with a
-permit) -> an unverified address is refused -> a lease over the GPUs -> twelve monthly instalments
-with chain time advanced -> holders claim -> one investor redeems -> pause holds -> the books are
-rebuilt from events and every invariant is checked.
+Each step is a function named for what the user sees, run in order by `run_lifecycle`:
+deploy -> register GPUs and contribute them to the pool's GpuCollateral -> investors are verified
+and buy (one with a permit) -> an unverified address is refused -> a lease over 8 of the GPUs ->
+twelve monthly instalments with chain time advanced -> pause holds -> the books are rebuilt from
+events and every invariant is checked.
+
+The pool counts a GPU only while its last attestation is younger than the staleness window (30
+days, rounded down to a UTC midnight), so the custodian attests the pool's GPUs twice a month for
+the whole run: a visit every 30 days would leave them stale for up to a day each month, out of NAV.
 """
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from ape import accounts, chain
+from ape.api import AccountAPI
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
 from gpu_rwa import collateral, identity, leases
 from gpu_rwa import pool as pools
-from gpu_rwa.audit import InvariantCheck, check_invariants, invariants_table, rebuild_books
+from gpu_rwa.audit import (
+    InvariantCheck,
+    check_invariants,
+    gpu_table,
+    invariants_table,
+    read_chain,
+    rebuild_books,
+)
 from gpu_rwa.chain import local_account, send
 from gpu_rwa.cli import validated
 from gpu_rwa.config import DeployConfig
@@ -27,13 +42,25 @@ from gpu_rwa.registry import pending_entries, register_entries
 from gpu_rwa.types import SECONDS_PER_DAY
 
 MONTH = 30 * SECONDS_PER_DAY
+# The custodian's visits: twice a month, well inside the 30-day staleness window.
+VISIT = MONTH // 2
 INSTALMENTS = 12
 # Investors TEST::7, TEST::8, TEST::9 and what each buys, in stablecoin units.
 PURCHASES = {7: "250000", 8: "150000", 9: "100000"}
+PERMIT_BUYER = 7
 INSTALMENT = "60000"
 GRACE_DAYS = 5
+# GPUs of the inventory left out of the lease (they count in NAV all the same).
+UNLEASED = 2
 CLAIM_MONTHS = (3, 6, 9, 12)
 REDEEM_MONTH = 8
+REDEEMER = 9
+PAUSED_BUYER = 8
+INVESTOR_DAYS = 365
+OPERATOR_DAYS = 3650
+JURISDICTION = 840
+# Due schedule changes the operator matures in one call (the contract's bound).
+MATURE_PER_CALL = 1_024
 
 
 class MonthFigures(BaseModel):
@@ -43,6 +70,9 @@ class MonthFigures(BaseModel):
     price_per_fraction: str
     free_cash: int
     collateral_value: int
+    gpus_counted: int
+    oldest_attestation_age: int
+    pending_maturities: int
     revenue_received: int
     revenue_claimed: int
     unvested: int
@@ -51,6 +81,7 @@ class MonthFigures(BaseModel):
 class DemoReport(BaseModel):
     addresses: dict[str, str]
     gpus_in_vault: int
+    gpus_counted: int
     positions: dict[str, dict[str, int]]
     purchases: dict[str, dict[str, int]]
     refused: list[str]
@@ -58,224 +89,378 @@ class DemoReport(BaseModel):
     redeemed: dict[str, int | str]
     claims: dict[str, int]
     fees_accrued: int
+    dead_shares: int
+    collateral_value: int
+    pending_maturities: int
+    # GPU id -> seconds since its last attestation, at the audit.
+    attestation_ages: dict[str, int]
+    attestations: int
+    maturities_processed: int
     invariants: list[InvariantCheck]
 
     @property
     def passed(self) -> bool:
-        return all(check.passed for check in self.invariants)
+        return all(check.passed is not False for check in self.invariants)
 
 
-def _refusal(console: Console, doing: str, attempt) -> str:
-    """Run `attempt`, which must be refused; returns the refusal as it was shown to the user."""
-    try:
-        attempt()
-    except UserError as refused:
-        console.print(f"  refused, as it must be: {doing}: {refused.message}")
-        return f"{doing}: {refused.message}"
-    raise UserError(f"the demo expected `{doing}` to be refused, and it went through")
+@dataclass(frozen=True)
+class Cast:
+    """Who plays each part: the test accounts of the local chain, as in tests/conftest.py."""
+
+    admin: AccountAPI
+    operator: AccountAPI
+    custodian: AccountAPI
+    compliance: AccountAPI
+    pauser: AccountAPI
+    lessee: AccountAPI
+    investors: dict[int, AccountAPI]
+
+    @property
+    def outsider(self) -> AccountAPI:
+        # Never verified: it pays instalments, it does not hold fractions.
+        return self.lessee
+
+    @classmethod
+    def local(cls) -> "Cast":
+        roles = ("admin", "operator", "custodian", "compliance", "pauser", "lessee")
+        return cls(
+            **{role: local_account(role) for role in roles},
+            investors={index: accounts.test_accounts[index] for index in PURCHASES},
+        )
+
+
+@dataclass
+class Run:
+    """What the steps share and what they gather for the report."""
+
+    pool: pools.Pool
+    cast: Cast
+    console: Console
+    token_ids: list[int] = field(default_factory=list)
+    lease_id: int = 0
+    purchases: dict[str, dict[str, int]] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    months: list[MonthFigures] = field(default_factory=list)
+    claims: dict[str, int] = field(default_factory=dict)
+    redeemed: dict[str, int | str] = field(default_factory=dict)
+    attestations: int = 0
+    # When the custodian last attested the pool's GPUs (every visit attests all of them).
+    attested_at: int = 0
+    matured: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return sum(self.claims.values())
 
 
 def run_lifecycle(
     deploy_config: DeployConfig, inventory: Path, manifest_path: Path, console: Console
 ) -> DemoReport:
-    admin, operator, custodian, compliance, pauser, lessee = map(
-        local_account, ("admin", "operator", "custodian", "compliance", "pauser", "lessee")
-    )
-    investors = {index: accounts.test_accounts[index] for index in PURCHASES}
-    outsider = lessee  # never verified: it pays instalments, it does not hold fractions
-    entries = load_inventory(inventory)
-
+    cast = Cast.local()
     console.rule("1. deploy")
-    manifest = deploy_suite(deploy_config, admin, manifest_path, console)
-    pool = pools.load_pool(manifest)
-    vault, registry = pool.vault, pool.registry
+    manifest = deploy_suite(deploy_config, cast.admin, manifest_path, console)
+    run = Run(pool=pools.load_pool(manifest), cast=cast, console=console)
+    register_and_contribute(run, inventory)
+    verify_and_buy(run)
+    refuse_unverified(run)
+    open_lease(run)
+    twelve_months(run)
+    pause_holds(run)
+    return audit(run)
 
-    console.rule(f"2. register {len(entries)} GPUs and contribute them to the vault")
-    first_id = registry.totalSupply() + 1
+
+# THE STEPS #
+
+
+def register_and_contribute(run: Run, inventory: Path) -> None:
+    pool, cast, console = run.pool, run.cast, run.console
+    entries = load_inventory(inventory)
+    console.rule(f"2. register {len(entries)} GPUs and contribute them to the pool")
+    first_id = pool.registry.totalSupply() + 1
     register_entries(
-        registry,
-        pending_entries(registry, entries),
-        operator.address,
-        custodian,
+        pool.registry,
+        pending_entries(pool.registry, entries),
+        cast.operator.address,
+        cast.custodian,
         decimals=pool.decimals,
         console=console,
     )
-    token_ids = list(range(first_id, first_id + len(entries)))
-    identity.verify(
-        pool,
-        compliance,
-        validated(
-            identity.Verification, dict(accounts=[operator.address], days=3650, jurisdiction=840)
-        ),
+    run.token_ids = list(range(first_id, first_id + len(entries)))
+    # Registration is the custodian's first attestation.
+    run.attested_at = pool.registry.terms(first_id).last_attested_at
+    _verify(run, [cast.operator.address], OPERATOR_DAYS)
+    for token_id, value, shares in collateral.contribute(pool, cast.operator, run.token_ids, None):
+        console.print(
+            f"  GPU {token_id} in the pool at collateral value {pool.cash(value)}: "
+            f"{pool.fractions(shares)} to the operator"
+        )
+    console.print(
+        f"  {pool.fractions(pool.vault.balanceOf(pool.vault.address))} locked with the vault for "
+        "ever (dead shares, paid by the first contribution)"
     )
-    for token_id, value, _ in collateral.contribute(pool, operator, token_ids, None):
-        console.print(f"  GPU {token_id} in the vault at collateral value {pool.cash(value)}")
 
+
+def verify_and_buy(run: Run) -> None:
+    pool, console = run.pool, run.console
     console.rule("3. investors are verified and buy fractions")
-    identity.verify(
-        pool,
-        compliance,
-        validated(
-            identity.Verification,
-            dict(accounts=[a.address for a in investors.values()], days=365, jurisdiction=840),
-        ),
-    )
-    purchases = {}
+    _verify(run, [a.address for a in run.cast.investors.values()], INVESTOR_DAYS)
     for index, amount in PURCHASES.items():
-        investor = investors[index]
+        investor = run.cast.investors[index]
         pools.faucet(pool, investor, int(amount) * 10**pool.decimals)
-        order = validated(pools.BuyOrder, dict(assets=amount, permit=index == 7), pool.context)
+        permit = index == PERMIT_BUYER
+        order = validated(pools.BuyOrder, dict(assets=amount, permit=permit), pool.context)
         trade = pools.buy(pool, investor, order, console)
-        purchases[investor.address] = {"paid": trade.assets, "fractions": trade.shares}
-        how = "with a permit, one transaction" if index == 7 else "after an approve"
+        run.purchases[investor.address] = {"paid": trade.assets, "fractions": trade.shares}
+        how = "with a permit, one transaction" if permit else "after an approve"
         console.print(
             f"  {investor.address} paid {pool.cash(trade.assets)} for "
             f"{pool.fractions(trade.shares)} ({how})"
         )
-    pools.faucet(pool, outsider, 1_000 * 10**pool.decimals)
-    refused = [
-        _refusal(
-            console,
-            f"unverified {outsider.address} buys",
-            lambda: pools.buy(
-                pool,
-                outsider,
-                validated(pools.BuyOrder, dict(assets="1000"), pool.context),
-                console,
-            ),
-        )
-    ]
 
-    console.rule(f"4. a lease over {len(token_ids) - 2} GPUs, {INSTALMENTS} monthly instalments")
+
+def refuse_unverified(run: Run) -> None:
+    pool, outsider = run.pool, run.cast.outsider
+    pools.faucet(pool, outsider, 1_000 * 10**pool.decimals)
+    order = validated(pools.BuyOrder, dict(assets="1000"), pool.context)
+    _refusal(
+        run,
+        f"unverified {outsider.address} buys",
+        lambda: pools.buy(pool, outsider, order, run.console),
+    )
+
+
+def open_lease(run: Run) -> None:
+    pool, lessee = run.pool, run.cast.lessee
+    leased = run.token_ids[:-UNLEASED]
+    run.console.rule(f"4. a lease over {len(leased)} GPUs, {INSTALMENTS} monthly instalments")
     terms = validated(
         leases.LeaseTerms,
         dict(
             lessee=lessee.address,
             instalment=INSTALMENT,
-            period_days=30,
+            period_days=MONTH // SECONDS_PER_DAY,
             instalments=INSTALMENTS,
             grace_days=GRACE_DAYS,
-            gpu_ids=token_ids[:-2],
+            gpu_ids=leased,
         ),
         pool.context,
     )
-    lease_id, _ = leases.open_lease(pool, operator, terms)
+    run.lease_id, _ = leases.open_lease(pool, run.cast.operator, terms)
+    total = INSTALMENTS * terms.instalment
     # The faucet gives at most 1M a call: the lessee's twelve instalments come in two.
     for _ in range(2):
-        pools.faucet(pool, lessee, INSTALMENTS * int(INSTALMENT) * 10**pool.decimals // 2)
+        pools.faucet(pool, lessee, total // 2)
+    # One approve for the whole lease: the vault pulls each instalment as it is paid.
+    send("approving the vault", pool.stablecoin.approve, pool.vault.address, total, sender=lessee)
 
-    console.rule("5. twelve months")
-    months, claims, redeemed = [], {}, {}
-    claimed_total = 0
-    for month in range(1, INSTALMENTS + 1):
-        chain.pending_timestamp += MONTH
-        leases.pay_instalments(pool, lessee, lease_id, 1, console)
-        if month in CLAIM_MONTHS:
-            for investor in investors.values():
-                if vault.claimable(investor) == 0:
-                    continue
-                amount, _ = pools.claim(pool, investor, None)
-                claims[investor.address] = claims.get(investor.address, 0) + amount
-                claimed_total += amount
-        if month == REDEEM_MONTH:
-            seller = investors[9]
-            half = vault.balanceOf(seller) // 2
-            fractions = format(Decimal(half).scaleb(-pool.fraction_decimals), "f")
-            order = validated(pools.RedeemOrder, dict(shares=fractions), pool.context)
-            trade = pools.redeem(pool, seller, order)
-            redeemed = {"account": seller.address, "fractions": trade.shares, "paid": trade.assets}
-            console.print(
-                f"  {seller.address} redeemed {pool.fractions(trade.shares)} for "
-                f"{pool.cash(trade.assets)}"
-            )
-        months.append(_month_figures(pool, month, claimed_total))
-    console.print(_months_table(pool, months))
 
-    console.rule("6. pause holds")
-    send("pausing", vault.pause, sender=pauser)
-    refused.append(
-        _refusal(
-            console,
-            "a buy while paused",
-            lambda: pools.buy(
-                pool,
-                investors[8],
-                validated(pools.BuyOrder, dict(assets="10"), pool.context),
-                console,
-            ),
-        )
+def twelve_months(run: Run) -> None:
+    """Each month: the custodian's mid-month visit, the instalment, the claims and the redemption
+    of their months, the month's figures, the operator bringing the collateral's schedule current,
+    and the custodian's month-end visit."""
+    run.console.rule(
+        f"5. {INSTALMENTS} months, the custodian attesting every {VISIT // SECONDS_PER_DAY} days"
     )
-    send("unpausing", vault.unpause, sender=admin)
+    for month in range(1, INSTALMENTS + 1):
+        advance(VISIT)
+        attest_pool_gpus(run)
+        advance(MONTH - VISIT)
+        leases.pay_instalments(run.pool, run.cast.lessee, run.lease_id, 1, run.console)
+        if month in CLAIM_MONTHS:
+            claim_all(run, run.cast.investors.values())
+        if month == REDEEM_MONTH:
+            redeem_half(run, run.cast.investors[REDEEMER])
+        run.months.append(month_figures(run, month))
+        keep_current(run)
+        attest_pool_gpus(run)
+    run.console.print(months_table(run.pool, run.months))
 
+
+def pause_holds(run: Run) -> None:
+    pool, cast = run.pool, run.cast
+    run.console.rule("6. pause holds")
+    send("pausing", pool.vault.pause, sender=cast.pauser)
+    order = validated(pools.BuyOrder, dict(assets="10"), pool.context)
+    _refusal(
+        run,
+        "a buy while paused",
+        lambda: pools.buy(pool, cast.investors[PAUSED_BUYER], order, run.console),
+    )
+    send("unpausing", pool.vault.unpause, sender=cast.admin)
+
+
+def audit(run: Run) -> DemoReport:
+    pool, cast, console = run.pool, run.cast, run.console
+    vault = pool.vault
     console.rule("7. the audit")
-    chain.pending_timestamp += MONTH  # the last instalment finishes vesting
+    # The last instalment finishes vesting; the custodian's visit keeps the GPUs counting.
+    advance(VISIT)
+    attest_pool_gpus(run)
+    advance(MONTH - VISIT)
     chain.mine()
-    for holder in (operator, *investors.values()):
-        if vault.claimable(holder):
-            amount, _ = pools.claim(pool, holder, None)
-            claims[holder.address] = claims.get(holder.address, 0) + amount
-    invariants = check_invariants(pool, rebuild_books(pool))
+    # Investors' verification has lapsed by now: they still claim to themselves (exit rights).
+    claim_all(run, [cast.operator, *cast.investors.values()])
+    books = rebuild_books(pool)
+    state = read_chain(pool, books)
+    invariants = check_invariants(pool, books, state)
+    holders = [vault.address, cast.operator.address, *(a.address for a in cast.investors.values())]
     positions = {
         account: {
-            "fractions": vault.balanceOf(account),
-            "value": vault.convertToAssets(vault.balanceOf(account)),
-            "claimed": claims.get(account, 0),
+            "fractions": state.balances.get(account, 0),
+            "value": vault.convertToAssets(state.balances.get(account, 0)),
+            "claimed": run.claims.get(account, 0),
         }
-        for account in [operator.address, *(a.address for a in investors.values())]
+        for account in holders
     }
     return DemoReport(
-        addresses={name: record.address for name, record in manifest.contracts.items()},
-        gpus_in_vault=vault.counted(),
+        addresses={name: record.address for name, record in pool.manifest.contracts.items()},
+        gpus_in_vault=len(state.gpus_held),
+        gpus_counted=state.counted,
         positions=positions,
-        purchases=purchases,
-        refused=refused,
-        months=months,
-        redeemed=redeemed,
-        claims=claims,
-        fees_accrued=vault.accrued_fees(),
+        purchases=run.purchases,
+        refused=run.refused,
+        months=run.months,
+        redeemed=run.redeemed,
+        claims=run.claims,
+        fees_accrued=state.fees,
+        dead_shares=books.dead_shares,
+        collateral_value=state.collateral_value,
+        pending_maturities=state.pending,
+        attestation_ages={
+            str(gpu.token_id): state.timestamp - gpu.last_attested_at for gpu in books.pool_gpus
+        },
+        attestations=run.attestations,
+        maturities_processed=run.matured,
         invariants=invariants,
     )
 
 
-def _month_figures(pool: pools.Pool, month: int, claimed: int) -> MonthFigures:
+# WHAT THE STEPS DO #
+
+
+def advance(seconds: int) -> None:
+    """Move the chain's clock: the next block is `seconds` later."""
+    chain.pending_timestamp += seconds
+
+
+def attest_pool_gpus(run: Run) -> None:
+    """The custodian's visit: every GPU of the pool seen in place and running, one transaction."""
+    registry, custodian = run.pool.registry, run.cast.custodian
+    receipt = send("attesting the pool's GPUs", registry.attest, run.token_ids, sender=custodian)
+    run.attestations += 1
+    run.attested_at = receipt.timestamp
+
+
+def keep_current(run: Run) -> None:
+    """The operator matures the schedule's due changes, so that no flow finds more than it may
+    mature itself. Each attestation moves a GPU's stale day and leaves the old day marked (an
+    empty change): with two visits a month, these alone would pass the 16 a flow matures in
+    about eight months without a buy or a sale."""
+    pool = run.pool
+    if pool.collateral.pending():
+        matured, _ = collateral.process_maturities(pool, run.cast.operator, MATURE_PER_CALL)
+        run.matured += matured
+
+
+def claim_all(run: Run, holders) -> None:
+    for holder in holders:
+        if run.pool.vault.claimable(holder.address) == 0:
+            continue
+        amount, _ = pools.claim(run.pool, holder, None)
+        run.claims[holder.address] = run.claims.get(holder.address, 0) + amount
+
+
+def redeem_half(run: Run, seller: AccountAPI) -> None:
+    """Sell half the holder's fractions back to the pool (`vault.sell`: a minimum out and a
+    deadline)."""
+    pool = run.pool
+    half = pool.vault.balanceOf(seller.address) // 2
+    fractions = format(Decimal(half).scaleb(-pool.fraction_decimals), "f")
+    order = validated(pools.RedeemOrder, dict(shares=fractions), pool.context)
+    trade = pools.redeem(pool, seller, order)
+    run.redeemed = {"account": seller.address, "fractions": trade.shares, "paid": trade.assets}
+    run.console.print(
+        f"  {seller.address} sold {pool.fractions(trade.shares)} back for {pool.cash(trade.assets)}"
+    )
+
+
+def _verify(run: Run, addresses: list[str], days: int) -> None:
+    request = validated(
+        identity.Verification, dict(accounts=addresses, days=days, jurisdiction=JURISDICTION)
+    )
+    identity.verify(run.pool, run.cast.compliance, request)
+
+
+def _refusal(run: Run, doing: str, attempt) -> None:
+    """Run `attempt`, which must be refused; records the refusal as it was shown to the user."""
+    try:
+        attempt()
+    except UserError as refused:
+        run.console.print(f"  refused, as it must be: {doing}: {refused.message}")
+        run.refused.append(f"{doing}: {refused.message}")
+        return
+    raise UserError(f"the demo expected `{doing}` to be refused, and it went through")
+
+
+# FIGURES #
+
+
+def month_figures(run: Run, month: int) -> MonthFigures:
+    pool = run.pool
     vault = pool.vault
     one_fraction = 10**pool.fraction_decimals
+    now = chain.blocks.head.timestamp
     return MonthFigures(
         month=month,
-        timestamp=chain.blocks.head.timestamp,
+        timestamp=now,
         nav=vault.totalAssets(),
         price_per_fraction=pool.price(vault.convertToAssets(one_fraction), one_fraction),
         free_cash=vault.free_cash(),
         collateral_value=vault.collateral_value(),
+        gpus_counted=sum(pool.collateral.counts(token_id) for token_id in run.token_ids),
+        oldest_attestation_age=now - run.attested_at,
+        pending_maturities=pool.collateral.pending(),
         revenue_received=vault.received(),
-        revenue_claimed=claimed,
+        revenue_claimed=run.claimed,
         unvested=vault.unvested(),
     )
 
 
-def _months_table(pool: pools.Pool, months: list[MonthFigures]) -> Table:
-    table = Table(title="month by month")
-    for column in (
+def _cents(amount: int, decimals: int) -> str:
+    return f"{Decimal(amount).scaleb(-decimals):,.2f}"
+
+
+def months_table(pool: pools.Pool, months: list[MonthFigures]) -> Table:
+    table = Table(title=f"month by month (amounts in {pool.symbol}, to the cent)")
+    columns = (
         "month",
         "NAV",
         "price / fraction",
         "free cash",
         "collateral",
+        "GPUs counted",
+        "oldest attestation",
+        "maturities due",
         "revenue received",
         "claimed",
         "unvested",
-    ):
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for m in months:
+        amount = partial(_cents, decimals=pool.decimals)
         table.add_row(
             str(m.month),
-            pool.cash(m.nav),
-            m.price_per_fraction,
-            pool.cash(m.free_cash),
-            pool.cash(m.collateral_value),
-            pool.cash(m.revenue_received),
-            pool.cash(m.revenue_claimed),
-            pool.cash(m.unvested),
+            amount(m.nav),
+            m.price_per_fraction.removesuffix(f" {pool.symbol}"),
+            amount(m.free_cash),
+            amount(m.collateral_value),
+            str(m.gpus_counted),
+            f"{m.oldest_attestation_age / SECONDS_PER_DAY:.1f} d",
+            str(m.pending_maturities),
+            amount(m.revenue_received),
+            amount(m.revenue_claimed),
+            amount(m.unvested),
         )
     return table
 
@@ -285,10 +470,16 @@ def summary_tables(pool: pools.Pool, report: DemoReport) -> list[Table]:
     for column in ("holder", "fractions", "value at NAV", "revenue claimed"):
         positions.add_column(column, justify="left" if column == "holder" else "right")
     for account, figures in report.positions.items():
+        name = f"{account} (dead shares)" if account == pool.vault.address else account
         positions.add_row(
-            account,
+            name,
             pool.fractions(figures["fractions"]),
             pool.cash(figures["value"]),
             pool.cash(figures["claimed"]),
         )
-    return [positions, invariants_table(report.invariants)]
+    books = rebuild_books(pool)
+    return [
+        positions,
+        gpu_table(pool, books, read_chain(pool, books)),
+        invariants_table(report.invariants),
+    ]

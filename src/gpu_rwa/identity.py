@@ -86,11 +86,15 @@ def revoke(pool: Pool, sender: AccountAPI, request: Accounts) -> list[ReceiptAPI
     ]
 
 
-def identity_table(pool: Pool, accounts: list[str]) -> Table:
+def identity_table(pool: Pool, accounts: list[str], limit: int | None = None) -> Table:
+    """The identity of each account (the first `limit` of them, if given)."""
+    shown = accounts if limit is None else accounts[:limit]
     table = Table(title=f"IdentityRegistry {pool.identity.address}")
     for column in ("address", "verified", "expires (UTC)", "jurisdiction"):
         table.add_column(column)
-    for account in accounts:
+    if len(shown) < len(accounts):
+        table.caption = f"first {len(shown)} of {len(accounts)}; `ape run kyc status` for others"
+    for account in shown:
         record = pool.identity.identity(account)
         expires = (
             f"{datetime.fromtimestamp(record.expires_at, UTC):%Y-%m-%d %H:%M}"

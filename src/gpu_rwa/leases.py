@@ -1,4 +1,4 @@
-"""Leases of a pool: open one over GPUs the vault counts, pay instalments, and the lease book.
+"""Leases of a pool: open one over GPUs the pool counts, pay instalments, and the lease book.
 
 As in `gpu_rwa.pool`, everything the chain can tell is checked before sending (role, GPUs counted
 and free, lessee, amounts, balance, allowance) and a revert is one line.
@@ -53,18 +53,29 @@ class LeaseTerms(StrictModel):
 
 
 def _require_leasable(pool: Pool, token_id: int) -> None:
+    """What LeaseManager.open_lease checks of each GPU: held and counted (fresh) by the pool's
+    GpuCollateral, in no other lease, ACTIVE."""
     try:
-        status = pool.registry.gpu(token_id).status
+        terms = pool.registry.terms(token_id)
     except ContractLogicError as exc:
         raise UserError(f"GPU {token_id} is not registered") from exc
-    if pool.registry.ownerOf(token_id) != pool.vault.address:
-        raise UserError(f"GPU {token_id} is not in the vault (contribute it or buy it first)")
-    if not pool.vault.counts(token_id):
-        raise UserError(f"GPU {token_id} no longer counts in the vault (impaired or retired)")
+    collateral = pool.collateral
+    if terms.owner != collateral.address:
+        raise UserError(
+            f"GPU {token_id} is not in the pool (contribute it or sell it to the pool first)"
+        )
+    if not collateral.counts(token_id):
+        state, _, _, stale_at = collateral.position(token_id)
+        if state == 1:
+            raise UserError(
+                f"GPU {token_id}'s attestation went stale on {format_time(stale_at)} UTC: the "
+                f"custodian must attest it first (`ape run registry attest {token_id}`)"
+            )
+        raise UserError(f"GPU {token_id} no longer counts in the pool (impaired or retired)")
     if lease_id := pool.leases.lease_of_gpu(token_id):
         raise UserError(f"GPU {token_id} is already leased (lease {lease_id})")
-    if status != STATUS_CODES["ACTIVE"]:
-        name = STATUS_NAMES.get(status, str(status))
+    if terms.status != STATUS_CODES["ACTIVE"]:
+        name = STATUS_NAMES.get(terms.status, str(terms.status))
         raise UserError(f"GPU {token_id} is {name} in the registry; only ACTIVE GPUs can be leased")
 
 

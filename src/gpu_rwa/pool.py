@@ -2,9 +2,10 @@
 flows (buy, redeem, claim, faucet), the portfolio and the vault's status.
 
 Every function checks what the chain can tell before it sends anything (paused, verified, balance,
-allowance, free cash, price bounds, deadline) and raises UserError with one line otherwise; what
-is sent goes through `send()`, so a revert is one line too. Leases are in `gpu_rwa.leases`,
-identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
+allowance, free cash, maturities due, price bounds, deadline) and raises UserError with one line
+otherwise; what is sent goes through `send()`, so a revert is one line too. The pool's GPUs are in
+`gpu_rwa.collateral`, leases in `gpu_rwa.leases`, identities in `gpu_rwa.identity`, permit
+signatures in `gpu_rwa.permit`.
 """
 
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest
 from gpu_rwa.models import StrictModel
 from gpu_rwa.permit import sign_permit
-from gpu_rwa.registry import STATUS_NAMES
 from gpu_rwa.types import (
     SECONDS_PER_DAY,
     Address,
@@ -38,6 +38,8 @@ BPS = 10_000
 DEFAULT_SLIPPAGE_BPS = 50
 # The longest deadline a buy accepts: a signed order should not stay valid for weeks.
 MAX_DEADLINE_MINUTES = 7 * 24 * 60
+# A flow matures this many due changes of the collateral's schedule itself and refuses beyond.
+MAX_MATURE_STEPS = 16
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,16 @@ def require_verified(pool: Pool, account: str, who: str) -> None:
     raise UserError(f"{who} {account}: {reason} (compliance runs `ape run kyc add {account}`)")
 
 
+def require_current(pool: Pool) -> None:
+    """The collateral can be brought current by a flow (at most 16 maturities due), or UserError
+    naming the call that catches up."""
+    if pool.collateral.pending() > MAX_MATURE_STEPS:
+        raise UserError(
+            f"the pool's collateral has more than {MAX_MATURE_STEPS} maturities due: run "
+            "`ape run vault process-maturities` first"
+        )
+
+
 def deadline_from(minutes: int, deadline: datetime | None) -> int:
     """The deadline in chain time: `deadline` if given (it must be ahead), else now + minutes."""
     now = chain.pending_timestamp
@@ -148,16 +160,14 @@ def _min_out(preview: int, slippage_bps: int) -> int:
 # BUY #
 
 
-class BuyOrder(StrictModel):
-    assets: StableAmount = Field(alias="AMOUNT")
-    receiver: Address | None = Field(default=None, alias="--receiver")
-    min_shares: FractionAmount | None = Field(default=None, alias="--min-fractions")
+class _Bounded(StrictModel):
+    """The bounds of a trade sent with a minimum out and a deadline (`buy` and `sell`)."""
+
     slippage_bps: Bps = Field(default=DEFAULT_SLIPPAGE_BPS, alias="--slippage-bps")
     deadline_minutes: int = Field(
         default=20, ge=1, le=MAX_DEADLINE_MINUTES, alias="--deadline-minutes"
     )
     deadline: datetime | None = Field(default=None, alias="--deadline")
-    permit: bool = Field(default=False, alias="--permit")
 
     @model_validator(mode="after")
     def _aware_deadline(self):
@@ -165,6 +175,13 @@ class BuyOrder(StrictModel):
         if self.deadline is not None and self.deadline.tzinfo is None:
             object.__setattr__(self, "deadline", self.deadline.replace(tzinfo=UTC))
         return self
+
+
+class BuyOrder(_Bounded):
+    assets: StableAmount = Field(alias="AMOUNT")
+    receiver: Address | None = Field(default=None, alias="--receiver")
+    min_shares: FractionAmount | None = Field(default=None, alias="--min-fractions")
+    permit: bool = Field(default=False, alias="--permit")
 
 
 @dataclass(frozen=True)
@@ -186,6 +203,7 @@ def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Tr
     require_verified(pool, sender.address, "buyer")
     if receiver != sender.address:
         require_verified(pool, receiver, "receiver")
+    require_current(pool)
     balance = token.balanceOf(sender.address)
     if balance < assets:
         raise UserError(
@@ -238,13 +256,12 @@ def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Tr
 # REDEEM #
 
 
-class RedeemOrder(StrictModel):
+class RedeemOrder(_Bounded):
     shares: FractionAmount | None = Field(default=None, alias="FRACTIONS")
     all_: bool = Field(default=False, alias="--all")
     assets: StableAmount | None = Field(default=None, alias="--assets")
     receiver: Address | None = Field(default=None, alias="--receiver")
     min_assets: StableAmount | None = Field(default=None, alias="--min-assets")
-    slippage_bps: Bps = Field(default=DEFAULT_SLIPPAGE_BPS, alias="--slippage-bps")
 
     @model_validator(mode="after")
     def _one_amount(self):
@@ -254,20 +271,25 @@ class RedeemOrder(StrictModel):
         return self
 
 
-def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
-    """Redeem at NAV from free cash: fractions (`redeem`) or an amount of stablecoin (`withdraw`).
-    When free cash is short, the error says how much can leave now.
+def require_exit(pool: Pool, owner: str, receiver: str, who: str) -> None:
+    """Exit rights: to itself a holder needs no verification; to another address both must be
+    verified (the holder first, as the vault checks)."""
+    if receiver != owner:
+        require_verified(pool, owner, who)
+        require_verified(pool, receiver, "receiver")
 
-    The vault's redeem takes no minimum out, so the bound (--min-assets, or previewRedeem less the
-    slippage) is checked against the price at the block read just before sending.
-    """
+
+def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
+    """Sell fractions back at NAV from free cash with `vault.sell`: a minimum of stablecoin out
+    (--min-assets, or previewRedeem less the slippage) and a deadline. `--assets` is turned into
+    the fractions that pay it (previewWithdraw, rounded up). When free cash is short, the error
+    says how much can leave now."""
     vault = pool.vault
     owner = sender.address
     receiver = order.receiver or owner
     require_not_paused(pool, "redeeming")
-    require_verified(pool, owner, "holder")
-    if receiver != owner:
-        require_verified(pool, receiver, "receiver")
+    require_exit(pool, owner, receiver, "holder")
+    require_current(pool)
     held = vault.balanceOf(owner)
     if held == 0:
         raise UserError(f"{owner} holds no {pool.fraction_symbol} fractions")
@@ -279,41 +301,37 @@ def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
 
     if order.assets is not None:
         assets = order.assets
-        if assets > vault.convertToAssets(held):
+        worth = vault.convertToAssets(held)
+        if assets > worth:
             raise UserError(
                 f"--assets {pool.cash(assets)}: {owner} holds {pool.fractions(held)}, worth "
-                f"{pool.cash(vault.convertToAssets(held))}"
+                f"{pool.cash(worth)}"
             )
         if assets > now_assets:
             raise UserError(short)
-        shares = vault.previewWithdraw(assets)
-        preview = assets
+        shares = min(vault.previewWithdraw(assets), held)
     else:
         shares = held if order.all_ else order.shares
         if shares > held:
             raise UserError(
                 f"{owner} holds {pool.fractions(held)}, fewer than {pool.fractions(shares)}"
             )
-        if shares > now_shares:
-            raise UserError(short)
-        preview = vault.previewRedeem(shares)
-        if preview == 0:
-            raise UserError(f"{pool.fractions(shares)} are worth 0 {pool.symbol}; redeem more")
+    if shares > now_shares:
+        raise UserError(short)
+    preview = vault.previewRedeem(shares)
+    if preview == 0:
+        raise UserError(f"{pool.fractions(shares)} are worth 0 {pool.symbol}; redeem more")
 
     min_assets = (
-        order.min_assets
-        if order.min_assets is not None
-        else _min_out(vault.previewRedeem(shares), order.slippage_bps)
+        order.min_assets if order.min_assets is not None else _min_out(preview, order.slippage_bps)
     )
     if preview < min_assets:
         raise UserError(
             f"--min-assets {pool.cash(min_assets)}: {pool.fractions(shares)} pay only "
             f"{pool.cash(preview)} now"
         )
-    if order.assets is not None:
-        receipt = send("withdraw", vault.withdraw, order.assets, receiver, owner, sender=sender)
-    else:
-        receipt = send("redeem", vault.redeem, shares, receiver, owner, sender=sender)
+    deadline = deadline_from(order.deadline_minutes, order.deadline)
+    receipt = send("sell", vault.sell, shares, receiver, min_assets, deadline, sender=sender)
     withdrawn = next(iter(vault.Withdraw.from_receipt(receipt)))
     return Trade(assets=withdrawn.assets, shares=withdrawn.shares, receipts=[receipt])
 
@@ -322,9 +340,11 @@ def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
 
 
 def claim(pool: Pool, sender: AccountAPI, receiver: str | None) -> tuple[int, ReceiptAPI]:
-    """Pull the sender's vested lease revenue; says so when there is nothing to claim yet."""
+    """Pull the sender's vested lease revenue, to itself (always allowed) or to a receiver (both
+    verified); says so when there is nothing to claim yet."""
     vault = pool.vault
     require_not_paused(pool, "claiming")
+    require_exit(pool, sender.address, receiver or sender.address, "sender")
     claimable = vault.claimable(sender.address)
     if claimable == 0:
         days = vault.vesting_period() // SECONDS_PER_DAY
@@ -393,8 +413,14 @@ def portfolio_table(pool: Pool, account: str) -> Table:
     return table
 
 
+def _pending_cell(pending: int) -> str:
+    if pending > MAX_MATURE_STEPS:
+        return f"more than {MAX_MATURE_STEPS}: run `ape run vault process-maturities`"
+    return str(pending)
+
+
 def vault_table(pool: Pool) -> Table:
-    vault = pool.vault
+    vault, collateral = pool.vault, pool.collateral
     one = 10**pool.fraction_decimals
     received, held = vault.received(), vault.held()
     table = Table(title=f"CollateralVault {vault.address}", show_header=False)
@@ -406,10 +432,19 @@ def vault_table(pool: Pool) -> Table:
         ("total supply", pool.fractions(vault.totalSupply())),
         ("free cash", pool.cash(vault.free_cash())),
         (
-            f"collateral value ({vault.ADVANCE_RATE_BPS() / 100:g} % of book)",
+            f"collateral value ({collateral.ADVANCE_RATE_BPS() / 100:g} % of book)",
             pool.cash(vault.collateral_value()),
         ),
-        ("GPUs counted / held", f"{vault.counted()} / {vault.gpus_held()}"),
+        (
+            "GPUs counted (stale incl.) / held",
+            f"{collateral.schedule_state()[1]} / {pool.registry.balanceOf(collateral.address)}",
+        ),
+        ("maturities due", _pending_cell(collateral.pending())),
+        (
+            "staleness window / unlock period",
+            f"{collateral.STALENESS_WINDOW() // SECONDS_PER_DAY} d / "
+            f"{collateral.UNLOCK_PERIOD() // SECONDS_PER_DAY} d",
+        ),
         ("revenue received (after fees)", pool.cash(received)),
         ("revenue claimed", pool.cash(received - held)),
         ("revenue held", pool.cash(held)),
@@ -419,32 +454,4 @@ def vault_table(pool: Pool) -> Table:
     ]
     for row in rows:
         table.add_row(*row)
-    return table
-
-
-def vault_gpus_table(pool: Pool, limit: int | None = None) -> Table:
-    vault, registry, leases = pool.vault, pool.registry, pool.leases
-    total = registry.balanceOf(vault.address)
-    shown = total if limit is None else min(limit, total)
-    rate = vault.ADVANCE_RATE_BPS()
-    table = Table(title=f"GPUs in the vault: {total}")
-    for column in ("id", "model", "status", "book value", "collateral value", "counted", "lease"):
-        table.add_column(column, justify="right" if column != "model" else "left")
-    for index in range(shown):
-        token_id = registry.tokenOfOwnerByIndex(vault.address, index)
-        gpu = registry.gpu(token_id)
-        book = registry.book_value(token_id)
-        counted = vault.counts(token_id)
-        lease_id = leases.lease_of_gpu(token_id)
-        table.add_row(
-            str(token_id),
-            gpu.model,
-            STATUS_NAMES.get(gpu.status, str(gpu.status)),
-            pool.cash(book),
-            pool.cash(book * rate // BPS if counted else 0),
-            "yes" if counted else "no",
-            str(lease_id) if lease_id else "-",
-        )
-    if shown < total:
-        table.caption = f"first {shown} of {total}; --limit to see more"
     return table

@@ -1,8 +1,14 @@
-"""Operations on a deployed GpuRegistry: bulk registration (resumable) and the registry table."""
+"""Operations on a deployed GpuRegistry: bulk registration (resumable), the custodian's
+attestations and the registry table."""
+
+from typing import NamedTuple
 
 from ape import chain
-from ape.api import AccountAPI
+from ape.api import AccountAPI, ReceiptAPI
 from ape.contracts import ContractInstance
+from eth_abi import decode as abi_decode
+from eth_utils import to_checksum_address
+from pydantic import Field, field_validator, model_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -10,10 +16,12 @@ from rich.table import Table
 from gpu_rwa.chain import send
 from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import InventoryEntry
+from gpu_rwa.models import StrictModel
 from gpu_rwa.types import format_time, format_units
 
-# The registry's DynArray bound on one register() call.
+# The registry's DynArray bounds on one register() and one attest() call.
 MAX_BATCH = 50
+MAX_ATTEST_BATCH = 256
 # IGpuRegistry.GpuStatus flag values.
 STATUS_CODES = {"ACTIVE": 1, "LEASED": 2, "OFFLINE": 4, "IMPAIRED": 8, "RETIRED": 16}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -65,6 +73,101 @@ def register_entries(
     batches = -(-len(entries) // batch_size)
     console.print(f"registered {len(entries)} GPU(s) in {batches} transaction(s)")
     return len(entries)
+
+
+class Attestation(StrictModel):
+    token_ids: list[int] = Field(default_factory=list, alias="IDS")
+    all_held: bool = Field(default=False, alias="--all-held")
+
+    @field_validator("token_ids")
+    @classmethod
+    def _distinct_positive(cls, value: list[int]) -> list[int]:
+        if any(token_id < 1 for token_id in value):
+            raise ValueError("GPU ids start at 1")
+        if len(set(value)) != len(value):
+            raise ValueError("a GPU is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _ids_or_all_held(self):
+        if bool(self.token_ids) == self.all_held:
+            raise ValueError("give GPU ids or --all-held (one of the two)")
+        return self
+
+
+# Calls per JSON-RPC batch when reading many GPUs at once.
+READ_BATCH = 100
+
+
+class Terms(NamedTuple):
+    """GpuRegistry.terms(id): what a pool values a GPU from."""
+
+    owner: str
+    cost: int
+    salvage: int
+    acquired_at: int
+    useful_life: int
+    status: int
+    last_attested_at: int
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, str(self.status))
+
+
+def read_terms(registry: ContractInstance, token_ids: list[int]) -> list[Terms]:
+    """`terms(id)` of each registered id, read in JSON-RPC batches: through ape each call is a
+    round trip plus tens of milliseconds of Python, which a custodian attesting hundreds of GPUs
+    would wait for."""
+    web3 = chain.provider.web3
+    output = [o.canonical_type for o in registry.terms.abis[0].outputs]
+    terms = []
+    for start in range(0, len(token_ids), READ_BATCH):
+        with web3.batch_requests() as batch:
+            for token_id in token_ids[start : start + READ_BATCH]:
+                data = registry.terms.encode_input(token_id)
+                batch.add(web3.eth.call({"to": registry.address, "data": data}))
+            for raw in batch.execute():
+                owner, *values = abi_decode(output, raw)[0]
+                terms.append(Terms(to_checksum_address(owner), *values))
+    return terms
+
+
+def held_by(registry: ContractInstance, holder: str) -> list[int]:
+    """Every GPU `holder` owns (the ERC-721 owner index)."""
+    return [registry.tokenOfOwnerByIndex(holder, i) for i in range(registry.balanceOf(holder))]
+
+
+def check_attestable(registry: ContractInstance, token_ids: list[int]) -> dict[int, Terms]:
+    """What `attest` checks of each id: registered, not RETIRED. Returns each id's terms."""
+    total = registry.totalSupply()
+    for token_id in token_ids:
+        if token_id > total:
+            known = f"ids run from 1 to {total}" if total else "no GPU is registered yet"
+            raise UserError(f"GPU {token_id} is not registered ({known})")
+    terms = dict(zip(token_ids, read_terms(registry, token_ids), strict=True))
+    for token_id, gpu in terms.items():
+        if gpu.status == STATUS_CODES["RETIRED"]:
+            raise UserError(f"GPU {token_id} is RETIRED: a retired GPU is not attested")
+    return terms
+
+
+def attest(
+    registry: ContractInstance, sender: AccountAPI, token_ids: list[int]
+) -> list[ReceiptAPI]:
+    """The custodian attests `token_ids` now, in batches of up to 256."""
+    return [
+        send(
+            f"attesting {len(batch)} GPU(s)",
+            registry.attest,
+            batch,
+            sender=sender,
+        )
+        for batch in (
+            token_ids[start : start + MAX_ATTEST_BATCH]
+            for start in range(0, len(token_ids), MAX_ATTEST_BATCH)
+        )
+    ]
 
 
 def _short(address: str) -> str:

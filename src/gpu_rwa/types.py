@@ -48,6 +48,22 @@ def format_time(timestamp: int) -> str:
     return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M}"
 
 
+def format_age(seconds: int) -> str:
+    """A duration as `12d 3h` (whole days and hours, rounded down)."""
+    days, rest = divmod(max(seconds, 0), SECONDS_PER_DAY)
+    return f"{days}d {rest // 3600}h"
+
+
+def floor_day(timestamp: int) -> int:
+    """The UTC midnight at or before `timestamp` (the collateral's grid)."""
+    return timestamp // SECONDS_PER_DAY * SECONDS_PER_DAY
+
+
+def ceil_day(timestamp: int) -> int:
+    """The UTC midnight at or after `timestamp`."""
+    return -(-timestamp // SECONDS_PER_DAY) * SECONDS_PER_DAY
+
+
 def format_units(amount: int, decimals: int) -> str:
     """1_000_500_000 with 6 decimals -> "1,000.500000"."""
     whole, fraction = divmod(amount, 10**decimals)

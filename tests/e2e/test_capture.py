@@ -11,7 +11,7 @@ def test_buy_before_payment_sell_after(
 ):
     vault, leases, token = kit.vault, kit.leases, kit.token
     token_id = gpu()
-    contribute(vault, registry, operator, token_id)
+    contribute(kit.collateral, registry, operator, token_id)
     buy(vault, token, investor, 100_000 * 10**6)
     leases.open_lease(lessee, INSTALMENT, 30 * DAY, 12, DAY, [token_id], sender=operator)
     fund(token, lessee, INSTALMENT)

@@ -1,6 +1,7 @@
 """The whole life of a pool, with the books rebuilt from events alone and every invariant checked:
-register -> contribute -> buy (approve and permit) -> buy a GPU with cash -> lease -> instalments
-over months -> claims, transfers, redemptions -> lease completes."""
+register -> contribute -> buy (approve and permit) -> buy a GPU with cash (offer, the seller
+accepts) -> lease -> instalments over months, the custodian attesting -> claims, transfers, a sale
+and a redemption -> lease completes -> what the dead shares earned is skimmed back to holders."""
 
 from collections import defaultdict
 
@@ -16,10 +17,13 @@ from tests.utils.vault import (
     permit_signature,
 )
 
-INSTALMENT = 25_000 * 10**6
+USDC = 10**6
+INSTALMENT = 25_000 * USDC
+GPU_PRICE = 20_000 * USDC
 
 
-def rebuild_books(vault, txs) -> dict:
+def rebuild_books(vault, collateral, txs) -> dict:
+    """Free cash, fees, revenue held and balances from the vault's and the collateral's events."""
     books = defaultdict(int)
     balances = defaultdict(int)
     for tx in txs:
@@ -27,11 +31,13 @@ def rebuild_books(vault, txs) -> dict:
             books["free_cash"] += log.assets
         for log in logs_of(tx, vault, "Withdraw"):
             books["free_cash"] -= log.assets
-        for log in logs_of(tx, vault, "GpuPurchased"):
+        for log in logs_of(tx, collateral, "GpuPurchased"):
             books["free_cash"] -= log.price
         for log in logs_of(tx, vault, "RevenueDistributed"):
             books["fees"] += log.fee
             books["held"] += log.amount - log.fee
+        for log in logs_of(tx, vault, "Skimmed"):
+            books["held"] += log.donation
         for log in logs_of(tx, vault, "FeesClaimed"):
             books["fees"] -= log.amount
         for log in logs_of(tx, vault, "RevenueClaimed"):
@@ -44,31 +50,41 @@ def rebuild_books(vault, txs) -> dict:
     return books
 
 
-def test_lifecycle(kit, registry, operator, investor, other_investor, lessee, gpu, chain):
-    vault, leases, token = kit.vault, kit.leases, kit.token
+def test_lifecycle(
+    kit, registry, custodian, operator, investor, other_investor, lessee, gpu, chain
+):
+    vault, leases, token, collateral = kit.vault, kit.leases, kit.token, kit.collateral
     txs = []
     ids = [gpu(), gpu(), gpu()]
     for token_id in ids[:2]:
-        txs.append(contribute(vault, registry, operator, token_id))
-    txs.append(buy(vault, token, investor, 150_000 * 10**6))
-    fund(token, other_investor, 50_000 * 10**6)
+        txs.append(contribute(collateral, registry, operator, token_id))
+    assert vault.balanceOf(vault) == vault.DEAD_SHARES()
+    txs.append(buy(vault, token, investor, 150_000 * USDC))
+    fund(token, other_investor, 50_000 * USDC)
     deadline = chain.pending_timestamp + DAY
-    v, r, s = permit_signature(token, other_investor, vault, 50_000 * 10**6, deadline)
+    v, r, s = permit_signature(token, other_investor, vault, 50_000 * USDC, deadline)
     txs.append(
         vault.buy_with_permit(
-            50_000 * 10**6, other_investor, 1, deadline, v, r, s, sender=other_investor
+            50_000 * USDC, other_investor, 1, deadline, v, r, s, sender=other_investor
         )
     )
-    registry.approve(vault, ids[2], sender=operator)
-    txs.append(vault.buy_gpu(ids[2], 20_000 * 10**6, vault.end_time_hint(ids[2]), sender=operator))
+    # A GPU bought with cash: the operator offers, the owner (here the operator) accepts.
+    txs.append(collateral.offer_gpu(ids[2], GPU_PRICE, deadline, sender=operator))
+    registry.approve(collateral, ids[2], sender=operator)
+    txs.append(collateral.sell_gpu(ids[2], GPU_PRICE, sender=operator))
+    assert collateral.schedule_state()[1] == 3
     txs.append(leases.open_lease(lessee, INSTALMENT, 30 * DAY, 6, 5 * DAY, ids, sender=operator))
     fund(token, lessee, 6 * INSTALMENT)
     token.approve(vault, 6 * INSTALMENT, sender=lessee)
-    holders = [operator, investor, other_investor]
+    holders = [operator, investor, other_investor, vault]
     claimed = 0
     for month in range(6):
-        chain.pending_timestamp += 30 * DAY
+        # The custodian attests at least every 20 days: the GPUs never go stale.
+        chain.pending_timestamp += 20 * DAY
+        registry.attest(ids, sender=custodian)
+        chain.pending_timestamp += 10 * DAY
         txs.append(leases.pay_instalment(1, sender=lessee))
+        registry.attest(ids, sender=custodian)
         chain.pending_timestamp += 10 * DAY
         tx = vault.claim(sender=investor)
         claimed += claimed_in(tx, vault)
@@ -80,6 +96,12 @@ def test_lifecycle(kit, registry, operator, investor, other_investor, lessee, gp
         if month == 3:
             shares = vault.maxRedeem(other_investor) // 2
             txs.append(vault.redeem(shares, other_investor, other_investor, sender=other_investor))
+        if month == 4:
+            shares = vault.balanceOf(investor) // 3
+            floor = vault.previewRedeem(shares) * 999 // 1_000
+            deadline = chain.pending_timestamp + DAY
+            txs.append(vault.sell(shares, investor, floor, deadline, sender=investor))
+        assert all(collateral.counts(t) for t in ids)
         check_conservation(vault, holders, claimed)
         assert token.balanceOf(vault) == accounted_cash(vault)
     # The last instalment completed the lease and freed the GPUs.
@@ -91,14 +113,24 @@ def test_lifecycle(kit, registry, operator, investor, other_investor, lessee, gp
         claimed += claimed_in(tx, vault)
         txs.append(tx)
     txs.append(vault.claim_fees(sender=operator))
-    dust = check_conservation(vault, holders, claimed)
+    check_conservation(vault, holders, claimed)
     assert vault.unvested() == 0
+    # What the dead shares earned goes back to the holders with a skim.
+    dead_earned = vault.claimable(vault)
+    assert dead_earned > 0
+    tx = vault.skim(sender=investor)
+    txs.append(tx)
+    (skimmed,) = vault.Skimmed.from_receipt(tx)
+    assert (skimmed.donation, skimmed.recycled) == (0, dead_earned)
+    assert vault.claimable(vault) == 0
+    dust = check_conservation(vault, holders, claimed)
+    assert vault.unvested() == dead_earned
     # Books from events alone equal the contract's books.
-    books = rebuild_books(vault, txs)
+    books = rebuild_books(vault, collateral, txs)
     assert books["free_cash"] == vault.free_cash()
     assert books["fees"] == vault.accrued_fees() == 0
     assert books["held"] == vault.held() == vault.received() - claimed
-    assert books["held"] == dust + sum(vault.claimable(h) for h in holders)
+    assert books["held"] == dust + sum(vault.claimable(h) for h in holders) + vault.unvested()
     for holder in holders:
         assert books["balances"][holder.address] == vault.balanceOf(holder)
     assert sum(vault.balanceOf(h) for h in holders) == vault.totalSupply()

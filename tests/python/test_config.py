@@ -27,6 +27,24 @@ def test_local_config_is_valid():
     assert config.roles.custodians == [CUSTODIAN]
     assert config.stablecoin.mock
     assert (config.vault.advance_rate_bps, config.vault.fee_bps) == (8_000, 1_000)
+    assert (config.vault.staleness_days, config.vault.unlock_days) == (30, 7)
+
+
+def test_windows_default_to_30_and_7_days(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(VALID)
+    vault = load_deploy_config(path).vault
+    assert (vault.staleness_days, vault.unlock_days) == (30, 7)
+
+
+@pytest.mark.parametrize(
+    ("staleness", "unlock"), [(1, 1), (365, 365), (90, 14)], ids=["least", "most", "other"]
+)
+def test_windows_within_bounds(tmp_path, staleness, unlock):
+    path = tmp_path / "c.yaml"
+    path.write_text(VALID + f"  staleness_days: {staleness}\n  unlock_days: {unlock}\n")
+    vault = load_deploy_config(path).vault
+    assert (vault.staleness_days, vault.unlock_days) == (staleness, unlock)
 
 
 def test_lowercase_address_is_checksummed(tmp_path):
@@ -55,6 +73,19 @@ def test_lowercase_address_is_checksummed(tmp_path):
         (VALID.replace("fee_bps: 1000", "fee_bps: -1"), "vault.fee_bps: Input should be greater"),
         (VALID.replace("vesting_days: 30", "vesting_days: 0"), "vault.vesting_days: Input should"),
         (VALID.replace("symbol: P", "symbol: TOOLONG"), "vault.symbol: String should have at most"),
+        (
+            VALID + "  staleness_days: 0\n",
+            "vault.staleness_days: Input should be greater than or equal to 1",
+        ),
+        (
+            VALID + "  staleness_days: 366\n",
+            "vault.staleness_days: Input should be less than or equal to 365",
+        ),
+        (VALID + "  staleness_days: soon\n", "vault.staleness_days: Input should be a valid int"),
+        (VALID + "  unlock_days: 0\n", "vault.unlock_days: Input should be greater than or equal"),
+        (VALID + "  unlock_days: 366\n", "vault.unlock_days: Input should be less than or equal"),
+        (VALID + "  unlock_days: -7\n", "vault.unlock_days: Input should be greater than or equal"),
+        (VALID + "  unlock_period: 7\n", "c.yaml: vault.unlock_period: unknown key"),
         (
             VALID.replace("{mock: true}", "{mock: true, address: '" + CUSTODIAN + "'}"),
             "stablecoin: give either `mock: true` or the token's `address`, not both",

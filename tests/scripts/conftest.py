@@ -2,7 +2,8 @@
 
 `pool` deploys through the deploy script once per session (ape reverts each test to the snapshot
 taken after it): the investors and the operator verified, the investor funded, three GPUs
-registered to the operator and the first two contributed to the vault.
+registered to the operator (attested at registration) and the first two contributed to the
+pool's GpuCollateral.
 """
 
 import pytest
@@ -12,7 +13,7 @@ from gpu_rwa.pool import load_pool
 from tests.scripts.utils import GPU_COST, GPUS_IN_VAULT, INVESTOR_FUNDS, PoolKit
 from tests.utils.registry import DAY, USDC, make_spec
 from tests.utils.scripts import run_script
-from tests.utils.vault import JURISDICTION, YEAR, fund
+from tests.utils.vault import JURISDICTION, YEAR, contribute, fund
 
 
 @pytest.fixture
@@ -42,9 +43,7 @@ def pool(
     ]
     kit.registry.register(operator, specs, sender=custodian)
     for token_id in GPUS_IN_VAULT:
-        kit.registry.approve(kit.vault, token_id, sender=operator)
-        hint = kit.vault.end_time_hint(token_id)
-        kit.vault.contribute(token_id, operator, 0, hint, sender=operator)
+        contribute(kit.collateral, kit.registry, operator, token_id)
     return kit
 
 

@@ -1,4 +1,8 @@
-"""`ape run deploy`: config validation, manifest, idempotent re-runs and crash recovery."""
+"""`ape run deploy`: config validation, manifest, idempotent re-runs and crash recovery.
+
+The suite is deployed once for the module (ape reverts the chain to it after each test); each test
+that needs a deployment starts from its own copy of that manifest.
+"""
 
 import json
 from pathlib import Path
@@ -7,7 +11,8 @@ import pytest
 from ape import chain, project
 
 from gpu_rwa.deployment import create_address
-from gpu_rwa.manifest import PendingDeployment, read_manifest
+from gpu_rwa.manifest import ContractRecord, PendingDeployment, read_manifest
+from tests.utils.registry import DAY
 from tests.utils.scripts import run_script
 
 # Init code deploying a 10-byte contract that returns 42: code that is not GpuRegistry.
@@ -24,44 +29,83 @@ def deploy(manifest_file, *args):
     return run_script("deploy", "--manifest", str(manifest_file), *args)
 
 
-def test_deploy_writes_manifest_and_wires_roles(
-    manifest_file, admin, custodian, appraiser, operator, compliance, pauser
-):
+@pytest.fixture(scope="module")
+def first_deploy(tmp_path_factory, admin, custodian, appraiser, operator, compliance, pauser):
+    """(manifest, the admin's nonce before, the script's output) of the module's deployment."""
+    path = tmp_path_factory.mktemp("deploy") / "local.json"
     nonce = admin.nonce
-    result = deploy(manifest_file)
+    result = deploy(path)
     assert result.exit_code == 0, result.output
+    return path, nonce, result.output
 
-    manifest = read_manifest(manifest_file)
+
+@pytest.fixture
+def deployed(first_deploy, manifest_file):
+    """This test's manifest: a copy of the module's deployment."""
+    manifest_file.parent.mkdir(parents=True, exist_ok=True)
+    manifest_file.write_text(first_deploy[0].read_text())
+    return manifest_file
+
+
+NAMES = [
+    "GpuMetadata",
+    "GpuRegistry",
+    "IdentityRegistry",
+    "MockUSDC",
+    "GpuCollateral",
+    "CollateralVault",
+    "LeaseManager",
+]
+
+
+def test_deploy_writes_manifest_and_wires_roles(
+    first_deploy, admin, custodian, appraiser, operator, compliance, pauser
+):
+    path, nonce, output = first_deploy
+    assert "manifest written to" in output
+
+    manifest = read_manifest(path)
     assert manifest.chain_id == chain.chain_id
     assert (manifest.compiler.version, manifest.compiler.evm_version) == ("0.4.3", "shanghai")
-    names = ["GpuRegistry", "IdentityRegistry", "MockUSDC", "CollateralVault", "LeaseManager"]
-    assert list(manifest.contracts) == names
-    for offset, name in enumerate(names):
+    assert list(manifest.contracts) == NAMES
+    for offset, name in enumerate(NAMES):
         record = manifest.contracts[name]
         assert record.address == create_address(admin.address, nonce + offset)
         assert record.deployer == admin.address
-    assert manifest.deploy_block == manifest.contracts["GpuRegistry"].block
+    assert manifest.deploy_block == manifest.contracts["GpuMetadata"].block
     assert manifest.pending is None
     assert manifest.stablecoin == manifest.contracts["MockUSDC"].address
     assert manifest.stablecoin_decimals == 6
 
-    registry, identity, usdc, vault, leases = (
-        getattr(project, name).at(manifest.contracts[name].address) for name in names
+    metadata, registry, identity, usdc, collateral, vault, leases = (
+        getattr(project, name).at(manifest.contracts[name].address) for name in NAMES
     )
+    assert registry.METADATA() == metadata.address
     assert (vault.asset(), vault.name(), vault.symbol()) == (usdc.address, "GPU Pool One", "GPU1")
-    assert (vault.ADVANCE_RATE_BPS(), vault.fee_bps(), vault.vesting_period()) == (
-        8_000,
+    assert (vault.COLLATERAL(), vault.IDENTITY_REGISTRY()) == (collateral.address, identity.address)
+    assert (vault.fee_bps(), vault.fee_recipient(), vault.vesting_period()) == (
         1_000,
-        30 * 86_400,
+        admin.address,
+        30 * DAY,
+    )
+    assert (collateral.VAULT(), collateral.GPU_REGISTRY()) == (vault.address, registry.address)
+    assert (
+        collateral.ADVANCE_RATE_BPS(),
+        collateral.STALENESS_WINDOW(),
+        collateral.UNLOCK_PERIOD(),
+    ) == (8_000, 30 * DAY, 7 * DAY)
+    assert (leases.VAULT(), leases.COLLATERAL(), leases.GPU_REGISTRY()) == (
+        vault.address,
+        collateral.address,
+        registry.address,
     )
     expected_roles = [
         (registry, "CUSTODIAN_ROLE", custodian),
         (registry, "APPRAISER_ROLE", appraiser),
-        (registry, "APPRAISER_ROLE", vault),
         (registry, "LEASE_MANAGER_ROLE", leases),
+        (registry, "COLLATERAL_ROLE", collateral),
         (identity, "COMPLIANCE_ROLE", compliance),
-        (vault, "OPERATOR_ROLE", operator),
-        (vault, "APPRAISER_ROLE", appraiser),
+        (collateral, "OPERATOR_ROLE", operator),
         (vault, "PAUSER_ROLE", pauser),
         (vault, "LEASE_MANAGER_ROLE", leases),
         (leases, "OPERATOR_ROLE", operator),
@@ -70,56 +114,114 @@ def test_deploy_writes_manifest_and_wires_roles(
         assert contract.hasRole(getattr(contract, role)(), account), (contract, role)
     assert len(manifest.wiring) == len(expected_roles)
     assert not registry.hasRole(registry.LEASE_MANAGER_ROLE(), operator)
+    assert not registry.hasRole(registry.COLLATERAL_ROLE(), vault)
 
 
-def test_rerun_reuses_everything(manifest_file, admin):
-    assert deploy(manifest_file).exit_code == 0
-    before = manifest_file.read_text()
+def _manifest_without_the_pool(manifest_file):
+    """The manifest as a run interrupted before the pool left it: GpuCollateral, CollateralVault
+    and LeaseManager forgotten (the wiring is checked on chain again anyway)."""
+    manifest = read_manifest(manifest_file)
+    for name in ("GpuCollateral", "CollateralVault", "LeaseManager"):
+        manifest.contracts.pop(name)
+    return manifest
+
+
+def _record_collateral(manifest, manifest_file, admin) -> str:
+    """Deploy a GpuCollateral naming the vault address of the deployer's next nonce, as the
+    deploy script does, and record it: a run interrupted between the two deployments."""
+    registry = manifest.contracts["GpuRegistry"].address
+    named = create_address(admin.address, admin.nonce + 1)
+    collateral = project.GpuCollateral.deploy(
+        named, registry, 8_000, 30 * DAY, 7 * DAY, sender=admin
+    )
+    receipt = collateral.creation_metadata.receipt
+    manifest.contracts["GpuCollateral"] = ContractRecord(
+        address=collateral.address,
+        deployer=admin.address,
+        tx_hash=receipt.txn_hash,
+        block=receipt.block_number,
+    )
+    manifest_file.write_text(manifest.model_dump_json())
+    return collateral.address
+
+
+def test_collateral_without_its_vault_gets_the_vault_it_names(deployed, admin):
+    manifest = _manifest_without_the_pool(deployed)
+    collateral = _record_collateral(manifest, deployed, admin)
+
+    result = deploy(deployed)
+
+    assert result.exit_code == 0, result.output
+    assert f"GpuCollateral    reused   {collateral}" in result.output
+    contracts = read_manifest(deployed).contracts
+    vault = project.CollateralVault.at(contracts["CollateralVault"].address)
+    assert contracts["GpuCollateral"].address == collateral
+    assert project.GpuCollateral.at(collateral).VAULT() == vault.address
+    assert vault.COLLATERAL() == collateral
+
+
+def test_collateral_naming_a_lost_vault_address_is_replaced(deployed, admin):
+    manifest = _manifest_without_the_pool(deployed)
+    stale = _record_collateral(manifest, deployed, admin)
+    admin.transfer(admin, 0)  # the deployer's nonce moves on: the named address is lost
+
+    result = deploy(deployed)
+
+    assert result.exit_code == 0, result.output
+    words = " ".join(result.output.split())  # rich wraps the long line
+    assert f"GpuCollateral at {stale} names the vault address" in words
+    assert "which the deployer can no longer deploy to: deploying a new GpuCollateral" in words
+    contracts = read_manifest(deployed).contracts
+    collateral = project.GpuCollateral.at(contracts["GpuCollateral"].address)
+    assert collateral.address != stale
+    assert collateral.VAULT() == contracts["CollateralVault"].address
+
+
+def test_rerun_reuses_everything(deployed, admin):
+    before = deployed.read_text()
     nonce = admin.nonce
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 0, result.output
     assert "reused" in result.output
     assert admin.nonce == nonce, "a re-run sent a transaction"
-    assert json.loads(manifest_file.read_text()) == json.loads(before)
+    assert json.loads(deployed.read_text()) == json.loads(before)
 
 
-def test_interrupted_deployment_is_adopted_not_repeated(manifest_file, admin):
+def test_interrupted_deployment_is_adopted_not_repeated(deployed, admin):
     # A crash after sending the deployment but before recording it: the manifest holds only the
     # pending entry with the address predicted from the nonce, and the contract is on chain.
-    assert deploy(manifest_file).exit_code == 0
-    manifest = read_manifest(manifest_file)
+    manifest = read_manifest(deployed)
     registry = manifest.contracts.pop("GpuRegistry")
     manifest.pending = PendingDeployment(
         name="GpuRegistry", address=registry.address, deployer=admin.address, nonce=0
     )
-    manifest_file.write_text(manifest.model_dump_json())
+    deployed.write_text(manifest.model_dump_json())
     nonce = admin.nonce
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 0, result.output
     assert "found the deployment an interrupted run sent" in result.output
     assert admin.nonce == nonce
-    assert read_manifest(manifest_file).contracts["GpuRegistry"].address == registry.address
+    assert read_manifest(deployed).contracts["GpuRegistry"].address == registry.address
 
 
-def test_pending_that_never_landed_is_deployed(manifest_file, admin):
-    assert deploy(manifest_file).exit_code == 0
-    manifest = read_manifest(manifest_file)
+def test_pending_that_never_landed_is_deployed(deployed, admin):
+    manifest = read_manifest(deployed)
     manifest.contracts.pop("GpuRegistry")
     unused = create_address(admin.address, admin.nonce + 100)
     manifest.pending = PendingDeployment(
         name="GpuRegistry", address=unused, deployer=admin.address, nonce=admin.nonce + 100
     )
-    manifest_file.write_text(manifest.model_dump_json())
+    deployed.write_text(manifest.model_dump_json())
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 0, result.output
     assert "deployed" in result.output
-    assert read_manifest(manifest_file).contracts["GpuRegistry"].address != unused
+    assert read_manifest(deployed).contracts["GpuRegistry"].address != unused
 
 
 @pytest.mark.parametrize(
@@ -149,43 +251,40 @@ def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, mess
     assert not manifest_file.exists()
 
 
-def test_manifest_of_another_chain_is_refused(manifest_file, admin):
-    assert deploy(manifest_file).exit_code == 0
-    data = json.loads(manifest_file.read_text())
+def test_manifest_of_another_chain_is_refused(deployed, admin):
+    data = json.loads(deployed.read_text())
     data["chain_id"] = 1
-    manifest_file.write_text(json.dumps(data))
+    deployed.write_text(json.dumps(data))
     nonce = admin.nonce
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 1
     assert "is for chain id 1 but the node is chain id" in result.output
     assert admin.nonce == nonce
 
 
-def test_manifest_of_an_earlier_local_chain_is_replaced(manifest_file, admin):
-    assert deploy(manifest_file).exit_code == 0
-    data = json.loads(manifest_file.read_text())
+def test_manifest_of_an_earlier_local_chain_is_replaced(deployed, admin):
+    data = json.loads(deployed.read_text())
     stale = create_address(admin.address, admin.nonce + 1_000)  # nothing there on this chain
     data["contracts"]["GpuRegistry"]["address"] = stale
-    manifest_file.write_text(json.dumps(data))
+    deployed.write_text(json.dumps(data))
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 0, result.output
     assert "belongs to an earlier local chain" in result.output
-    registry = read_manifest(manifest_file).contracts["GpuRegistry"].address
+    registry = read_manifest(deployed).contracts["GpuRegistry"].address
     assert registry != stale
     assert len(chain.provider.get_code(registry)) > 0
 
 
-def test_manifest_pointing_at_other_code_is_refused(manifest_file, admin):
-    assert deploy(manifest_file).exit_code == 0
-    data = json.loads(manifest_file.read_text())
+def test_manifest_pointing_at_other_code_is_refused(deployed, admin):
+    data = json.loads(deployed.read_text())
     data["contracts"]["GpuRegistry"]["address"] = deploy_raw(admin, RETURN_42)
-    manifest_file.write_text(json.dumps(data))
+    deployed.write_text(json.dumps(data))
 
-    result = deploy(manifest_file)
+    result = deploy(deployed)
 
     assert result.exit_code == 1
     assert "is not the code contracts/GpuRegistry.vy compiles to now" in result.output

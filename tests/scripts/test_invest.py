@@ -5,7 +5,7 @@ from ape.types import MessageSignature
 from eth_utils import to_checksum_address
 
 from gpu_rwa.permit import SECP256K1_N, signature_parts
-from tests.scripts.utils import INVESTOR_FUNDS, refused, script, table_cells
+from tests.scripts.utils import INVESTOR_FUNDS, head_logs, refused, script, table_cells
 from tests.utils.registry import DAY, USDC
 from tests.utils.vault import JURISDICTION, to_assets, to_shares
 
@@ -163,18 +163,62 @@ def test_short_r_and_s_are_left_padded():
 # REDEEM #
 
 
-def test_redeem_fractions(invested, investor):
+def sell_input(kit, chain) -> dict:
+    """The arguments of the head block's transaction, decoded as `vault.sell`."""
+    tx = chain.blocks.head.transactions[0]
+    selector, args = kit.vault.sell.decode_input(tx.data)
+    assert selector == "sell(uint256,address,uint256,uint256)"
+    return args
+
+
+def test_redeem_fractions_sends_a_bounded_sell(invested, investor, chain):
     vault = invested.vault
     shares = 100 * 10**invested.fraction_decimals
     held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+    quote, now, nonce = vault.previewRedeem(shares), chain.pending_timestamp, investor.nonce
 
     result = script(invested, "invest", "redeem", "100")
 
     assert result.exit_code == 0, result.output
+    assert investor.nonce == nonce + 1
+    args = sell_input(invested, chain)
+    assert (args["shares"], args["receiver"]) == (shares, investor.address)
+    assert args["min_assets"] == quote * 9_950 // 10_000  # default slippage: 50 bps
+    assert now <= args["deadline"] - 20 * 60 <= chain.blocks.head.timestamp
     assert vault.balanceOf(investor) == held - shares
-    expected = invested.stablecoin.balanceOf(investor) - cash
-    assert expected == to_assets(shares, *nav_before_redeem(invested, expected, shares))
-    assert f"redeemed {invested.fractions(shares)} for {invested.cash(expected)}" in result.output
+    paid = invested.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    (log,) = head_logs(chain, vault.Withdraw)
+    assert (log.sender, log.receiver, log.owner, log.assets, log.shares) == (
+        investor,
+        investor,
+        investor,
+        paid,
+        shares,
+    )
+    assert f"redeemed {invested.fractions(shares)} for {invested.cash(paid)}" in result.output
+
+
+def test_redeem_with_explicit_bounds(invested, investor, chain):
+    shares = 100 * 10**invested.fraction_decimals
+    quote, now = invested.vault.previewRedeem(shares), chain.pending_timestamp
+
+    result = script(
+        invested, "invest", "redeem", "100", "--slippage-bps", "100", "--deadline-minutes", "5"
+    )
+
+    assert result.exit_code == 0, result.output
+    args = sell_input(invested, chain)
+    assert args["min_assets"] == quote * 9_900 // 10_000
+    assert now <= args["deadline"] - 5 * 60 <= chain.blocks.head.timestamp
+
+    result = script(
+        invested, "invest", "redeem", "1", "--min-assets", "0.5", "--deadline", "2099-01-01"
+    )
+
+    assert result.exit_code == 0, result.output
+    args = sell_input(invested, chain)
+    assert (args["min_assets"], args["deadline"]) == (500_000, 4_070_908_800)
 
 
 def test_redeem_all(invested, investor):
@@ -191,16 +235,19 @@ def test_redeem_all(invested, investor):
 
 
 def test_redeem_an_amount_of_stablecoin(invested, investor):
+    """`--assets` becomes the fractions that pay it (previewWithdraw, rounded up), sold with
+    `sell`: at least that much is paid unless the price fell in between."""
     vault = invested.vault
     held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+    shares = vault.previewWithdraw(500 * USDC)  # no block in between: what the script reads
 
     result = script(invested, "invest", "redeem", "--assets", "500")
 
     assert result.exit_code == 0, result.output
-    assert invested.stablecoin.balanceOf(investor) == cash + 500 * USDC
-    burnt = held - vault.balanceOf(investor)
-    nav, supply = nav_before_redeem(invested, 500 * USDC, burnt)
-    assert burnt == to_shares(500 * USDC, nav, supply, roundup=True)
+    assert vault.balanceOf(investor) == held - shares
+    paid = invested.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    assert 500 * USDC * 9_950 // 10_000 <= paid <= 500 * USDC + 1
 
 
 def test_redeem_beyond_free_cash_says_what_can_leave(invested, operator):
@@ -228,9 +275,13 @@ def test_redeem_beyond_free_cash_says_what_can_leave(invested, operator):
         (("--assets", "20000"), "--assets 20,000.000000 USDC: "),
         (("--assets", "-1"), "--assets: not a non-negative decimal amount: '-1'"),
         (("100", "--min-assets", "101"), "--min-assets 101.000000 USDC: 100.000000000000 GPU1"),
+        (("100", "--slippage-bps", "10001"), "--slippage-bps: Input should be less than or equal"),
+        (("100", "--deadline-minutes", "0"), "--deadline-minutes: Input should be greater than"),
+        (("100", "--deadline-minutes", "x"), "--deadline-minutes: Input should be a valid integer"),
+        (("100", "--deadline", "2020-01-01"), "--deadline 2020-01-01 00:00 UTC has passed"),
         (
             ("100", "--receiver", "0x" + "ab" * 20),
-            f"receiver {to_checksum_address('0x' + 'ab' * 20)}",
+            f"receiver {to_checksum_address('0x' + 'ab' * 20)}: it is not a verified investor",
         ),
     ],
 )
@@ -254,23 +305,101 @@ def test_redeem_without_fractions_or_while_paused(invested, other_investor, inve
     assert balances(invested, investor) == before
 
 
+def test_a_revoked_holder_redeems_to_itself(invested, investor, compliance):
+    """Exit rights: no verification is needed to exit to one's own address."""
+    invested.identity.revoke(investor, sender=compliance)
+    vault = invested.vault
+    shares = 100 * 10**invested.fraction_decimals
+    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+
+    result = script(invested, "invest", "redeem", "100")
+
+    assert result.exit_code == 0, result.output
+    assert vault.balanceOf(investor) == held - shares
+    paid = invested.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+
+
+def test_a_revoked_holder_redeems_to_no_one_else(invested, investor, other_investor, compliance):
+    invested.identity.revoke(investor, sender=compliance)
+    before = balances(invested, investor, other_investor)
+    refused(
+        script(invested, "invest", "redeem", "100", "--receiver", other_investor.address),
+        f"holder {investor.address}: it is not a verified investor",
+    )
+    assert balances(invested, investor, other_investor) == before
+
+
+def test_redeem_to_a_verified_receiver(invested, investor, other_investor):
+    vault, token = invested.vault, invested.stablecoin
+    shares = 100 * 10**invested.fraction_decimals
+    cash = token.balanceOf(other_investor)
+
+    result = script(invested, "invest", "redeem", "100", "--receiver", other_investor.address)
+
+    assert result.exit_code == 0, result.output
+    paid = token.balanceOf(other_investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    assert vault.balanceOf(other_investor) == 0
+    assert f"the USDC went to {other_investor.address}" in result.output
+
+
 # CLAIM #
 
 
-def test_claim_vested_revenue(leased, investor, other_investor, lessee, chain):
+@pytest.fixture
+def vested(leased, lessee, chain):
+    """`leased` after one instalment paid and fully vested (the investor has revenue to claim)."""
     leased.stablecoin.approve(leased.vault, 1_000 * USDC, sender=lessee)
     leased.leases.pay_instalment(1, sender=lessee)
-    chain.mine(timestamp=chain.pending_timestamp + 31 * DAY)  # fully vested
-    claimable = leased.vault.claimable(investor)
-    assert claimable > 0
-    cash = leased.stablecoin.balanceOf(other_investor)
+    chain.mine(timestamp=chain.pending_timestamp + 31 * DAY)
+    return leased
 
-    result = script(leased, "invest", "claim", "--receiver", other_investor.address)
+
+def test_claim_vested_revenue(vested, investor, other_investor, chain):
+    claimable = vested.vault.claimable(investor)
+    assert claimable > 0
+    cash = vested.stablecoin.balanceOf(other_investor)
+
+    result = script(vested, "invest", "claim", "--receiver", other_investor.address)
 
     assert result.exit_code == 0, result.output
-    assert leased.stablecoin.balanceOf(other_investor) == cash + claimable
-    assert leased.vault.claimable(investor) == 0
-    assert f"claimed {leased.cash(claimable)} to {other_investor.address}" in result.output
+    assert vested.stablecoin.balanceOf(other_investor) == cash + claimable
+    assert vested.vault.claimable(investor) == 0
+    (log,) = head_logs(chain, vested.vault.RevenueClaimed)
+    assert (log.account, log.receiver, log.amount) == (investor, other_investor, claimable)
+    assert f"claimed {vested.cash(claimable)} to {other_investor.address}" in result.output
+
+
+def test_a_revoked_holder_claims_to_itself(vested, investor, compliance):
+    vested.identity.revoke(investor, sender=compliance)
+    claimable = vested.vault.claimable(investor)
+    cash = vested.stablecoin.balanceOf(investor)
+
+    result = script(vested, "invest", "claim")
+
+    assert result.exit_code == 0, result.output
+    assert vested.stablecoin.balanceOf(investor) == cash + claimable
+    assert f"claimed {vested.cash(claimable)} to {investor.address}" in result.output
+
+
+def test_a_revoked_holder_claims_to_no_one_else(vested, investor, other_investor, compliance):
+    vested.identity.revoke(investor, sender=compliance)
+    before = balances(vested, investor, other_investor)
+    refused(
+        script(vested, "invest", "claim", "--receiver", other_investor.address),
+        f"sender {investor.address}: it is not a verified investor",
+    )
+    assert balances(vested, investor, other_investor) == before
+
+
+def test_claim_to_an_unverified_receiver(vested, investor, attacker):
+    before = balances(vested, investor, attacker)
+    refused(
+        script(vested, "invest", "claim", "--receiver", attacker.address),
+        f"receiver {attacker.address}: it is not a verified investor",
+    )
+    assert balances(vested, investor, attacker) == before
 
 
 def test_nothing_to_claim_sends_nothing(invested, investor):

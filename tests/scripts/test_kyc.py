@@ -36,7 +36,11 @@ def test_add_more_than_one_batch(pool, compliance):
 
     assert result.exit_code == 0, result.output
     assert compliance.nonce == nonce + 2
+    assert "verified 257 address(es) in 2 transaction(s)" in result.output
     assert all(pool.identity.is_verified(a) for a in (accounts[0], accounts[255], accounts[256]))
+    rows = [cells for cells in map(table_cells, result.output.splitlines()) if cells]
+    assert [row[0] for row in rows] == accounts[:20]
+    assert "first 20 of 257; `ape run kyc status` for others" in result.output
 
 
 @pytest.mark.parametrize(

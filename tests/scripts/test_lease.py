@@ -1,9 +1,12 @@
-"""`ape run lease open|pay|status`: leases over vault GPUs, instalments to the wei, pre-checks."""
+"""`ape run lease open|pay|status`: leases over the pool's GPUs, instalments to the wei,
+pre-checks."""
 
 import pytest
 
+from gpu_rwa.types import format_time
 from tests.scripts.utils import GPU_OUTSIDE, GPUS_IN_VAULT, refused, script, table_cells
 from tests.utils.registry import DAY, USDC, GpuStatus
+from tests.utils.vault import STALENESS_WINDOW
 
 LESSEE = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # TEST::6
 TERMS = (
@@ -48,7 +51,10 @@ def test_open_lease(pool, operator, chain):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (open_args(GPU_OUTSIDE), f"GPU {GPU_OUTSIDE} is not in the vault"),
+        (
+            open_args(GPU_OUTSIDE),
+            f"GPU {GPU_OUTSIDE} is not in the pool (contribute it or sell it to the pool first)",
+        ),
         (open_args(99), "GPU 99 is not registered"),
         (open_args(1, 1), "--gpu: a GPU is listed twice"),
         (open_args(0), "--gpu: GPU ids start at 1"),
@@ -80,21 +86,33 @@ def test_bad_lease_sends_nothing(pool, operator, attacker, args, message):
 def test_leased_or_impaired_gpus_are_refused(leased, appraiser, operator):
     nonce = operator.nonce
     refused(script(leased, "lease", "open", *open_args(1)), "GPU 1 is already leased (lease 1)")
-    # Impairing a leased GPU stops it counting, the first reason given.
-    leased.vault.impair_gpu(2, sender=appraiser)
+    # Impairing a leased GPU on the registry stops it counting at once, the first reason given.
+    leased.registry.set_status(2, GpuStatus.IMPAIRED, sender=appraiser)
     refused(
         script(leased, "lease", "open", *open_args(2)),
-        "GPU 2 no longer counts in the vault (impaired or retired)",
+        "GPU 2 no longer counts in the pool (impaired or retired)",
     )
     assert operator.nonce == nonce
 
 
 def test_impaired_gpu_is_refused(pool, appraiser, operator):
-    pool.vault.impair_gpu(1, sender=appraiser)
+    pool.registry.set_status(1, GpuStatus.IMPAIRED, sender=appraiser)
     nonce = operator.nonce
     refused(
         script(pool, "lease", "open", *open_args(1)),
-        "GPU 1 no longer counts in the vault (impaired or retired)",
+        "GPU 1 no longer counts in the pool (impaired or retired)",
+    )
+    assert operator.nonce == nonce
+
+
+def test_stale_gpu_is_refused(pool, operator, chain):
+    stale = (pool.registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+    chain.mine(timestamp=stale)
+    nonce = operator.nonce
+    refused(
+        script(pool, "lease", "open", *open_args(1)),
+        f"GPU 1's attestation went stale on {format_time(stale)} UTC: the custodian must attest "
+        "it first (`ape run registry attest 1`)",
     )
     assert operator.nonce == nonce
 

@@ -1,4 +1,8 @@
-"""`ape run registry register|list`: bulk registration from an inventory, resumable, validated."""
+"""`ape run registry register|list`: bulk registration from an inventory, resumable, validated.
+
+The suite is deployed once for the module (ape reverts the chain to it after each test); a test
+that edits the manifest works on its own copy.
+"""
 
 import json
 from pathlib import Path
@@ -14,11 +18,23 @@ SAMPLE = Path("inventory/sample.csv")
 HEADER = "serial,model,data_centre,acquisition_cost,acquired_at,useful_life_years,salvage_value\n"
 
 
-@pytest.fixture
-def registry(manifest_file):
-    result = run_script("deploy", "--manifest", str(manifest_file))
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory, custodian, attacker) -> Path:
+    """The manifest of a fresh deployment (the role fixtures come first: no rebase later)."""
+    path = tmp_path_factory.mktemp("registry") / "local.json"
+    result = run_script("deploy", "--manifest", str(path))
     assert result.exit_code == 0, result.output
-    return project.GpuRegistry.at(read_manifest(manifest_file).address_of("GpuRegistry"))
+    return path
+
+
+@pytest.fixture
+def manifest_file(deployed) -> Path:
+    return deployed
+
+
+@pytest.fixture
+def registry(deployed):
+    return project.GpuRegistry.at(read_manifest(deployed).address_of("GpuRegistry"))
 
 
 def register(manifest_file, inventory, *args):
@@ -120,8 +136,8 @@ def test_bad_option_is_refused(registry, manifest_file, args, message):
     assert registry.totalSupply() == 0
 
 
-def test_register_without_deployment(manifest_file):
-    result = register(manifest_file, SAMPLE)
+def test_register_without_deployment(tmp_path):
+    result = register(tmp_path / "local.json", SAMPLE)
     assert result.exit_code == 1
     assert "no deployment manifest; run `ape run deploy` first" in result.output
 
@@ -137,12 +153,13 @@ def test_list_prints_the_registry(registry, manifest_file):
     assert "ACTIVE" in result.output
 
 
-def test_manifest_of_another_chain_is_refused(registry, manifest_file):
+def test_manifest_of_another_chain_is_refused(manifest_file, tmp_path):
     data = json.loads(manifest_file.read_text())
     data["contracts"]["GpuRegistry"]["address"] = "0x" + "22" * 20  # no code there
-    manifest_file.write_text(json.dumps(data))
+    copy = tmp_path / "local.json"
+    copy.write_text(json.dumps(data))
 
-    result = run_script("registry", "list", "--manifest", str(manifest_file))
+    result = run_script("registry", "list", "--manifest", str(copy))
 
     assert result.exit_code == 1
     assert "describes another chain than the one connected" in result.output

@@ -1,37 +1,76 @@
-"""`ape run vault contribute|buy-gpu`: GPUs into the vault, pre-checked before anything is sent."""
+"""`ape run vault contribute|process-maturities|sync`: GPUs into the pool's GpuCollateral, and the
+collateral kept current; every pre-check refuses before anything is sent."""
 
 import pytest
 
-from tests.scripts.utils import GPU_OUTSIDE, refused, script
-from tests.utils.registry import USDC
+from gpu_rwa.types import format_time
+from tests.scripts.utils import (
+    GPU_OUTSIDE,
+    head_logs,
+    line_value,
+    refused,
+    script,
+    value_came_in,
+)
+from tests.utils.registry import DAY, GpuStatus, make_spec
+from tests.utils.vault import STALENESS_WINDOW, to_shares
+
+NEWCOMER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9, not verified
 
 
-def test_contribute_mints_fractions_for_the_gpu(pool, operator, chain):
-    fractions, counted = pool.vault.balanceOf(operator), pool.vault.counted()
+def stale_day(registry, token_id: int) -> int:
+    return (registry.terms(token_id).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+
+
+# CONTRIBUTE #
+
+
+def test_contribute_mints_fractions_at_nav(pool, operator, chain):
+    vault, collateral = pool.vault, pool.collateral
+    free_cash, supply = vault.free_cash(), vault.totalSupply()
+    fractions, nonce = vault.balanceOf(operator), operator.nonce
 
     result = script(pool, "vault", "contribute", str(GPU_OUTSIDE))
 
     assert result.exit_code == 0, result.output
-    assert pool.registry.ownerOf(GPU_OUTSIDE) == pool.vault.address
-    assert pool.vault.counted() == counted + 1
-    (log,) = list(
-        pool.vault.GpuContributed.range(chain.blocks.head.number, chain.blocks.head.number + 1)
+    assert operator.nonce == nonce + 2  # approval for all, contribute
+    assert pool.registry.ownerOf(GPU_OUTSIDE) == collateral.address
+    assert pool.registry.isApprovedForAll(operator, collateral)
+    head = chain.blocks.head
+    (log,) = head_logs(chain, collateral.GpuContributed)
+    assert log.value == value_came_in(collateral, pool.registry, GPU_OUTSIDE, head.timestamp)
+    assert collateral.value_of(GPU_OUTSIDE) == line_value(
+        pool.registry, GPU_OUTSIDE, head.timestamp
     )
-    assert log.token_id == GPU_OUTSIDE
-    assert pool.vault.balanceOf(operator) == fractions + log.shares
-    assert f"GPU {GPU_OUTSIDE} entered at" in result.output
+    before = collateral.value() - log.value  # views read the head block: after the contribution
+    assert log.shares == to_shares(log.value, free_cash + before, supply)
+    assert (log.token_id, log.contributor, log.receiver) == (GPU_OUTSIDE, operator, operator)
+    assert vault.balanceOf(operator) == fractions + log.shares
+    assert collateral.position(GPU_OUTSIDE)[0] == 1
+    assert collateral.schedule_state()[1] == 3
+    assert (
+        f"GPU {GPU_OUTSIDE} entered at {pool.cash(log.value)}: {pool.fractions(log.shares)} minted"
+        in result.output
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("1",), "GPU 1 is already in the vault"),
+        (("1",), "GPU 1 is already held by the pool"),
         (("99",), "GPU 99 is not registered"),
-        ((str(GPU_OUTSIDE), str(GPU_OUTSIDE)), "a GPU is listed twice"),
-        ((str(GPU_OUTSIDE), "--account", "TEST::7"), "does not hold OPERATOR_ROLE on the vault"),
+        (("0",), "TOKEN: GPU ids start at 1"),
+        (("x",), "TOKEN: Input should be a valid integer"),
+        ((), "TOKEN: List should have at least 1 item"),
+        ((str(GPU_OUTSIDE), str(GPU_OUTSIDE)), "TOKEN: a GPU is listed twice"),
         (
-            (str(GPU_OUTSIDE), "--receiver", "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"),
-            "it is not a verified investor",
+            (str(GPU_OUTSIDE), "--account", "TEST::7"),
+            "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 does not hold OPERATOR_ROLE on the "
+            "GpuCollateral",
+        ),
+        (
+            (str(GPU_OUTSIDE), "--receiver", NEWCOMER),
+            f"receiver {NEWCOMER}: it is not a verified investor",
         ),
         ((str(GPU_OUTSIDE), "--receiver", "0x123"), "--receiver: not an address: '0x123'"),
     ],
@@ -43,36 +82,127 @@ def test_contribute_refuses_bad_input(pool, operator, args, message):
     assert pool.registry.ownerOf(GPU_OUTSIDE) == operator.address
 
 
-def test_buy_gpu_pays_from_free_cash(invested, operator):
-    free_cash, cash = invested.vault.free_cash(), invested.stablecoin.balanceOf(operator)
-
-    result = script(invested, "vault", "buy-gpu", str(GPU_OUTSIDE), "--price", "1000")
-
-    assert result.exit_code == 0, result.output
-    assert invested.registry.ownerOf(GPU_OUTSIDE) == invested.vault.address
-    assert invested.vault.free_cash() == free_cash - 1_000 * USDC
-    assert invested.stablecoin.balanceOf(operator) == cash + 1_000 * USDC
-
-
-@pytest.mark.parametrize(
-    ("price", "message"),
-    [
-        ("29000", "USDC of collateral"),
-        ("0", "--price: a GPU is not given away"),
-        ("-1", "--price: not a non-negative decimal amount: '-1'"),
-        ("1.0000001", "--price: '1.0000001' has more than 6 decimal places"),
-    ],
-)
-def test_buy_gpu_refuses_bad_price(invested, operator, price, message):
+def test_contribute_refuses_a_gpu_of_someone_else(pool, operator, other_investor):
+    pool.registry.transferFrom(operator, other_investor, GPU_OUTSIDE, sender=operator)
     nonce = operator.nonce
-    refused(script(invested, "vault", "buy-gpu", str(GPU_OUTSIDE), "--price", price), message)
+    refused(
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        f"GPU {GPU_OUTSIDE} belongs to {other_investor.address}, not to the sender "
+        f"{operator.address}",
+    )
     assert operator.nonce == nonce
 
 
-def test_buy_gpu_beyond_free_cash(pool, operator):
+def test_contribute_refuses_a_gpu_not_active(pool, operator, custodian):
+    pool.registry.set_status(GPU_OUTSIDE, GpuStatus.OFFLINE, sender=custodian)
     nonce = operator.nonce
     refused(
-        script(pool, "vault", "buy-gpu", str(GPU_OUTSIDE), "--price", "100"),
-        "--price 100.000000 USDC: the vault has 0.000000 USDC free",
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        f"GPU {GPU_OUTSIDE} is OFFLINE; only ACTIVE GPUs can enter the pool",
     )
+    assert operator.nonce == nonce
+
+
+def test_contribute_refuses_a_stale_gpu(pool, operator, chain):
+    stale = stale_day(pool.registry, GPU_OUTSIDE)
+    chain.mine(timestamp=stale)
+    nonce = operator.nonce
+    attested = pool.registry.terms(GPU_OUTSIDE).last_attested_at
+    refused(
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        f"GPU {GPU_OUTSIDE} was last attested on {format_time(attested)} UTC and went stale on "
+        f"{format_time(stale)} UTC: the custodian must attest it first "
+        f"(`ape run registry attest {GPU_OUTSIDE}`)",
+    )
+    assert operator.nonce == nonce
+
+
+def test_contribute_refuses_a_cost_above_what_a_pool_counts(pool, operator, custodian, chain):
+    spec = make_spec(acquired_at=chain.pending_timestamp - DAY, acquisition_cost=2**96 + 1)
+    pool.registry.register(operator, [spec], sender=custodian)
+    token_id = pool.registry.totalSupply()
+    nonce = operator.nonce
+    refused(
+        script(pool, "vault", "contribute", str(token_id)),
+        f"GPU {token_id} cost {2**96 + 1} base units, more than the 2**96 a pool counts",
+    )
+    assert operator.nonce == nonce
+
+
+def test_contribute_while_paused(pool, operator, pauser):
+    pool.vault.pause(sender=pauser)
+    nonce = operator.nonce
+    refused(
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        "the vault is paused: contributing is stopped until the admin unpauses it",
+    )
+    assert operator.nonce == nonce
+
+
+# PROCESS-MATURITIES AND SYNC (their backlog paths: tests/scripts/test_vault_maturities.py) #
+
+
+def test_process_maturities_with_nothing_due(pool, operator):
+    nonce = operator.nonce
+    refused(
+        script(pool, "vault", "process-maturities"),
+        "no maturities are due: nothing to process",
+    )
+    assert operator.nonce == nonce
+
+
+def test_process_maturities_after_a_gpu_went_stale(pool, operator, chain):
+    """The stale day of GPUs 1 and 2 is one node: due once the day has passed."""
+    stale = stale_day(pool.registry, 1)
+    chain.mine(timestamp=stale + 1)
+    assert pool.collateral.pending() == 1
+    nonce = operator.nonce
+
+    result = script(pool, "vault", "process-maturities", "--max", "3")
+
+    assert result.exit_code == 0, result.output
+    assert operator.nonce == nonce + 1
+    (log,) = head_logs(chain, pool.collateral.ScheduleMatured)
+    assert log.at == stale
+    assert pool.collateral.pending() == 0
+    assert pool.collateral.value() == 0
+    assert "matured 1 due change(s) of the collateral's value; 0 still due" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--max", "0"), "--max: Input should be greater than or equal to 1"),
+        (("--max", "1025"), "--max: Input should be less than or equal to 1024"),
+        (("--max", "many"), "--max: Input should be a valid integer"),
+    ],
+)
+def test_process_maturities_refuses_bad_input(pool, operator, args, message):
+    nonce = operator.nonce
+    refused(script(pool, "vault", "process-maturities", *args), message)
+    assert operator.nonce == nonce
+
+
+@pytest.mark.parametrize(
+    ("token_id", "message"),
+    [
+        (GPU_OUTSIDE, f"GPU {GPU_OUTSIDE} is not held by the pool"),
+        (1, "GPU 1 is in line with the registry: nothing to sync"),
+        (99, "GPU 99 is not registered"),
+        ("0", "TOKEN: Input should be greater than or equal to 1"),
+        ("one", "TOKEN: Input should be a valid integer"),
+    ],
+)
+def test_sync_refuses_when_nothing_differs(pool, operator, token_id, message):
+    nonce = operator.nonce
+    refused(script(pool, "vault", "sync", str(token_id)), message)
+    assert operator.nonce == nonce
+
+
+def test_sync_refuses_an_impaired_gpu_already_out(pool, operator, appraiser):
+    # The registry's hook took it out at once: the position already says so.
+    pool.registry.set_status(1, GpuStatus.IMPAIRED, sender=appraiser)
+    assert pool.collateral.position(1)[0] == 2
+    nonce = operator.nonce
+    refused(script(pool, "vault", "sync", "1"), "GPU 1 is in line with the registry")
     assert operator.nonce == nonce

@@ -1,12 +1,30 @@
-"""`ape run vault status`: NAV, price, supply, cash, collateral, revenue and the vault's GPUs."""
+"""`ape run vault status`: NAV, price, supply, cash, collateral, revenue, maturities due, and each
+GPU the pool's GpuCollateral holds (counted, value, attestation age, stale day, return ramp)."""
 
-from tests.scripts.utils import GPU_OUTSIDE, GPUS_IN_VAULT, refused, script, table_cells
-from tests.utils.registry import USDC
-from tests.utils.vault import BPS
+from gpu_rwa.types import format_time
+from tests.scripts.utils import (
+    GPU_OUTSIDE,
+    GPUS_IN_VAULT,
+    line_value,
+    refused,
+    script,
+    table_cells,
+)
+from tests.utils.registry import DAY, USDC
+from tests.utils.scripts import run_script
+from tests.utils.vault import STALENESS_WINDOW
 
 
-def test_status_of_a_pool_with_a_lease(leased, lessee):
-    vault, registry = leased.vault, leased.registry
+def age(seconds: int) -> str:
+    return f"{seconds // DAY}d {seconds % DAY // 3600}h ago"
+
+
+def rows_of(output: str) -> dict[str, list[str]]:
+    return {cells[0]: cells for cells in map(table_cells, output.splitlines()) if cells}
+
+
+def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
+    vault, collateral, registry = leased.vault, leased.collateral, leased.registry
     leased.stablecoin.approve(vault, 1_000 * USDC, sender=lessee)
     leased.leases.pay_instalment(1, sender=lessee)
 
@@ -14,41 +32,83 @@ def test_status_of_a_pool_with_a_lease(leased, lessee):
 
     assert result.exit_code == 0, result.output
     one = 10**leased.fraction_decimals
-    rate = vault.ADVANCE_RATE_BPS()
-    expected = [
-        ("NAV (totalAssets)", leased.cash(vault.totalAssets())),
-        ("price of one GPU1", leased.cash(vault.convertToAssets(one))),
-        ("total supply", leased.fractions(vault.totalSupply())),
-        ("free cash", leased.cash(10_000 * USDC)),
-        ("collateral value (80 % of book)", leased.cash(vault.collateral_value())),
-        ("GPUs counted / held", "2 / 2"),
-        ("revenue received (after fees)", leased.cash(900 * USDC)),
-        ("revenue held", leased.cash(900 * USDC)),
-        ("accrued fees (10 %)", leased.cash(100 * USDC)),
-        ("paused", "no"),
-    ]
-    lines = result.output.splitlines()
-    for label, value in expected:
-        assert any(label in line and value in line for line in lines), (label, value)
-    assert "GPUs in the vault: 2" in result.output
-    rows = {cells[0]: cells for cells in map(table_cells, lines) if cells}
+    expected = {
+        "NAV (totalAssets)": leased.cash(vault.totalAssets()),
+        "price of one GPU1": leased.cash(vault.convertToAssets(one)),
+        "total supply": leased.fractions(vault.totalSupply()),
+        "free cash": leased.cash(10_000 * USDC),
+        "collateral value (80 % of book)": leased.cash(collateral.value()),
+        "GPUs counted (stale incl.) / held": "2 / 2",
+        "maturities due": "0",
+        "staleness window / unlock period": "30 d / 7 d",
+        "revenue received (after fees)": leased.cash(900 * USDC),
+        "revenue held": leased.cash(900 * USDC),
+        "accrued fees (10 %)": leased.cash(100 * USDC),
+        "paused": "no",
+    }
+    rows = rows_of(result.output)
+    for label, value in expected.items():
+        assert rows[label][1] == value, (label, rows[label])
+    assert "GPUs held by the pool: 2" in result.output
+    now = chain.blocks.head.timestamp
     for token_id in GPUS_IN_VAULT:
-        book = registry.book_value(token_id)
+        terms = registry.terms(token_id)
+        stale = (terms.last_attested_at + STALENESS_WINDOW) // DAY * DAY
         assert rows[str(token_id)] == [
             str(token_id),
             "H100 SXM",
             "LEASED",
-            leased.cash(book),
-            leased.cash(book * rate // BPS),
             "yes",
+            leased.cash(line_value(registry, token_id, now)),
+            age(now - terms.last_attested_at),
+            format_time(stale),
+            "-",
             "1",
         ]
     assert str(GPU_OUTSIDE) not in rows
 
 
-def test_status_without_deployment(manifest_file):
-    from tests.utils.scripts import run_script
+def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
+    """Past the stale day both GPUs count for nothing; GPU 2 attested again counts from 0 and
+    rises to full value at the end of its ramp (a UTC midnight, 7 days on)."""
+    registry, collateral = pool.registry, pool.collateral
+    stale = (registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+    chain.mine(timestamp=stale + 3 * DAY)
+    registry.attest([2], sender=custodian)
+    attested = chain.blocks.head.timestamp
+    ramp_end = -(-(attested + 7 * DAY) // DAY) * DAY
+    chain.mine(timestamp=attested + 2 * DAY)
 
+    result = script(pool, "vault", "status")
+
+    assert result.exit_code == 0, result.output
+    rows = rows_of(result.output)
+    assert rows["1"][2:] == [
+        "ACTIVE",
+        "stale",
+        "0.000000 USDC",
+        age(chain.blocks.head.timestamp - registry.terms(1).last_attested_at),
+        format_time(stale),
+        "-",
+        "-",
+    ]
+    assert rows["2"][2:] == [
+        "ACTIVE",
+        "yes",
+        pool.cash(collateral.value_of(2)),
+        age(2 * DAY),
+        format_time((attested + STALENESS_WINDOW) // DAY * DAY),
+        format_time(ramp_end),
+        "-",
+    ]
+    # Two days into a ramp of (ramp_end - attested) seconds: about that share of full value.
+    full = line_value(registry, 2, ramp_end)
+    assert 0 < collateral.value_of(2) < full * 3 // 7
+    assert rows["collateral value (80 % of book)"][1] == pool.cash(collateral.value())
+    assert rows["GPUs counted (stale incl.) / held"][1] == "2 / 2"
+
+
+def test_status_without_deployment(manifest_file):
     result = run_script("vault", "status", "--manifest", str(manifest_file))
 
     refused(result, "no deployment manifest; run `ape run deploy` first")

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from click.testing import Result
 
 from gpu_rwa.pool import Pool
-from tests.utils.registry import USDC
+from tests.utils.registry import DAY, USDC
 from tests.utils.scripts import run_script
+from tests.utils.vault import ADVANCE_RATE_BPS, BPS, PRECISION
 
 # What the `pool` fixture sets up.
 INVESTOR_FUNDS = 100_000 * USDC
@@ -44,3 +45,56 @@ def table_cells(line: str) -> list[str]:
     if not line.startswith("│"):
         return []
     return [cell.strip() for cell in line.split("│")[1:-1]]
+
+
+def scaled_line(registry, token_id: int, at: int) -> int:
+    """Reference book value (in 1e18 units) of a GPU counted at full value at time `at`: the
+    straight line from cost at acquisition to salvage at the end of its life rounded down to a
+    UTC midnight, its slope rounded up; salvage from then on."""
+    terms = registry.terms(token_id)
+    end = (terms.acquired_at + terms.useful_life) // DAY * DAY
+    if at >= end:
+        return terms.salvage * PRECISION
+    fall = -(-(terms.cost - terms.salvage) * PRECISION // (end - terms.acquired_at))
+    return terms.cost * PRECISION - fall * (at - terms.acquired_at)
+
+
+def line_value(registry, token_id: int, at: int, rate_bps: int = ADVANCE_RATE_BPS) -> int:
+    """Reference collateral value of one GPU (`value_of`): its scaled line times the rate."""
+    return scaled_line(registry, token_id, at) * rate_bps // (BPS * PRECISION)
+
+
+def value_came_in(collateral, registry, token_id: int, at: int) -> int:
+    """Reference collateral value a GPU that entered at `at` (the head block) added: the
+    aggregate after it (its sums now, less a wei per counted GPU) minus the aggregate before."""
+    scaled_after = collateral.intercept_sum() - collateral.slope_sum() * at
+    scaled_before = scaled_after - scaled_line(registry, token_id, at)
+    counted = collateral.schedule_state()[1]
+    rate = collateral.ADVANCE_RATE_BPS()
+
+    def aggregate(scaled: int, n: int) -> int:
+        return max(scaled * rate // (BPS * PRECISION) - n, 0)
+
+    return aggregate(scaled_after, counted) - aggregate(scaled_before, counted - 1)
+
+
+def head_logs(chain, event) -> list:
+    """The logs of `event` in the head block (what the script just sent)."""
+    head = chain.blocks.head.number
+    return list(event.range(head, head + 1))
+
+
+def send_many(chain, sender, method, calls: list[tuple], gas: int = 2_000_000) -> None:
+    """`method(*args, sender=sender)` for each args of `calls`, sent to the node directly (the
+    test accounts are the node's own): a setup of dozens of transactions without ape's per-call
+    round trips. Each must succeed."""
+    web3 = chain.provider.web3
+    to = method.contract.address
+    hashes = [
+        web3.eth.send_transaction(
+            {"from": sender.address, "to": to, "data": method.encode_input(*args), "gas": gas}
+        )
+        for args in calls
+    ]
+    for args, tx_hash in zip(calls, hashes, strict=True):
+        assert web3.eth.get_transaction_receipt(tx_hash).status == 1, args

@@ -6,7 +6,9 @@ independent model rather than against itself.
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 from enum import IntEnum
 
 from eth_utils import keccak
@@ -131,3 +133,79 @@ def book_value(spec: dict, timestamp: int, status: int = GpuStatus.ACTIVE) -> in
         return salvage
     depreciation = -(-(cost - salvage) * elapsed // spec["useful_life"])
     return cost - depreciation
+
+
+# GpuMetadata (the renderer of tokenURI): the document it builds, restated.
+URI_PREFIX = "data:application/json;base64,"
+URI_BOUND = 1_405
+TOKEN_DESCRIPTION = (
+    "One physical GPU (card or server) held by a custodian. "
+    "Only the hash of its serial number is recorded on-chain."
+)
+MAX_UINT64 = 2**64 - 1
+
+
+def make_gpu(
+    *,
+    model: str = "H100 SXM",
+    serial: bytes | None = None,
+    data_centre: str = "FRA-1 Hall B",
+    acquisition_cost: int = 30_000 * USDC,
+    acquired_at: int = 1_700_000_000,
+    useful_life: int = 5 * YEAR,
+    salvage_value: int = 3_000 * USDC,
+    status: int = GpuStatus.ACTIVE,
+    last_attested_at: int = 1_700_000_000,
+) -> dict:
+    """An IGpuRegistry.Gpu as ape encodes it (what GpuMetadata.token_uri takes)."""
+    return {
+        "model": model,
+        "serial_hash": serial if serial is not None else serial_hash(),
+        "data_centre": data_centre,
+        "acquisition_cost": acquisition_cost,
+        "acquired_at": acquired_at,
+        "useful_life": useful_life,
+        "salvage_value": salvage_value,
+        "status": status,
+        "last_attested_at": last_attested_at,
+    }
+
+
+def _field(gpu, name: str):
+    """A field of a Gpu given as a dict (make_gpu) or as ape's decoded struct."""
+    return gpu[name] if isinstance(gpu, dict) else getattr(gpu, name)
+
+
+def token_document(token_id: int, gpu, book_value: int) -> dict:
+    """The JSON document tokenURI gives for `gpu` (make_gpu's dict or a decoded Gpu), as a dict."""
+    return {
+        "name": f"GPU #{token_id}",
+        "description": TOKEN_DESCRIPTION,
+        "attributes": [
+            {"trait_type": "model", "value": _field(gpu, "model")},
+            {"trait_type": "serial_hash", "value": "0x" + bytes(_field(gpu, "serial_hash")).hex()},
+            {"trait_type": "data_centre", "value": _field(gpu, "data_centre")},
+            {"trait_type": "acquisition_cost", "value": _field(gpu, "acquisition_cost")},
+            {"trait_type": "acquired_at", "value": _field(gpu, "acquired_at")},
+            {"trait_type": "useful_life", "value": _field(gpu, "useful_life")},
+            {"trait_type": "salvage_value", "value": _field(gpu, "salvage_value")},
+            {"trait_type": "book_value", "value": book_value},
+            {"trait_type": "status", "value": GpuStatus(_field(gpu, "status")).name},
+            {"trait_type": "last_attested_at", "value": _field(gpu, "last_attested_at")},
+        ],
+    }
+
+
+def decode_token_uri(uri: str) -> dict:
+    """The JSON document of a tokenURI data URI; asserts the prefix and canonical Base64 (padding
+    included: re-encoding the bytes gives back exactly the contract's text)."""
+    assert uri.startswith(URI_PREFIX), uri[:40]
+    encoded = uri[len(URI_PREFIX) :]
+    raw = base64.b64decode(encoded, validate=True)
+    assert base64.b64encode(raw).decode() == encoded
+    return json.loads(raw.decode("ascii"))
+
+
+def token_json(token_id: int, gpu, book_value: int) -> bytes:
+    """The exact bytes of the JSON tokenURI encodes: `token_document` without any whitespace."""
+    return json.dumps(token_document(token_id, gpu, book_value), separators=(",", ":")).encode()

@@ -2,18 +2,28 @@
 completion; and the registry status following the lease."""
 
 import ape
-import pytest
 
 from tests.unit.collateral_vault.conftest import GRACE, INSTALMENT, PERIOD
 from tests.utils.registry import GpuStatus
-from tests.utils.vault import DAY, FEE_BPS, MISSING_ROLE, contribute, fund, logs_of
+from tests.utils.vault import (
+    DAY,
+    FEE_BPS,
+    MISSING_ROLE,
+    STALENESS_WINDOW,
+    RevenueModel,
+    contribute,
+    fund,
+    logs_of,
+)
+
+NOT_COUNTED = "lease: gpu not counted by the pool"
 
 
 def test_open_lease(kit, registry, operator, lessee, gpu):
-    vault, leases = kit.vault, kit.leases
+    leases = kit.leases
     ids = [gpu(), gpu()]
     for token_id in ids:
-        contribute(vault, registry, operator, token_id)
+        contribute(kit.collateral, registry, operator, token_id)
     tx = leases.open_lease(lessee, INSTALMENT, PERIOD, 12, GRACE, ids, sender=operator)
     assert leases.lease_count() == 1
     [log] = tx.decode_logs(leases.LeaseOpened)
@@ -35,22 +45,22 @@ def test_open_lease(kit, registry, operator, lessee, gpu):
     assert leases.next_due(1) == log.start + PERIOD
 
 
-@pytest.mark.parametrize(
-    ("override", "reason"),
-    [
-        ({"lessee": ape.utils.ZERO_ADDRESS}, "lease: zero lessee"),
-        ({"instalment": 0}, "lease: zero instalment"),
-        ({"period": 3_599}, "lease: period too short"),
-        ({"instalments": 0}, "lease: zero instalments"),
-        ({"instalments": 1_201}, "lease: too many instalments"),
-        ({"grace": 365 * DAY + 1}, "lease: grace too long"),
-        ({"gpu_ids": []}, "lease: no gpus"),
-    ],
-)
-def test_open_lease_term_reverts(kit, registry, operator, lessee, gpu, override, reason):
+TERM_REVERTS = [
+    ({"lessee": ape.utils.ZERO_ADDRESS}, "lease: zero lessee"),
+    ({"instalment": 0}, "lease: zero instalment"),
+    ({"period": 3_599}, "lease: period too short"),
+    ({"instalments": 0}, "lease: zero instalments"),
+    ({"instalments": 1_201}, "lease: too many instalments"),
+    ({"grace": 365 * DAY + 1}, "lease: grace too long"),
+    ({"gpu_ids": []}, "lease: no gpus"),
+]
+
+
+def test_open_lease_term_reverts(kit, registry, operator, lessee, gpu):
+    """Each bad term alone is refused with its reason; the terms at their bounds are accepted."""
     token_id = gpu()
-    contribute(kit.vault, registry, operator, token_id)
-    args = {
+    contribute(kit.collateral, registry, operator, token_id)
+    good = {
         "lessee": lessee,
         "instalment": INSTALMENT,
         "period": PERIOD,
@@ -58,23 +68,28 @@ def test_open_lease_term_reverts(kit, registry, operator, lessee, gpu, override,
         "grace": GRACE,
         "gpu_ids": [token_id],
     }
-    args.update(override)
-    with ape.reverts(reason):
-        kit.leases.open_lease(*args.values(), sender=operator)
+    for override, reason in TERM_REVERTS:
+        with ape.reverts(reason):
+            kit.leases.open_lease(*{**good, **override}.values(), sender=operator)
+    bounds = {"period": 3_600, "instalments": 1_200, "grace": 365 * DAY}
+    tx = kit.leases.open_lease(*{**good, **bounds}.values(), sender=operator)
+    [log] = tx.decode_logs(kit.leases.LeaseOpened)
+    assert (log.period, log.instalments, log.grace) == (3_600, 1_200, 365 * DAY)
 
 
 def test_open_lease_gpu_reverts(kit, registry, operator, lessee, appraiser, gpu):
-    vault, leases = kit.vault, kit.leases
+    leases = kit.leases
     outside, inside, impaired = gpu(), gpu(), gpu()
-    contribute(vault, registry, operator, inside)
-    contribute(vault, registry, operator, impaired)
-    vault.impair_gpu(impaired, sender=appraiser)
+    contribute(kit.collateral, registry, operator, inside)
+    contribute(kit.collateral, registry, operator, impaired)
+    registry.set_status(impaired, GpuStatus.IMPAIRED, sender=appraiser)
+    assert not kit.collateral.counts(impaired)
     terms = (lessee, INSTALMENT, PERIOD, 12, GRACE)
     with ape.reverts(MISSING_ROLE):
         leases.open_lease(*terms, [inside], sender=lessee)
-    with ape.reverts("lease: gpu not counted by the vault"):
+    with ape.reverts(NOT_COUNTED):
         leases.open_lease(*terms, [outside], sender=operator)
-    with ape.reverts("lease: gpu not counted by the vault"):
+    with ape.reverts(NOT_COUNTED):
         leases.open_lease(*terms, [impaired], sender=operator)
     with ape.reverts("lease: gpu already leased"):
         leases.open_lease(*terms, [inside, inside], sender=operator)
@@ -83,10 +98,12 @@ def test_open_lease_gpu_reverts(kit, registry, operator, lessee, appraiser, gpu)
         leases.open_lease(*terms, [inside], sender=operator)
 
 
-def test_pay_instalment(kit, leased, lessee, admin):
-    vault, leases, token = kit.vault, kit.leases, kit.token
+def test_pay_instalment(leased_kit, leased, lessee, admin):
+    vault, leases, token = leased_kit.vault, leased_kit.leases, leased_kit.token
     lease_id, _ = leased
     cash_before = token.balanceOf(vault)
+    model = RevenueModel.read(vault)
+    supply = vault.totalSupply()
     tx = leases.pay_instalment(lease_id, sender=lessee)
     fee = INSTALMENT * FEE_BPS // 10_000
     [paid] = tx.decode_logs(leases.InstalmentPaid)
@@ -98,43 +115,67 @@ def test_pay_instalment(kit, leased, lessee, admin):
         fee,
     )
     [dist] = logs_of(tx, vault, "RevenueDistributed")
-    assert (dist.lease_id, dist.payer, dist.amount, dist.fee) == (lease_id, lessee, INSTALMENT, fee)
-    assert dist.vesting_end == vault.revenue_state()[4]
+    rate, end, recycled = model.distribute(
+        INSTALMENT - fee, supply, vault, vault.balanceOf(vault), tx.timestamp
+    )
+    assert (dist.lease_id, dist.payer, dist.amount, dist.fee, dist.recycled) == (
+        lease_id,
+        lessee,
+        INSTALMENT,
+        fee,
+        0,
+    )
+    assert (dist.rate, dist.vesting_end) == (rate, end) == (model.rate, tx.timestamp + PERIOD)
+    assert recycled == 0
+    model.assert_matches(vault)
     assert token.balanceOf(vault) == cash_before + INSTALMENT
     assert vault.accrued_fees() == fee
     assert vault.received() == INSTALMENT - fee == vault.held()
     assert leases.lease(lease_id).paid == 1
 
 
-def test_pay_for_the_lessee(kit, leased, other_investor):
-    vault, leases, token = kit.vault, kit.leases, kit.token
+def test_pay_for_the_lessee(leased_kit, leased, other_investor):
+    vault, leases, token = leased_kit.vault, leased_kit.leases, leased_kit.token
     lease_id, _ = leased
     fund(token, other_investor, INSTALMENT)
     token.approve(vault, INSTALMENT, sender=other_investor)
     tx = leases.pay_instalment(lease_id, sender=other_investor)
     assert tx.decode_logs(leases.InstalmentPaid)[0].payer == other_investor
+    [dist] = logs_of(tx, vault, "RevenueDistributed")
+    assert (dist.payer, dist.amount) == (other_investor, INSTALMENT)
+    assert token.balanceOf(other_investor) == 0
+    assert vault.received() == INSTALMENT - INSTALMENT * FEE_BPS // 10_000
 
 
-def test_pay_allowed_while_paused(kit, leased, lessee, pauser):
-    kit.vault.pause(sender=pauser)
-    kit.leases.pay_instalment(leased[0], sender=lessee)
-    assert kit.vault.received() > 0
+def test_pay_allowed_while_paused(leased_kit, leased, lessee, pauser):
+    vault = leased_kit.vault
+    vault.pause(sender=pauser)
+    tx = leased_kit.leases.pay_instalment(leased[0], sender=lessee)
+    assert logs_of(tx, vault, "RevenueDistributed")[0].amount == INSTALMENT
+    assert vault.received() == INSTALMENT - INSTALMENT * FEE_BPS // 10_000
+    assert vault.paused()
 
 
-def test_pay_reverts(kit, leased, lessee, attacker):
-    vault, leases = kit.vault, kit.leases
+def test_pay_reverts(leased_kit, leased, lessee, attacker):
+    vault, leases = leased_kit.vault, leased_kit.leases
     with ape.reverts("lease: not active"):
         leases.pay_instalment(99, sender=lessee)
-    with ape.reverts():
-        leases.pay_instalment(leased[0], sender=attacker)  # no allowance, no funds
+    with ape.reverts("erc20: insufficient allowance"):
+        leases.pay_instalment(leased[0], sender=attacker)
+    leased_kit.token.approve(vault, INSTALMENT, sender=attacker)
+    with ape.reverts("erc20: transfer amount exceeds balance"):
+        leases.pay_instalment(leased[0], sender=attacker)
+    assert leases.lease(leased[0]).paid == 0
     with ape.reverts(MISSING_ROLE):
         vault.collect_instalment(leased[0], lessee, 1, sender=attacker)
 
 
-def test_completion_frees_gpus(kit, registry, leased, lessee, appraiser):
-    vault, leases = kit.vault, kit.leases
+def test_completion_frees_gpus(leased_kit, registry, leased, lessee, appraiser):
+    leases = leased_kit.leases
     lease_id, ids = leased
-    vault.impair_gpu(ids[1], sender=appraiser)
+    registry.set_status(ids[1], GpuStatus.IMPAIRED, sender=appraiser)
+    assert not leased_kit.collateral.counts(ids[1])
+    assert leased_kit.collateral.counts(ids[0])
     for _ in range(11):
         leases.pay_instalment(lease_id, sender=lessee)
     tx = leases.pay_instalment(lease_id, sender=lessee)
@@ -149,8 +190,8 @@ def test_completion_frees_gpus(kit, registry, leased, lessee, appraiser):
         leases.pay_instalment(lease_id, sender=lessee)
 
 
-def test_arrears(kit, leased, lessee, chain):
-    leases = kit.leases
+def test_arrears(leased_kit, leased, lessee, chain):
+    leases = leased_kit.leases
     lease_id, _ = leased
     start = leases.lease(lease_id).start
     chain.mine(timestamp=start + PERIOD + GRACE)
@@ -169,3 +210,29 @@ def test_arrears(kit, leased, lessee, chain):
     assert leases.next_due(lease_id) == start + 4 * PERIOD
     chain.mine(timestamp=start + 100 * PERIOD)
     assert leases.instalments_overdue(lease_id) == 12 - 3
+
+
+def test_open_lease_refuses_a_stale_gpu(kit, registry, operator, lessee, custodian, gpu, chain):
+    """A GPU whose attestation is older than the pool's staleness window (to the grid day) is not
+    counted, so it cannot be leased; a fresh attestation makes it count again."""
+    collateral, leases = kit.collateral, kit.leases
+    token_id = gpu()
+    contribute(collateral, registry, operator, token_id)
+    stale_at = collateral.position(token_id)[3]
+    assert stale_at == (registry.gpu(token_id).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+    terms = (lessee, INSTALMENT, PERIOD, 12, GRACE, [token_id])
+    chain.pending_timestamp = stale_at
+    with ape.reverts(NOT_COUNTED):
+        leases.open_lease(*terms, sender=operator)
+    registry.attest([token_id], sender=custodian)
+    assert collateral.counts(token_id)
+    tx = leases.open_lease(*terms, sender=operator)
+    assert tx.decode_logs(leases.LeaseOpened)[0].lease_id == 1
+
+
+def test_lease_manager_reads_the_collateral(kit, project, registry, admin):
+    """LeaseManager takes the collateral from its vault: no way to pair it with another pool's."""
+    assert kit.leases.COLLATERAL() == kit.vault.COLLATERAL() == kit.collateral.address
+    assert kit.leases.VAULT() == kit.vault.address
+    other = project.LeaseManager.deploy(kit.vault, registry, sender=admin)
+    assert other.COLLATERAL() == kit.collateral.address

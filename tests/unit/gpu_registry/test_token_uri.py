@@ -1,7 +1,6 @@
 """tokenURI(): a data URI whose base64 JSON describes the unit, built entirely on-chain."""
 
 import base64
-import json
 
 import ape
 import pytest
@@ -10,24 +9,14 @@ from tests.utils.registry import (
     DAY,
     MAX_UINT40,
     MAX_UINT128,
+    TOKEN_DESCRIPTION,
+    URI_PREFIX,
     YEAR,
     GpuStatus,
     book_value,
+    decode_token_uri,
+    token_document,
 )
-
-PREFIX = "data:application/json;base64,"
-DESCRIPTION = (
-    "One physical GPU (card or server) held by a custodian. "
-    "Only the hash of its serial number is recorded on-chain."
-)
-
-
-def decode(uri: str) -> dict:
-    assert uri.startswith(PREFIX)
-    raw = base64.b64decode(uri[len(PREFIX) :], validate=True)
-    # Canonical padding: re-encoding gives back exactly what the contract returned.
-    assert base64.b64encode(raw).decode() == uri[len(PREFIX) :]
-    return json.loads(raw.decode("ascii"))
 
 
 def expected_document(token_id: int, gpu, now: int) -> dict:
@@ -37,34 +26,19 @@ def expected_document(token_id: int, gpu, now: int) -> dict:
         "acquired_at": gpu.acquired_at,
         "useful_life": gpu.useful_life,
     }
-    return {
-        "name": f"GPU #{token_id}",
-        "description": DESCRIPTION,
-        "attributes": [
-            {"trait_type": "model", "value": gpu.model},
-            {"trait_type": "serial_hash", "value": "0x" + bytes(gpu.serial_hash).hex()},
-            {"trait_type": "data_centre", "value": gpu.data_centre},
-            {"trait_type": "acquisition_cost", "value": gpu.acquisition_cost},
-            {"trait_type": "acquired_at", "value": gpu.acquired_at},
-            {"trait_type": "useful_life", "value": gpu.useful_life},
-            {"trait_type": "salvage_value", "value": gpu.salvage_value},
-            {"trait_type": "book_value", "value": book_value(spec, now, gpu.status)},
-            {"trait_type": "status", "value": GpuStatus(gpu.status).name},
-            {"trait_type": "last_attested_at", "value": gpu.last_attested_at},
-        ],
-    }
+    return token_document(token_id, gpu, book_value(spec, now, gpu.status))
 
 
 def test_token_uri(registry, register_gpus, chain):
     registered = register_gpus(1, acquired_at=chain.pending_timestamp - YEAR)
     spec = registered.spec
 
-    document = decode(registry.tokenURI(registered.token_id))
+    document = decode_token_uri(registry.tokenURI(registered.token_id))
 
     now = chain.blocks.head.timestamp
     assert document == {
         "name": "GPU #1",
-        "description": DESCRIPTION,
+        "description": TOKEN_DESCRIPTION,
         "attributes": [
             {"trait_type": "model", "value": "H100 SXM"},
             {"trait_type": "serial_hash", "value": "0x" + spec["serial_hash"].hex()},
@@ -88,7 +62,7 @@ def test_token_uri_status_and_book_value(registry, register_gpus, set_status, ch
         set_status(2, status)
     chain.mine(timestamp=chain.blocks.head.timestamp + 90 * DAY)
 
-    document = decode(registry.tokenURI(2))
+    document = decode_token_uri(registry.tokenURI(2))
 
     assert document == expected_document(2, registry.gpu(2), chain.blocks.head.timestamp)
     assert document["attributes"][8]["value"] == status.name
@@ -102,7 +76,7 @@ def test_token_uri_follows_attestation(registry, register_gpus, custodian, chain
     chain.mine(timestamp=chain.blocks.head.timestamp + DAY)
     tx = registry.attest([1], sender=custodian)
 
-    document = decode(registry.tokenURI(1))
+    document = decode_token_uri(registry.tokenURI(1))
 
     assert document["attributes"][9] == {"trait_type": "last_attested_at", "value": tx.timestamp}
 
@@ -133,7 +107,7 @@ def test_token_uri_edge_documents(registry, register_gpus, chain, fields):
 
     uri = registry.tokenURI(registered.token_id)
 
-    document = decode(uri)
+    document = decode_token_uri(uri)
     assert document == expected_document(1, registry.gpu(1), chain.blocks.head.timestamp)
     assert document["attributes"][0]["value"] == registered.spec["model"]
 
@@ -146,7 +120,7 @@ def test_token_uri_paddings_all_occur(registry, register_gpus):
 
     remainders = set()
     for token_id in (1, 2, 3):
-        raw = base64.b64decode(registry.tokenURI(token_id)[len(PREFIX) :])
+        raw = base64.b64decode(registry.tokenURI(token_id)[len(URI_PREFIX) :])
         remainders.add(len(raw) % 3)
     assert remainders == {0, 1, 2}
 
@@ -155,7 +129,7 @@ def test_token_uri_of_later_token_ids(registry, register_gpus):
     register_gpus(12)
 
     for token_id in (9, 10, 12):
-        assert decode(registry.tokenURI(token_id))["name"] == f"GPU #{token_id}"
+        assert decode_token_uri(registry.tokenURI(token_id))["name"] == f"GPU #{token_id}"
 
 
 def test_token_uri_unknown_gpu(registry, register_gpus):
@@ -165,3 +139,17 @@ def test_token_uri_unknown_gpu(registry, register_gpus):
         registry.tokenURI(2)
     with ape.reverts("registry: unknown GPU"):
         registry.tokenURI(0)
+
+
+def test_token_uri_is_the_renderers_output(registry, metadata, register_gpus, set_status, chain):
+    """tokenURI forwards the stored record and the book value now to METADATA, unchanged."""
+    registered = register_gpus(2, acquired_at=chain.pending_timestamp - 2 * YEAR)
+    set_status(2, GpuStatus.LEASED)
+    chain.mine(timestamp=chain.blocks.head.timestamp + 45 * DAY)
+
+    assert registry.METADATA() == metadata.address
+    for token_id in registered.token_ids:
+        gpu = registry.gpu(token_id)
+        assert registry.tokenURI(token_id) == metadata.token_uri(
+            token_id, gpu, registry.book_value(token_id)
+        )

@@ -1,0 +1,396 @@
+"""GpuCollateral mirrors for tests: constants, revert reasons, and an independent reference of the
+collateral schedule.
+
+The contract keeps the sum of every counted GPU's value as one line `a - b * t`, with signed
+changes ("nodes") at UTC midnights that it matures as the clock passes them. This module values
+each GPU straight from the definition of its curve and adds the values up, so a wrong node, a
+missed maturity or a rounding slip in the contract shows here as a difference to the wei:
+
+- a curve is cost at `acquired_at`, falling in a straight line to salvage at its end of life,
+  floor_day(acquired_at + min(useful_life, 50 years)) (the slope rounded up), salvage after;
+- it is worth nothing from its stale day, floor_day(last_attested_at + STALENESS_WINDOW);
+- a GPU that comes back (restored, or re-attested after going stale) ramps from 0 at `since` to
+  its normal value at ramp_end = ceil_day(since + UNLOCK_PERIOD) (the rise rounded down);
+- value_of = floor(curve * rate / (10_000 * 1e18)); the pool's value is
+  floor(sum of curves * rate / (10_000 * 1e18)) minus one wei per counted GPU (at least 0).
+
+`Book` follows one pool through contributions, hooks, flows and maturities: which GPUs it counts,
+their curves, which days carry a node and which of those are due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+
+DAY = 86_400
+YEAR = 365 * DAY
+GRID = DAY
+PRECISION = 10**18
+BPS = 10_000
+MAX_LIFE = 50 * YEAR
+MAX_COST = 2**96
+MIN_WINDOW = DAY
+MAX_WINDOW = 365 * DAY
+MAX_MATURE_STEPS = 16
+MAX_VIEW_STEPS = 1_024
+MAX_PRICE = 2**128 - 1
+MAX_EXPIRY = 2**40 - 1
+
+# IGpuRegistry.GpuStatus codes.
+ACTIVE, LEASED, OFFLINE, IMPAIRED, RETIRED = 1, 2, 4, 8, 16
+# Statuses in which a GPU keeps (or regains) its value.
+COUNTING = (ACTIVE, LEASED, OFFLINE)
+
+# Revert reasons.
+NOT_REGISTRY = "collateral: caller is not the registry"
+PENDING = "collateral: maturities pending; call process_maturities"
+NOT_OWNER = "collateral: caller does not own the gpu"
+ALREADY_HELD = "collateral: gpu already held"
+NOT_ACTIVE = "collateral: gpu not active"
+COST_TOO_LARGE = "collateral: cost too large"
+NOT_HOLDER = "collateral: not a collateral holder on the registry"
+STALE = "collateral: attestation stale; the custodian attests first"
+NO_OFFER = "collateral: no offer"
+ZERO_PRICE = "collateral: zero price"
+PRICE_TOO_LARGE = "collateral: price too large"
+OFFER_EXPIRED = "collateral: offer expired"
+EXPIRY_TOO_FAR = "collateral: expiry too far"
+PRICE_DIFFERS = "collateral: price differs from the offer"
+PRICE_ABOVE_VALUE = "collateral: price above collateral value"
+NOTHING_TO_SYNC = "collateral: nothing to sync"
+NOT_HELD = "collateral: gpu not held"
+ZERO_STEPS = "collateral: zero steps"
+SELLER_NOT_VERIFIED = "identity: seller not verified"
+INSUFFICIENT_CASH = "vault: insufficient free cash"
+TOO_FEW_SHARES = "vault: slippage: too few shares"
+NOT_APPROVED = "erc721: caller is not token owner or approved"
+
+
+class State(IntEnum):
+    """`position(id)[0]`."""
+
+    NONE = 0
+    COUNTED = 1
+    UNCOUNTED = 2
+
+
+class Pending(Exception):
+    """What the contract refuses with PENDING."""
+
+
+def floor_day(t: int) -> int:
+    return t // GRID * GRID
+
+
+def ceil_day(t: int) -> int:
+    return -(-t // GRID) * GRID
+
+
+@dataclass(frozen=True)
+class Terms:
+    """IGpuRegistry.GpuTerms without the owner."""
+
+    cost: int
+    salvage: int
+    acquired_at: int
+    useful_life: int
+    status: int
+    last_attested_at: int
+
+    @classmethod
+    def of(cls, registry, token_id: int) -> Terms:
+        t = registry.terms(token_id)
+        return cls(
+            t.cost, t.salvage, t.acquired_at, t.useful_life, int(t.status), t.last_attested_at
+        )
+
+    @property
+    def end(self) -> int:
+        """End of life on the grid: the line reaches salvage there."""
+        return floor_day(self.acquired_at + min(self.useful_life, MAX_LIFE))
+
+    def stale_at(self, window: int) -> int:
+        return floor_day(self.last_attested_at + window)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One counted GPU's value over time, scaled by PRECISION (see the module docstring)."""
+
+    cost: int
+    salvage: int
+    start: int
+    end: int
+    since: int
+    ramp_end: int
+    stale_at: int
+
+    @classmethod
+    def of(cls, terms: Terms, window: int, since: int, ramp_end: int = 0) -> Curve:
+        return cls(
+            cost=terms.cost,
+            salvage=terms.salvage,
+            start=terms.acquired_at,
+            end=terms.end,
+            since=since,
+            ramp_end=ramp_end,
+            stale_at=terms.stale_at(window),
+        )
+
+    @property
+    def slope(self) -> int:
+        """The line's fall a second, rounded up (only meaningful when end > start)."""
+        span = self.end - self.start
+        return -(-(self.cost - self.salvage) * PRECISION // span)
+
+    def normal(self, t: int) -> int:
+        """Line then salvage, never below zero."""
+        if t >= self.end:
+            return self.salvage * PRECISION
+        return max(0, self.cost * PRECISION - self.slope * (t - self.start))
+
+    @property
+    def rise(self) -> int:
+        """The ramp's gain a second, rounded down."""
+        return self.normal(self.ramp_end) // (self.ramp_end - self.since)
+
+    def scaled(self, t: int) -> int:
+        """The curve at `t` (signed: a line with zero salvage may dip a hair below zero)."""
+        if t >= self.stale_at:
+            return 0
+        if t < self.ramp_end:
+            return self.rise * (t - self.since)
+        if t < self.end:
+            return self.cost * PRECISION - self.slope * (t - self.start)
+        return self.salvage * PRECISION
+
+    def line(self, t: int) -> tuple[int, int]:
+        """(a, b) of the piece in force at `t`, the curve being `a - b * t` there: how the
+        contract keeps it. Used for its node changes and sums, never for values."""
+        if t >= self.stale_at:
+            return 0, 0
+        if t < self.ramp_end:
+            return -self.rise * self.since, -self.rise
+        if t < self.end:
+            return self.cost * PRECISION + self.slope * self.start, self.slope
+        return self.salvage * PRECISION, 0
+
+    def changes_after(self, cursor: int) -> list[int]:
+        """Grid times after `cursor` (up to the stale day) where the piece in force changes."""
+        points = sorted({self.ramp_end, self.end, self.stale_at})
+        return [
+            p for p in points if cursor < p <= self.stale_at and self.line(p) != self.line(p - 1)
+        ]
+
+
+def scale(scaled: int, rate_bps: int) -> int:
+    """A scaled book value, clamped at zero, at the advance rate, in wei (floor)."""
+    return max(0, scaled) * rate_bps // (BPS * PRECISION)
+
+
+@dataclass
+class Position:
+    state: State
+    curve: Curve | None = None
+
+    def fields(self) -> tuple[int, int, int, int]:
+        """`position(id)`: state, since, ramp_end, stale_at."""
+        if self.state != State.COUNTED:
+            return int(self.state), 0, 0, 0
+        c = self.curve
+        return int(self.state), c.since, c.ramp_end, c.stale_at
+
+
+@dataclass
+class Book:
+    """The reference of one pool's collateral: positions, curves, the days that carry a node, and
+    how far the schedule has matured."""
+
+    rate_bps: int
+    window: int
+    unlock: int
+    positions: dict[int, Position] = field(default_factory=dict)
+    # Grid times that carry a node: marked when a curve adds a change there, forgotten when taking
+    # a curve out leaves no change there (a moved stale day, a GPU out), or once matured.
+    days: set[int] = field(default_factory=set)
+    # The last node time matured (0: none yet).
+    matured: int = 0
+    # Every node matured, in order, as ScheduleMatured's (at, intercept, slope).
+    matured_log: list[tuple[int, int, int]] = field(default_factory=list)
+    # How often each change happened: "in" (a GPU came in), "ramp" (came back), "move" (stale
+    # day moved), "out" (impaired or retired): what a random run went through.
+    history: Counter = field(default_factory=Counter)
+
+    # NODES #
+
+    def due(self, now: int) -> list[int]:
+        return sorted(d for d in self.days if self.matured < d <= now)
+
+    def _first_due(self, now: int) -> int | None:
+        return min((d for d in self.days if self.matured < d <= now), default=None)
+
+    def pending(self, now: int) -> int:
+        """`pending()`: due nodes, counted up to 17."""
+        return min(len(self.due(now)), MAX_MATURE_STEPS + 1)
+
+    def head(self) -> int:
+        """The next node not matured (0: none), as `schedule_state()[0]`."""
+        later = [d for d in self.days if d > self.matured]
+        return min(later) if later else 0
+
+    def is_current(self, now: int) -> bool:
+        return self._first_due(now) is None
+
+    def cursor(self, now: int) -> int:
+        """A time at which the contract's sums are the pieces in force: now when current, else
+        just before the first due node."""
+        first = self._first_due(now)
+        return now if first is None else first - 1
+
+    def mature(self, now: int, max_steps: int) -> list[tuple[int, int, int]]:
+        """Mature up to `max_steps` due nodes; returns the ScheduleMatured fields of each
+        (at, intercept, slope), in order."""
+        done = [(at, *self.delta(at)) for at in self.due(now)[:max_steps]]
+        if done:
+            self.matured = done[-1][0]
+        self.matured_log += done
+        return done
+
+    def delta(self, at: int) -> tuple[int, int]:
+        """The change of the sums at node `at` (ScheduleMatured / `nodes(at)`), from the curves
+        counted now: curves taken out left nothing behind."""
+        a = b = 0
+        for c in self.curves():
+            (a1, b1), (a0, b0) = c.line(at), c.line(at - 1)
+            a, b = a + a1 - a0, b + b1 - b0
+        return a, b
+
+    def sums(self, now: int) -> tuple[int, int]:
+        """(intercept_sum, slope_sum): the pieces in force at the cursor."""
+        cursor = self.cursor(now)
+        lines = [c.line(cursor) for c in self.curves()]
+        return sum(a for a, _ in lines), sum(b for _, b in lines)
+
+    def make_current(self, now: int) -> list[tuple[int, int, int]]:
+        """What every flow does first: mature up to 16, refuse if more are due."""
+        done = self.mature(now, MAX_MATURE_STEPS)
+        if not self.is_current(now):
+            raise Pending
+        return done
+
+    # CHANGES #
+
+    def _add(self, token_id: int, curve: Curve, now: int) -> None:
+        self.days.update(curve.changes_after(self.cursor(now)))
+        self.positions[token_id] = Position(State.COUNTED, curve)
+
+    def _drop(self, token_id: int, now: int) -> None:
+        """Take a counted curve out: each of its days left without any change is forgotten."""
+        curve = self.positions[token_id].curve
+        self.positions[token_id] = Position(State.UNCOUNTED)
+        for day in curve.changes_after(self.cursor(now)):
+            if self.delta(day) == (0, 0):
+                self.days.discard(day)
+
+    def bring_in(self, token_id: int, terms: Terms, now: int) -> tuple[int, int]:
+        """contribute / sell_gpu: (value added, value before). Call `make_current` first."""
+        assert self.is_current(now)
+        before = self.value(now)
+        self._add(token_id, Curve.of(terms, self.window, now), now)
+        self.history["in"] += 1
+        return max(0, self.value(now) - before), before
+
+    def uncount(self, token_id: int, now: int) -> int:
+        """IMPAIRED or RETIRED: out at once. Returns the value that left (GpuUncounted.value)."""
+        removed = self.value_of(token_id, now)
+        self._drop(token_id, now)
+        self.history["out"] += 1
+        return removed
+
+    def recount(self, token_id: int, terms: Terms, now: int, strict: bool) -> bool:
+        """A fresh attestation or a restored status; returns whether the position changed."""
+        position = self.positions[token_id]
+        if terms.status not in COUNTING:
+            return False
+        stale_at = terms.stale_at(self.window)
+        if stale_at <= now:
+            return False
+        if position.state == State.COUNTED and position.curve.stale_at > now:
+            if stale_at <= position.curve.stale_at:
+                return False
+            # Still counting: only the future stale day moves (at the cursor, current or not).
+            self._drop(token_id, now)
+            self._add(token_id, replace(position.curve, stale_at=stale_at), now)
+            self.history["move"] += 1
+            return True
+        if strict:
+            self.make_current(now)
+        else:
+            self.mature(now, MAX_MATURE_STEPS)
+            if not self.is_current(now):
+                return False
+        if position.state == State.COUNTED:
+            self._drop(token_id, now)
+        ramp_end = ceil_day(now + self.unlock)
+        self._add(token_id, Curve.of(terms, self.window, now, ramp_end), now)
+        self.history["ramp"] += 1
+        return True
+
+    def on_status(self, token_id: int, terms: Terms, now: int) -> int | None:
+        """The registry's status hook; returns the value removed if the GPU stopped counting."""
+        position = self.positions.get(token_id)
+        if position is None:
+            return None
+        if position.state == State.COUNTED and terms.status in (IMPAIRED, RETIRED):
+            return self.uncount(token_id, now)
+        if position.state == State.UNCOUNTED and terms.status == ACTIVE:
+            self.recount(token_id, terms, now, strict=False)
+        return None
+
+    def on_attested(self, token_id: int, terms: Terms, now: int) -> bool:
+        if token_id not in self.positions:
+            return False
+        return self.recount(token_id, terms, now, strict=False)
+
+    def sync(self, token_id: int, terms: Terms, now: int) -> bool:
+        """`sync`: True if it changed something (the contract reverts otherwise)."""
+        position = self.positions[token_id]
+        if position.state == State.COUNTED and terms.status in (IMPAIRED, RETIRED):
+            self.uncount(token_id, now)
+            return True
+        return self.recount(token_id, terms, now, strict=True)
+
+    # VALUES #
+
+    def curves(self) -> list[Curve]:
+        return [p.curve for p in self.positions.values() if p.state == State.COUNTED]
+
+    def counted(self) -> int:
+        return len(self.curves())
+
+    def value_of(self, token_id: int, now: int) -> int:
+        position = self.positions.get(token_id)
+        if position is None or position.state != State.COUNTED:
+            return 0
+        return scale(position.curve.scaled(now), self.rate_bps)
+
+    def value(self, now: int) -> int:
+        """`value()`: raises Pending where the view reverts (more than 1,024 due nodes)."""
+        if len(self.due(now)) > MAX_VIEW_STEPS:
+            raise Pending
+        counted = self.counted()
+        total = scale(sum(c.scaled(now) for c in self.curves()), self.rate_bps)
+        return total - counted if total > counted else 0
+
+    def counts(self, token_id: int, now: int) -> bool:
+        position = self.positions.get(token_id)
+        return (
+            position is not None
+            and position.state == State.COUNTED
+            and position.curve.stale_at > now
+        )
+
+    def position(self, token_id: int) -> tuple[int, int, int, int]:
+        return self.positions.get(token_id, Position(State.NONE)).fields()
