@@ -55,6 +55,9 @@ _SUMMARY_SCAN: constant(uint256) = 2
 _MASK_40: constant(uint256) = 2**40 - 1
 _MASK_64: constant(uint256) = 2**64 - 1
 _COUNTED: constant(uint256) = 2**40
+# A node's written-down count rides below its slope, times this (see _StoredNode).
+_GPUS_BASE: constant(int256) = 2**32
+_GPUS_BASE_U: constant(uint256) = 2**32
 _DOWN_SHIFT: constant(uint256) = 104
 
 
@@ -76,6 +79,13 @@ struct Node:
     gpus: int256
 
 
+# A node as stored: two words. The count rides in the slope's word as slope * 2**32 + gpus, a sum
+# that adds as the two do (|gpus| < 2**31: no day moves two billion GPUs; |slope| < 2**223).
+struct _StoredNode:
+    intercept: int256
+    slope_gpus: int256
+
+
 # Sum of the intercepts `a` of the segments in force at the cursor.
 intercept_sum: public(int256)
 # Sum of the slopes `b` of the segments in force at the cursor.
@@ -83,8 +93,8 @@ slope_sum: public(int256)
 # The earliest node not yet matured (0: none) | the number of counted GPUs << 40 | the number of
 # them written down (stale, or returning on a ramp) at the cursor << 104.
 _meta: uint256
-# grid time -> the change of the sums then.
-nodes: public(HashMap[uint256, Node])
+# grid time -> the change of the sums and of the written-down count then (see `nodes`).
+_nodes: HashMap[uint256, _StoredNode]
 # day // 256 -> one bit per day that has a node (a matured day's bit stays: the scan starts after
 # the head; an emptied node's bit is cleared).
 _days: HashMap[uint256, uint256]
@@ -113,6 +123,17 @@ def schedule_state() -> (uint256, uint256, uint256):
     """
     meta: uint256 = self._meta
     return meta & _MASK_40, (meta >> 40) & _MASK_64, meta >> _DOWN_SHIFT
+
+
+@view
+@external
+def nodes(at: uint256) -> (int256, int256, int256):
+    """
+    @notice The change at grid time `at` not yet matured: of the intercept and slope sums, and of
+            the number of GPUs written down.
+    """
+    node: Node = self._load(at)
+    return node.intercept, node.slope, node.gpus
 
 
 # CHANGES #
@@ -170,11 +191,9 @@ def _add_to_node(point: uint256, change: Node):
     @dev Add a change at grid time `point` (after the cursor), touching only the fields it moves.
     """
     if change.intercept != 0:
-        self.nodes[point].intercept += change.intercept
-    if change.slope != 0:
-        self.nodes[point].slope += change.slope
-    if change.gpus != 0:
-        self.nodes[point].gpus += change.gpus
+        self._nodes[point].intercept += change.intercept
+    if change.slope != 0 or change.gpus != 0:
+        self._nodes[point].slope_gpus += change.slope * _GPUS_BASE + change.gpus
     self._mark(point)
 
 
@@ -184,15 +203,14 @@ def _take_from_node(point: uint256, change: Node):
     @dev Take a change out of the node at `point`; a node left with no change is dropped, so it
          neither counts as due nor costs a step (a moved stale day, a GPU taken out).
     """
-    node: Node = self.nodes[point]
-    node.intercept -= change.intercept
-    node.slope -= change.slope
-    node.gpus -= change.gpus
-    if node.intercept == 0 and node.slope == 0 and node.gpus == 0:
-        self.nodes[point] = empty(Node)
+    stored: _StoredNode = self._nodes[point]
+    stored.intercept -= change.intercept
+    stored.slope_gpus -= change.slope * _GPUS_BASE + change.gpus
+    if stored.intercept == 0 and stored.slope_gpus == 0:
+        self._nodes[point] = empty(_StoredNode)
         self._unmark(point)
     else:
-        self.nodes[point] = node
+        self._nodes[point] = stored
 
 
 @internal
@@ -212,11 +230,11 @@ def _mature(max_steps: uint256) -> uint256:
     for i: uint256 in range(max_steps, bound=MAX_VIEW_STEPS):
         if head == 0 or head > block.timestamp:
             break
-        node: Node = self.nodes[head]
+        node: Node = self._load(head)
         a += node.intercept
         b += node.slope
         down += node.gpus
-        self.nodes[head] = empty(Node)
+        self._nodes[head] = empty(_StoredNode)
         log ScheduleMatured(at=head, intercept=node.intercept, slope=node.slope, gpus=node.gpus)
         head = self._next_after(head)
         steps += 1
@@ -248,7 +266,7 @@ def _value(rate_bps: uint256) -> uint256:
     for i: uint256 in range(MAX_VIEW_STEPS):
         if head == 0 or head > block.timestamp:
             break
-        node: Node = self.nodes[head]
+        node: Node = self._load(head)
         a += node.intercept
         b += node.slope
         head = self._next_after(head)
@@ -301,7 +319,7 @@ def _written_down() -> uint256:
     for i: uint256 in range(MAX_VIEW_STEPS):
         if head == 0 or head > block.timestamp:
             break
-        down += self.nodes[head].gpus
+        down += self._load(head).gpus
         head = self._next_after(head)
     assert head == 0 or head > block.timestamp, "collateral: maturities pending; call process_maturities"
     return convert(down, uint256)
@@ -404,6 +422,21 @@ def _sorted(x: uint256, y: uint256, z: uint256) -> uint256[3]:
 
 
 # NODE INDEX #
+
+
+@view
+@internal
+def _load(at: uint256) -> Node:
+    """
+    @dev The node at `at`, its count taken back out of the slope's word.
+    """
+    stored: _StoredNode = self._nodes[at]
+    # The low 32 bits of the two's-complement word are gpus mod 2**32; gpus is in [-2**31, 2**31).
+    low: int256 = convert(convert(convert(stored.slope_gpus, bytes32), uint256) & (_GPUS_BASE_U - 1), int256)
+    if low >= _GPUS_BASE // 2:
+        low -= _GPUS_BASE
+    # slope_gpus - low is an exact multiple of 2**32.
+    return Node(intercept=stored.intercept, slope=(stored.slope_gpus - low) // _GPUS_BASE, gpus=low)
 
 
 @view

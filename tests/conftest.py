@@ -5,7 +5,8 @@ so session-scoped deployments are shared and each test starts from the same stat
 """
 
 import pytest
-from ape_foundry.provider import FoundryProvider
+
+from tests.utils.ape_overheads import switch_off
 
 
 # ROLES: one key per actor of ../shared/DOMAIN.md, never `accounts[n]` in a test body.
@@ -60,20 +61,20 @@ def attacker(accounts):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def revert_reasons_without_traces():
-    """On Anvil, ape traces every reverting call to build a source traceback and print its call
-    tree: about half a second a revert, most of the suite's time. The tests match exact revert
-    reasons, which Anvil returns without a trace (the Ganache provider never traces either)."""
-    handle = FoundryProvider._handle_execution_reverted
-
-    def without_trace(self, exception, revert_message=None, **kwargs):
-        kwargs.pop("trace", None)
-        kwargs.pop("txn", None)
-        return handle(self, exception, revert_message=revert_message, **kwargs)
-
-    FoundryProvider._handle_execution_reverted = without_trace
+def without_ape_overheads():
+    """Ape's per-call traces and code checks, which no test uses (see tests/utils/ape_overheads)."""
+    switch_on = switch_off()
     yield
-    FoundryProvider._handle_execution_reverted = handle
+    switch_on()
+
+
+# The registry's unit tests count tokens from an empty shared registry; session set-ups elsewhere
+# register GPUs in it for good (ape keeps session state), so those tests run first.
+FIRST = ("tests/unit/gpu_registry/", "tests/unit/gpu_metadata/")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
 
 
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.

@@ -26,6 +26,7 @@ from gpu_rwa.audit import (
 from gpu_rwa.cli import console, validated
 from gpu_rwa.config import load_deploy_config
 from gpu_rwa.demo import INSTALMENT, INSTALMENTS, MONTH, REDEEMER, VISIT, Cast, run_lifecycle
+from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
 from tests.utils.registry import GpuStatus, make_spec
@@ -120,10 +121,16 @@ def test_lifecycle_passes_every_invariant(demo):
     assert report.redeemed["account"] == Cast.local().investors[REDEEMER].address
     assert report.redeemed["paid"] > 0
     assert report.collateral_value == pool.vault.collateral_value() > 0
-    assert report.pending_maturities == pool.collateral.pending() <= 16
-    # Two visits a month and one in the audit's month.
+    # Two visits a month and one in the audit's month. Each visit moves every stale day before
+    # it comes, and a moved stale day leaves no change behind: nothing ever fell due (no GPU
+    # reaches its end of life within the year), so the operator's routine had nothing to mature.
     assert report.attestations == 2 * INSTALMENTS + 1
-    assert report.maturities_processed > 0
+    assert report.pending_maturities == pool.collateral.pending() == 0
+    assert report.maturities_processed == 0
+    # Nothing written down: the pool took entries to the end.
+    assert (report.written_down, report.entries_open) == (0, True)
+    assert pool.collateral.entries_open()
+    assert pool.vault.maxDeposit(Cast.local().operator) > 0
     assert set(report.attestation_ages) == {str(i) for i in range(1, GPUS + 1)}
     assert all(0 <= age - VISIT < 60 for age in report.attestation_ages.values())
 
@@ -153,7 +160,8 @@ def test_every_month_keeps_every_gpu_counted(demo):
     assert [m.revenue_received for m in months] == [
         k * int(INSTALMENT) * USDC * (BPS - FEE_BPS) // BPS for k in range(1, 13)
     ]
-    assert all(m.pending_maturities <= 16 for m in months)
+    assert all(m.pending_maturities == 0 for m in months)
+    assert all((m.written_down, m.entries_open) == (0, True) for m in months)
 
 
 # DONATIONS #
@@ -202,7 +210,11 @@ def _first_counted(books):
         (lambda b: setattr(_first_counted(b), "cost", _first_counted(b).cost + 1_000 * USDC), {2}),
         (lambda b: setattr(_first_counted(b), "useful_life", DAY * 365), {2}),
         (lambda b: setattr(_first_counted(b), "salvage", 0), {2}),
-        (lambda b: setattr(_first_counted(b), "ramp_end", _first_counted(b).stale_at), {2, 8}),
+        # A ramp the chain does not have: a GPU written down that the collateral does not count.
+        (
+            lambda b: setattr(_first_counted(b), "ramp_end", _first_counted(b).stale_at),
+            {2, 8, 11},
+        ),
         (
             lambda b: setattr(_first_counted(b), "stale_at", _first_counted(b).stale_at + DAY),
             {8, 11},
@@ -233,6 +245,7 @@ def test_auditor_names_what_disagrees_in_the_books(pool, honest, tamper, failing
         ({"counted": 1}, {6}),
         ({"stablecoin_balance": 1}, {4}),
         ({"unvested": 100}, {3}),
+        ({"written_down": 1}, {11}),
     ],
 )
 def test_auditor_names_what_disagrees_on_chain(pool, honest, tamper, failing):
@@ -275,6 +288,27 @@ def test_auditor_sees_a_gpu_taken_out_and_one_slipped_in(pool, honest):
     assert {c.number for c in failures(check_invariants(pool, books, taken))} == {6}
     check = check_invariants(pool, books, slipped)[5]
     assert (check.passed, check.compared["held_not_counted_plain_transfer"]) == (False, "99")
+
+
+def test_entries_open_while_a_gpu_is_written_down_fails(pool, honest):
+    """Entries must wait out a temporary write-down: the books and the collateral agree that a GPU
+    is returning, and the collateral still takes entries."""
+    books, state = honest
+    tampered = copy.deepcopy(books)
+    gpu = _first_counted(tampered)
+    gpu.ramp_end = state.timestamp + DAY
+    returning = replace(state, written_down=1, entries_open=True)
+    closed = replace(returning, entries_open=False)
+
+    check = check_invariants(pool, tampered, returning)[10]
+
+    assert (check.number, check.passed) == (11, False)
+    assert check.compared["written_down"] == check.compared["written_down_from_events"] == 1
+    assert check.compared["entries_open"] is True
+    assert check_invariants(pool, tampered, closed)[10].passed is True
+    assert summary_line(check_invariants(pool, tampered, closed)).endswith(
+        "; entries closed (1 GPU(s) written down)"
+    )
 
 
 def test_due_maturities_are_reported_not_failed(pool, honest):
@@ -342,6 +376,8 @@ def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
     assert pool.collateral.value_of(token_id) == 0
     checks = audit(pool)
     assert checks[6].compared["counted"] == GPUS - 1
+    # Uncounted is not "written down for a while": entries stay open.
+    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (0, True)
     assert pool.collateral.position(token_id) == (HELD_UNCOUNTED, 0, 0, 0)
 
     chain.pending_timestamp += DAY
@@ -355,9 +391,18 @@ def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
     assert 0 < pool.collateral.value_of(token_id) < value
     checks = audit(pool)  # the ramp recomputed from events, to the wei
     assert checks[11].compared["awaiting_sync"] == "-"
+    assert checks[11].compared["written_down"] == checks[11].compared["written_down_from_events"]
+    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (1, False)
+
+    chain.mine(timestamp=back.ramp_end)
+
+    checks = audit(pool)
+    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (0, True)
 
 
-def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(pool, custodian, chain):
+def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(
+    pool, custodian, operator, chain
+):
     books = rebuild_books(pool)
     stale_day = min(g.stale_at for g in books.counted)
     free_cash = pool.vault.free_cash()
@@ -369,7 +414,21 @@ def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(pool, custod
     checks = audit(pool)
     assert checks[11].compared["stale_counted"] == GPUS
     assert checks[11].compared["stale_with_value"] == "-"
+    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (
+        GPUS,
+        False,
+    )
     assert checks[2].compared["recomputed_from_events"] == 0
+    # Entries wait (nobody buys at the written-down price); the buy names the visit that fixes it.
+    order = validated(pools.BuyOrder, dict(assets="10"), pool.context)
+    with pytest.raises(UserError) as refused:
+        pools.buy(pool, operator, order, console)
+    ids = " ".join(str(i) for i in range(1, GPUS + 1))
+    assert refused.value.message == (
+        f"buying waits while the pool's GPUs are written down (GPUs {ids.replace(' ', ', ')} "
+        f"stale: the custodian runs `ape run registry attest {ids}`, then they return over the "
+        "7-day unlock period); redemptions stay open"
+    )
 
     chain.pending_timestamp += DAY
     tx = pool.registry.attest(list(range(1, GPUS + 1)), sender=custodian)
@@ -381,7 +440,11 @@ def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(pool, custod
     }
     chain.mine(timestamp=now + 2 * DAY)
     assert pool.vault.collateral_value() > 0
-    audit(pool)
+    checks = audit(pool)
+    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (
+        GPUS,
+        False,
+    )
 
 
 def test_auditor_follows_a_gpu_to_salvage_after_its_end_of_life(pool, custodian, chain):
@@ -435,12 +498,15 @@ def test_audit_script_reports_the_demo_pool(demo, tmp_path):
     result = run_script("audit", "--manifest", str(manifest), "--report", str(report))
 
     assert result.exit_code == 0, result.output
-    assert SUMMARY in result.output
+    assert f"{SUMMARY}; entries open" in result.output
     assert "GPUs of the pool: 10" in result.output
     checks = json.loads(report.read_text())
     assert [c["number"] for c in checks] == list(range(1, 13))
     assert [c["number"] for c in checks if c["passed"] is True] == APPLYING
     assert [c["number"] for c in checks if c["passed"] is None] == [10, 12]
+    current = checks[10]["compared"]
+    assert (current["written_down"], current["written_down_from_events"]) == (0, 0)
+    assert current["entries_open"] is True
 
 
 def test_audit_script_fails_on_a_broken_invariant(demo, monkeypatch):
@@ -463,4 +529,18 @@ def test_summary_line_names_failures_and_what_does_not_apply_yet():
     )
     assert summary_line([check(1, False), check(2, True), check(3, False)]) == (
         "invariant(s) failed: inv 1; inv 3"
+    )
+
+    def current(entries_open: bool, written_down: int, passed: bool = True) -> InvariantCheck:
+        figures = {"entries_open": entries_open, "written_down": written_down}
+        return InvariantCheck(number=11, name="inv 11", compared=figures, passed=passed)
+
+    assert summary_line([check(1, True), current(True, 0)]) == (
+        "all 2 invariants that apply pass; entries open"
+    )
+    assert summary_line([check(1, True), current(False, 3)]) == (
+        "all 2 invariants that apply pass; entries closed (3 GPU(s) written down)"
+    )
+    assert summary_line([current(False, 0, passed=False)]) == (
+        "invariant(s) failed: inv 11; entries closed (maturities due)"
     )

@@ -10,7 +10,16 @@ day, a ramp's end); `process_maturities` and `sync`. After every step:
   donations not yet skimmed;
 - NAV is free cash + the collateral's value, and that value is exactly the Python model's
   (tests/utils/exploits.py) and within [sum of value_of - counted, sum of value_of];
+- the schedule is the model's: the next node, the GPUs counted and written down (stale, or
+  returning on a ramp) at the cursor and now, the nodes due, whether entries are open (and
+  maxDeposit/maxMint 0 when they are not);
 - invariant 7 inside its rule: a mint and a redeem in one block never return more than was paid.
+
+Entries (deposit, mint, contribute) wait while a counted GPU is written down, and every flow
+refuses while more than 16 nodes are due: each rule predicts, from the model at the block its
+call is mined in, whether the call goes through or is refused, and with which exact reason. Exits
+and purchases of GPUs with cash never wait for a write-down. The nodes matured
+(ScheduleMatured's four fields) and the next node (`nodes(t)`'s three) are the model's.
 
 Quick profile by default (CI, well under a minute); `VAULT_FUZZ_PROFILE=deep` for a longer run.
 Each step is a few RPC round trips on Anvil; every example starts from the same chain snapshot.
@@ -26,23 +35,30 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from tests.utils.exploits import (
     MATURITIES_PENDING,
+    cursor,
     curve_from,
     new_curve,
+    nodes_between,
     now,
     one_block,
     pool_value,
     read_all,
     value_of,
+    written_down,
 )
 from tests.utils.registry import GpuStatus, make_spec
 from tests.utils.vault import (
     ACC_SCALE,
     DAY,
+    ENTRIES_WAIT,
+    MATURE_STEPS,
     RECEIVER_NOT_VERIFIED,
     STALENESS_WINDOW,
     claimed_in,
     contribute,
     fund,
+    max_deposit,
+    max_mint,
 )
 
 PROFILES = {
@@ -66,6 +82,8 @@ DEAD_SHARES = 10**12
 SPARES = 5
 INDEX = st.integers(0, 2**16)
 SYNC_REASONS = {"collateral: nothing to sync", MATURITIES_PENDING}
+VIEW_STEPS = 1_024  # nodes process_maturities matures at most in one call
+FAR = 2**40  # later than any node
 
 
 def test_vault_machine(
@@ -101,7 +119,7 @@ def test_vault_machine(
 
     def pending_refusal() -> bool:
         """Whether a flow priced now would refuse (more due changes than it matures)."""
-        return collateral.pending() > 16
+        return collateral.pending() > MATURE_STEPS
 
     class VaultMachine(RuleBasedStateMachine):
         def __init__(self):
@@ -118,6 +136,28 @@ def test_vault_machine(
         def pick(self, index: int) -> int:
             return self.held[index % len(self.held)]
 
+        def counted(self, positions) -> list:
+            """The curves of the GPUs counted (the model), from their `position`s."""
+            curves = (curve_from(terms[i], p) for i, p in zip(self.held, positions, strict=True))
+            return [c for c in curves if c is not None]
+
+        def schedule(self) -> tuple[list, int, int]:
+            """The curves counted, the cursor and the time of the head block (from the books the
+            invariants read there: usually no new read)."""
+            b = self.books()
+            return self.counted(b["positions"]), cursor(b["schedule_state"], b["t"]), b["t"]
+
+        def refusal(self, entry: bool) -> str | None:
+            """Why a flow mined in the next block (a second after the head) is refused, from the
+            model: more than 16 nodes due then, or, for an entry, a counted GPU written down
+            then. None if it goes through."""
+            curves, at, t = self.schedule()
+            if len(nodes_between(curves, at, t + 1)) > MATURE_STEPS:
+                return MATURITIES_PENDING
+            if entry and written_down(curves, t + 1):
+                return ENTRIES_WAIT
+            return None
+
         def status(self, token_id: int) -> GpuStatus:
             return GpuStatus(registry.gpu(token_id).status)
 
@@ -126,8 +166,9 @@ def test_vault_machine(
         @rule(who=st.sampled_from(holders), assets=st.integers(1, 10**12))
         def buy(self, who, assets):
             afford(who, assets)
-            if pending_refusal():
-                with ape.reverts(MATURITIES_PENDING):
+            reason = self.refusal(entry=True)
+            if reason is not None:
+                with ape.reverts(reason):
                     vault.deposit(assets, who, sender=who)
                 return
             vault.deposit(assets, who, sender=who)
@@ -160,10 +201,15 @@ def test_vault_machine(
         def round_trip(self, who, shares):
             """Invariant 7: minting and redeeming the same fractions in one block (one price)
             never returns more than was paid."""
-            at = now(chain) + 1
-            if pending_refusal() or at % DAY == 0 or vault.previewRedeem(shares) < 1_000:
-                return  # (a redeem of dust would refuse: "vault: zero assets")
             afford(who, vault.previewMint(shares) * 2)
+            at = now(chain) + 1
+            reason = self.refusal(entry=True)
+            if reason is not None:
+                with ape.reverts(reason):
+                    vault.mint(shares, who, sender=who)
+                return
+            if at % DAY == 0 or vault.previewRedeem(shares) < 1_000:
+                return  # (a redeem of dust would refuse: "vault: zero assets")
             with one_block(chain, timestamp=at) as block:
                 block.append((vault.mint, (shares, who), who))
                 block.append((vault.redeem, (shares, who, who), who))
@@ -225,6 +271,12 @@ def test_vault_machine(
         def contribute_gpu(self, who):
             token_id = self.ready_spare()
             if token_id is None:
+                return
+            reason = self.refusal(entry=True)
+            if reason is not None:
+                with ape.reverts(reason):
+                    collateral.contribute(token_id, who, 0, sender=operator)
+                self.spares.append(token_id)
                 return
             collateral.contribute(token_id, who, 0, sender=operator)
             self.held.append(token_id)
@@ -300,7 +352,12 @@ def test_vault_machine(
 
         @rule(steps=st.integers(1, 24))
         def process_maturities(self, steps):
-            collateral.process_maturities(steps, sender=attacker)
+            """The nodes matured, in order, with their three changes, are the model's."""
+            curves, at, _ = self.schedule()
+            tx = collateral.process_maturities(steps, sender=attacker)
+            due = nodes_between(curves, at, tx.timestamp)[: min(steps, VIEW_STEPS)]
+            matured = collateral.ScheduleMatured.from_receipt(tx)
+            assert [(m.at, m.intercept, m.slope, m.gpus) for m in matured] == due
 
         # TIME #
 
@@ -310,10 +367,15 @@ def test_vault_machine(
 
         @rule(offset=st.sampled_from([-1, 0, 1, DAY // 2]))
         def jump_to_next_change(self, offset):
-            """Onto the schedule's next node (an end of life, a stale day, a ramp's end)."""
-            at = collateral.schedule_state()[0] + offset
-            if at > now(chain):
-                chain.mine(timestamp=at)
+            """Onto the schedule's next node (an end of life, a stale day, a ramp's end), whose
+            three changes are the model's."""
+            head = self.books()["schedule_state"][0]
+            if head != 0:
+                curves, at, _ = self.schedule()
+                # nodes(t): (intercept, slope, gpus)
+                assert [(head, *collateral.nodes(head))] == nodes_between(curves, at, FAR)[:1]
+            if head + offset > now(chain):
+                chain.mine(timestamp=head + offset)
 
         # INVARIANTS (one batched read of the head block serves them all) #
 
@@ -341,6 +403,11 @@ def test_vault_machine(
                     (vault.collateral_value, ()),
                     (collateral.value, ()),
                     (collateral.schedule_state, ()),
+                    (collateral.written_down, ()),
+                    (collateral.entries_open, ()),
+                    (collateral.pending, ()),
+                    (vault.maxDeposit, (investor,)),
+                    (vault.maxMint, (investor,)),
                 ],
             }
             flat = [call for group in calls.values() for call in group]
@@ -359,8 +426,14 @@ def test_vault_machine(
                 books["nav"],
                 books["collateral_value"],
                 books["value"],
-                (_, books["counted"]),
+                books["schedule_state"],
+                books["written_down"],
+                books["entries_open"],
+                books["pending"],
+                books["max_deposit"],
+                books["max_mint"],
             ) = books.pop("scalars")
+            books["counted"] = books["schedule_state"][1]
             return books
 
         @invariant()
@@ -408,6 +481,29 @@ def test_vault_machine(
             assert value == pool_value(curves, b["t"])
             per_gpu = sum(b["value_of"])
             assert max(per_gpu - b["counted"], 0) <= value <= per_gpu
+
+        @invariant()
+        def schedule_is_the_model(self):
+            """The next node, the GPUs written down at the cursor and now, the nodes due and the
+            entry gate, from the curves counted."""
+            b = self.books()
+            t, state = b["t"], b["schedule_state"]
+            curves = self.counted(b["positions"])
+            at = cursor(state, t)
+            ahead = nodes_between(curves, at, FAR)
+            assert state[0] == (ahead[0][0] if ahead else 0)
+            assert state[2] == written_down(curves, at)
+            assert b["written_down"] == written_down(curves, t)
+            due = len(nodes_between(curves, at, t))
+            assert b["pending"] == min(due, MATURE_STEPS + 1)
+            is_open = due <= MATURE_STEPS and b["written_down"] == 0
+            assert b["entries_open"] == is_open
+            if is_open:
+                nav, supply, cash = b["nav"], b["supply"], b["free_cash"]
+                assert b["max_deposit"] == max_deposit(nav, supply, cash)
+                assert b["max_mint"] == max_mint(nav, supply, cash, DEAD_SHARES)
+            else:
+                assert b["max_deposit"] == b["max_mint"] == 0
 
     profile = PROFILES[os.environ.get("VAULT_FUZZ_PROFILE", "quick")]
     # Deterministic time (each block one second after the last, not the wall clock), so that a

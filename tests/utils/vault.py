@@ -163,6 +163,8 @@ MAX_CASH = 2**127 - 1
 SUPPLY_CAP = 2**127
 MATURE_STEPS = 16
 MATURITIES_PENDING = "collateral: maturities pending; call process_maturities"
+# Entries (deposit, mint, buy, contribute) wait while a counted GPU is stale or returning.
+ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
 FIRST_MINT_BELOW_DEAD = "vault: first mint below dead shares"
 FEE_ON_TRANSFER = "vault: asset arrived short (fee on transfer)"
 MASK_128 = 2**128 - 1
@@ -257,7 +259,7 @@ def max_redeem(balance: int, total_assets: int, supply: int, cash: int) -> int:
 def collateral_value_at(collateral, timestamp: int) -> int:
     """GpuCollateral's `value()` at `timestamp` from its schedule sums, when no node is due by
     then: floor((a - b t) * rate / (10_000 * 1e18)), clamped at 0, less one wei per counted GPU."""
-    head, counted = collateral.schedule_state()
+    head, counted, _ = collateral.schedule_state()
     assert head == 0 or head > timestamp, "a node is due: this reference needs none"
     if counted == 0:
         return 0

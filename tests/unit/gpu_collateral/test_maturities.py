@@ -7,8 +7,9 @@ from dataclasses import replace
 import ape
 import pytest
 
-from tests.unit.gpu_collateral.conftest import counted_logs, reasons, send_spaced
+from tests.unit.gpu_collateral.conftest import counted_logs, read_many, reasons, send_packed
 from tests.utils.collateral import (
+    ACTIVE,
     DAY,
     MAX_VIEW_STEPS,
     PENDING,
@@ -17,6 +18,7 @@ from tests.utils.collateral import (
     ZERO_STEPS,
     Book,
     Curve,
+    EntriesWait,
     Position,
     State,
     Terms,
@@ -27,12 +29,13 @@ from tests.utils.registry import USDC, make_spec
 from tests.utils.vault import buy, fund, logs_of
 
 # Gas of `deposit` when exactly 16 nodes are due and the deposit matures them all (an investor's
-# first deposit into the `many` pool of 100 GPUs): measured 305,023 with Vyper 0.4.3 (shanghai)
-# on Anvil, against 151,215 for the same deposit with nothing due (~9,600 a node). The bound is
-# that figure plus ~10%: a flow's cost stays bounded whatever the backlog, since it never
-# matures more than 16 nodes (beyond, it refuses).
-DEPOSIT_16_DUE_GAS = 305_023
-DEPOSIT_16_DUE_GAS_BOUND = 335_000
+# first deposit into the `many` pool of 100 GPUs): measured 313,182 with Vyper 0.4.3 (shanghai)
+# on Anvil, against 161,018 for the same deposit with nothing due (~9,500 a node; 338,065 while a
+# node's written-down count had a storage word of its own). The bound is that figure plus ~10%:
+# a flow's cost stays bounded whatever the backlog, since it never matures more than 16 nodes
+# (beyond, it refuses).
+DEPOSIT_16_DUE_GAS = 313_182
+DEPOSIT_16_DUE_GAS_BOUND = 344_000
 
 
 def test_end_of_life_at_its_grid_day(pool, investor):
@@ -171,7 +174,7 @@ def test_process_maturities(many, attacker):
 
     assert [m[0] for m in matured] == [built.end(i) for i in range(5)]
     assert collateral.pending() == 17
-    assert collateral.schedule_state() == (built.end(5), 100)
+    assert collateral.schedule_state() == (built.end(5), 100, 0)
     assert collateral.process_maturities.call(2**256 - 1, sender=attacker) == 95
     pool.next_at(at)
     _, matured = pool.process(79, sender=attacker)
@@ -181,70 +184,119 @@ def test_process_maturities(many, attacker):
     _, matured = pool.process(2**256 - 1, sender=attacker)
     assert len(matured) == 16
     assert collateral.pending() == 0
-    assert collateral.schedule_state() == (built.stale_at, 100)
+    assert collateral.schedule_state() == (built.stale_at, 100, 0)
     assert collateral.value() == value
     assert collateral.process_maturities.call(1, sender=attacker) == 0
     pool.check()
 
 
-def test_current_value_matures_and_returns_the_value(many, attacker):
+@pytest.mark.parametrize("method", ["current_value", "entry_value"])
+def test_current_value_matures_and_returns_the_value(many, attacker, method):
+    """Exits price from current_value, entries from entry_value: with no GPU written down they
+    are the same, mature the 10 due nodes (end of life: gpus 0) and return the value."""
     pool, built = many
     at = built.day0 + 10 * DAY
     pool.pin(at)
     value = pool.collateral.value()
-    assert pool.collateral.current_value.call(sender=attacker) == value == pool.book.value(at)
-    tx = pool.collateral.current_value(sender=attacker)
-    assert len(pool.flow(tx)) == 10
+    assert pool.collateral.written_down() == 0
+    assert getattr(pool.collateral, method).call(sender=attacker) == value == pool.book.value(at)
+    tx = getattr(pool.collateral, method)(sender=attacker)
+    matured = pool.flow(tx)
+    assert [(m[0], m[3]) for m in matured] == [(built.end(i), 0) for i in range(10)]
     pool.check()
 
 
 # MORE THAN 1,024 DUE #
 
 
-def test_view_beyond_1024_due_nodes_reverts(new_pool, registry, custodian, operator, attacker):
+def test_view_beyond_1024_due_nodes_reverts(
+    new_pool, registry, custodian, operator, attacker, investor
+):
     """1,025 due nodes, the one way a pool gets there: 1,025 GPUs whose useful lives end on
     consecutive days, kept fresh by batch attestations (which only move stale days: nothing
-    matures) and no flow for 1,025 days. With 1,024 due, value() walks them all and equals the
-    reference; with 1,025 it reverts rather than understate, and so does the vault's NAV;
-    process_maturities(1,024) brings it back."""
+    matures) and no flow for 1,025 days. With 1,024 due, value() and written_down() walk them all
+    and equal the reference; with 1,025 they revert rather than understate, and so does the
+    vault's NAV, while entries_open() and the vault's max* answer (closed) without walking;
+    process_maturities(1,024) brings it back.
+
+    Set-up cost: every transaction is queued and mined 128 to a block (`send_packed`), since
+    Anvil spends ~20 ms a block: 1,025 contributions and 1,084 attestations take a few seconds
+    (a block each, ~25 s)."""
     window = YEAR
     pool = new_pool(staleness_window=window, name="Backlog", symbol="BKLG")
     collateral, chain = pool.collateral, pool.chain
     count = MAX_VIEW_STEPS + 1
     life = 5 * YEAR
-    day0 = ceil_day(chain.pending_timestamp)
+    day0 = ceil_day(chain.pending_timestamp + 2 * 3_600)
     # End of life on day k (k = 1..count) after day0, an hour past its midnight.
     specs = [make_spec(acquired_at=day0 + k * DAY + 3_600 - life) for k in range(1, count + 1)]
-    for first in range(0, count, 50):
-        registry.register(operator, specs[first : first + 50], sender=custodian)
-    ids = list(range(registry.totalSupply() - count + 1, registry.totalSupply() + 1))
+    first = registry.totalSupply() + 1
+    registrations = [
+        (registry, "register", (operator, specs[i : i + 50]), custodian)
+        for i in range(0, count, 50)
+    ]
+    # Registered (and attested) an hour before day0: stale at day0 + 364 days.
+    registered_at = day0 - 3_600
+    send_packed(chain, registrations, registered_at, gas=15_000_000)
+    ids = list(range(first, first + count))
+    assert registry.totalSupply() == ids[-1]
     contributions = [(collateral, "contribute", (t, operator, 0), operator) for t in ids]
-    send_spaced(chain, contributions, day0 + 60, 1, gas=600_000)
+    blocks = send_packed(chain, contributions, day0 + 60, gas=600_000)
+    since = {t: blocks[i // 128] for i, t in enumerate(ids)}
     # Each attestation round moves the stale day of the GPUs whose end of life lies beyond it,
     # which puts their end-of-life days in the schedule: days 1..count all carry a node.
+    attested = dict.fromkeys(ids, registered_at)
+    stale = day0 + 364 * DAY
     for round_day in (300, 600, 900):
-        stale = collateral.position(ids[-1])[3]
         later = [t for k, t in enumerate(ids, 1) if day0 + k * DAY >= stale]
         attests = [
-            (registry, "attest", (later[i : i + 256],), custodian)
-            for i in range(0, len(later), 256)
+            (registry, "attest", (later[i : i + 64],), custodian) for i in range(0, len(later), 64)
         ]
-        send_spaced(chain, attests, day0 + round_day * DAY, 1, gas=20_000_000)
-    # Nothing matured all along: the first end-of-life day is still the head.
-    assert collateral.schedule_state() == (day0 + DAY, count)
+        [at] = send_packed(chain, attests, day0 + round_day * DAY, gas=8_000_000)
+        attested.update(dict.fromkeys(later, at))
+        stale = day0 + (round_day + 365) * DAY
+    # Nothing matured all along: the first end-of-life day is still the head, and at the cursor
+    # (the second before it) nothing is written down.
+    assert collateral.schedule_state() == (day0 + DAY, count, 0)
 
-    terms = pool.terms_of(ids)
+    # The reference: every curve (from the specs, the contribution and attestation times), and
+    # the days that carry a node: the end-of-life days and the stale days 364, 665, 965 and
+    # 1,265 days after day0 (the first three also end-of-life days).
     book = Book(pool.book.rate_bps, window, pool.book.unlock)
-    for token_id, t in zip(ids, terms, strict=True):
-        book.positions[token_id] = Position(
-            State.COUNTED, Curve.of(t, window, collateral.position(token_id)[1])
+    terms = {}
+    for token_id, spec in zip(ids, specs, strict=True):
+        terms[token_id] = Terms(
+            spec["acquisition_cost"],
+            spec["salvage_value"],
+            spec["acquired_at"],
+            spec["useful_life"],
+            ACTIVE,
+            attested[token_id],
         )
+        book.positions[token_id] = Position(
+            State.COUNTED, Curve.of(terms[token_id], window, since[token_id])
+        )
+    book.days = {day0 + k * DAY for k in range(1, count + 1)} | {day0 + 1_265 * DAY}
+    # On chain, at the edges of the four groups (stale at 364, 665, 965, 1,265) and at the edges
+    # of the blocks of contributions: positions, terms and nodes as the reference has them.
+    edges = [ids[k - 1] for k in (1, 128, 129, 363, 364, 664, 665, 964, 965, count)]
+    assert read_many(chain, [(collateral, "position", (t,)) for t in edges]) == [
+        book.position(t) for t in edges
+    ]
+    assert pool.terms_of(edges) == [terms[t] for t in edges]
+    sample = [day0 + k * DAY for k in (1, 363, 364, 665, 965, count)] + [day0 + 1_265 * DAY]
+    assert read_many(chain, [(collateral, "nodes", (d,)) for d in sample]) == [
+        book.delta(d) for d in sample
+    ]
 
-    # 1,024 due: the view walks them all.
+    # 1,024 due: the views walk them all.
     at = day0 + MAX_VIEW_STEPS * DAY + 1
     pool.view_at(at)
     assert collateral.pending() == 17
     assert collateral.value() == book.value(at) > 0
+    # Stale since day 364, 665 or 965: every GPU but those whose end of life is day 965 or later.
+    assert collateral.written_down() == book.written_down(at) == 964
+    assert not collateral.entries_open()
 
     # 1,025 due: reverts rather than understate (the vault's NAV with it).
     pool.view_at(at + DAY)
@@ -253,19 +305,40 @@ def test_view_beyond_1024_due_nodes_reverts(new_pool, registry, custodian, opera
             chain,
             [
                 (collateral, "value", (), attacker),
+                (collateral, "written_down", (), attacker),
                 (pool.vault, "totalAssets", (), attacker),
                 (pool.vault, "convertToAssets", (10**12,), attacker),
+                (collateral, "current_value", (), attacker),
+                (collateral, "entry_value", (), attacker),
             ],
         )
-        == [PENDING] * 3
+        == [PENDING] * 6
     )
-    assert collateral.value_of(ids[0]) == book.value_of(ids[0], at + DAY) > 0
+    # Entries are closed, and say so without walking the nodes (no revert): so are the vault's
+    # max* (0, not a revert, as ERC-4626 asks).
+    assert read_many(
+        chain,
+        [
+            (collateral, "entries_open", ()),
+            (collateral, "pending", ()),
+            (pool.vault, "maxDeposit", (investor,)),
+            (pool.vault, "maxMint", (investor,)),
+        ],
+    ) == [False, 17, 0, 0]
+    # One GPU's own value needs no walk.
+    assert collateral.value_of(ids[-1]) == book.value_of(ids[-1], at + DAY) > 0
 
     pool.next_at(at + DAY)
     tx = collateral.process_maturities(2**256 - 1, sender=attacker)
-    assert len(tx.logs) == MAX_VIEW_STEPS
+    matured = logs_of(tx, collateral, "ScheduleMatured")
+    assert [log.at for log in matured] == [day0 + k * DAY for k in range(1, MAX_VIEW_STEPS + 1)]
+    # The stale days matured wrote down every GPU stale by then.
+    assert sum(log.gpus for log in matured) == 964
+    book.matured = matured[-1].at
     assert collateral.pending() == 1
+    assert collateral.schedule_state() == (day0 + count * DAY, count, 964)
     assert collateral.value() == book.value(at + DAY)
+    assert collateral.written_down() == book.written_down(at + DAY) == 964
 
 
 def test_reference_forgets_a_moved_stale_day():
@@ -275,11 +348,41 @@ def test_reference_forgets_a_moved_stale_day():
     book = Book(8_000, 30 * DAY, 7 * DAY)
     terms = Terms(30_000, 3_000, 0, 5 * YEAR, 1, 10 * DAY)
     book.make_current(10 * DAY)
-    book.bring_in(1, terms, 10 * DAY)
+    book.bring_in(1, terms, 10 * DAY, True)
     assert book.days == {40 * DAY}
     book.on_attested(1, replace(terms, last_attested_at=11 * DAY), 11 * DAY)
     assert book.days == {41 * DAY}
-    book.bring_in(2, replace(terms, last_attested_at=11 * DAY), 11 * DAY)
+    book.bring_in(2, replace(terms, last_attested_at=11 * DAY), 11 * DAY, True)
     book.on_attested(1, replace(terms, last_attested_at=12 * DAY), 12 * DAY)
     assert book.days == {41 * DAY, 42 * DAY}
     assert book.pending(42 * DAY) == 2
+
+
+def test_reference_keeps_a_node_that_only_changes_the_written_down_count():
+    """The Book's drop rule is the contract's: a node goes only when all three of its changes
+    are zero. A GPU worth nothing (zero salvage, past its end of life) changes no value at its
+    stale day or its ramp end, yet each is a node (the written-down count moves); taking the GPU
+    out drops them. Entries wait while it is written down; a sale does not."""
+    book = Book(8_000, 30 * DAY, 7 * DAY)
+    terms = Terms(30_000, 0, 0, 5 * DAY, ACTIVE, 10 * DAY)
+    book.make_current(10 * DAY)
+    book.bring_in(1, terms, 10 * DAY, True)
+    assert book.days == {40 * DAY}
+    assert book.delta(40 * DAY) == (0, 0, 1)
+    book.uncount(1, 11 * DAY)
+    assert book.days == set()
+    book.on_status(1, terms, 12 * DAY)
+    assert book.position(1) == (State.COUNTED, 12 * DAY, 19 * DAY, 40 * DAY)
+    assert book.days == {19 * DAY, 40 * DAY}
+    assert book.delta(19 * DAY) == (0, 0, -1)
+    assert book.written_down(19 * DAY - 1) == 1
+    assert not book.entries_open(19 * DAY - 1)
+    other = replace(terms, acquired_at=12 * DAY, last_attested_at=12 * DAY)
+    with pytest.raises(EntriesWait):
+        book.bring_in(2, other, 12 * DAY, True)
+    book.bring_in(2, other, 12 * DAY, False)
+    assert book.schedule_state(12 * DAY) == (17 * DAY, 2, 1)
+    assert book.written_down(19 * DAY) == 0
+    assert book.entries_open(19 * DAY)
+    book.uncount(1, 13 * DAY)
+    assert book.days == {17 * DAY, 42 * DAY}
