@@ -14,8 +14,11 @@
 Amounts are in human units (stablecoin units for money, whole fractions for fractions) with at
 most the token's decimals. `buy` and `redeem` send the vault's bounded calls (`buy`, `sell`): a
 minimum out (--min-fractions / --min-assets, or the quote less --slippage-bps) and a deadline.
-Every check the chain can answer (verified investor, paused vault, balance, free cash, maturities
-due, price bound, deadline) is made before anything is sent. Exit rights: a holder whose
+Every check the chain can answer (verified receiver, paused vault, balance, free cash, maturities
+due, price bound, deadline) is made before anything is sent. A buy needs a verified receiver (the
+buyer itself by default; who pays needs no verification) and waits while a GPU of the pool is
+written down (stale, or returning over the unlock period): the refusal names the GPUs to attest
+and the day the last return ends. Redemptions never wait for that. Exit rights: a holder whose
 verification expired or was revoked still redeems and claims to itself; to another --receiver
 both must be verified. On a local chain the investor is TEST::7; elsewhere pass --account.
 """

@@ -1,7 +1,7 @@
 """A pool's vault and the GPUs its GpuCollateral holds: their state, GPUs brought in, the schedule
 of their value kept current.
 
-    ape run vault status [--limit 20]              # NAV, cash, revenue, maturities, every GPU
+    ape run vault status [--limit 20]              # NAV, cash, revenue, entries, every GPU
     ape run vault contribute 1 2 3                 # operator: fractions minted at NAV
     ape run vault contribute 4 --receiver 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
     ape run vault offer-gpu 5 --price 20000        # operator: offer free cash for a GPU
@@ -15,7 +15,9 @@ of their value kept current.
 (OPERATOR_ROLE on the GpuCollateral, TEST::1 on a local chain). `accept-offer` is sent by the
 GPU's owner: on a local chain the test account that owns it, elsewhere --account. Anyone may send
 `process-maturities` and `sync` (TEST::1 by default on a local chain). Every check the chain can
-answer is made first; nothing is sent when one fails.
+answer is made first; nothing is sent when one fails. A contribution is an entry: it waits, like
+a buy, while a GPU the pool counts is written down (stale, or returning over the unlock period);
+`status` says whether entries are open and, if not, what opens them.
 """
 
 import click

@@ -9,8 +9,10 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
 - `read_chain` reads what the contracts say now, at the head block.
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
-`GpuCollateral.value_of` to the wei. Only the pool's fixed parameters (advance rate, staleness
-window, unlock period, dead shares) are read from immutables: no event carries them.
+`GpuCollateral.value_of` to the wei, and which counted GPUs are written down (stale, or returning
+over the unlock period: entries wait while any is) to compare with `GpuCollateral.written_down`.
+Only the pool's fixed parameters (advance rate, staleness window, unlock period, dead shares) are
+read from immutables: no event carries them.
 """
 
 from collections import defaultdict
@@ -72,14 +74,31 @@ def failures(checks: list[InvariantCheck]) -> list[InvariantCheck]:
     return [c for c in checks if c.passed is False]
 
 
+def entries_line(checks: list[InvariantCheck]) -> str | None:
+    """`entries open`, or `entries closed (2 GPU(s) written down)`, from invariant 11's figures
+    (None without them)."""
+    current = next((c for c in checks if c.number == 11), None)
+    if current is None or "entries_open" not in current.compared:
+        return None
+    if current.compared["entries_open"]:
+        return "entries open"
+    down = current.compared["written_down"]
+    why = f"{down} GPU(s) written down" if down else "maturities due"
+    return f"entries closed ({why})"
+
+
 def summary_line(checks: list[InvariantCheck]) -> str:
-    """`all 10 invariants that apply pass (n/a yet: 10, 12)`, or what failed."""
+    """`all 10 invariants that apply pass (n/a yet: 10, 12); entries open`, or what failed."""
+    entries = entries_line(checks)
+    tail = f"; {entries}" if entries else ""
     if failed := failures(checks):
-        return f"invariant(s) failed: {'; '.join(c.name for c in failed)}"
+        return f"invariant(s) failed: {'; '.join(c.name for c in failed)}{tail}"
     applying = [c for c in checks if c.passed is not None]
     waiting = ", ".join(str(c.number) for c in checks if c.passed is None)
-    return f"all {len(applying)} invariants that apply pass" + (
-        f" (n/a yet: {waiting})" if waiting else ""
+    return (
+        f"all {len(applying)} invariants that apply pass"
+        + (f" (n/a yet: {waiting})" if waiting else "")
+        + tail
     )
 
 
@@ -245,6 +264,10 @@ class Books:
     @property
     def counted(self) -> list[GpuBook]:
         return [gpu for gpu in self.gpus.values() if gpu.state == COUNTED]
+
+    def written_down(self, t: int) -> list[GpuBook]:
+        """The counted GPUs written down at `t` (schedule.vy's `_down`): stale, or on a ramp."""
+        return [g for g in self.counted if t >= g.stale_at or t < g.ramp_end]
 
     @property
     def pool_gpus(self) -> list[GpuBook]:
@@ -478,6 +501,9 @@ class ChainState:
     gpus_held: set[int]
     counted: int
     pending: int
+    # Counted GPUs stale or returning now (`written_down()`), and whether entries are open.
+    written_down: int
+    entries_open: bool
     positions: dict[int, tuple[int, int, int, int]]
     value_of: dict[int, int]
     # Registry terms of the pool's GPUs: (status, last attested at).
@@ -511,6 +537,8 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
         gpus_held=gpus_held,
         counted=collateral.schedule_state()[1],
         pending=collateral.pending(),
+        written_down=collateral.written_down(),
+        entries_open=collateral.entries_open(),
         positions={i: tuple(collateral.position(i)) for i in gpu_ids},
         value_of={i: collateral.value_of(i) for i in gpu_ids},
         registry_terms={i: (t.status, t.last_attested_at) for i, t in terms.items()},
@@ -728,10 +756,14 @@ def pause_check(books: Books, state: ChainState) -> InvariantCheck:
 def current_prices_check(books: Books, state: ChainState) -> InvariantCheck:
     """No counted GPU is IMPAIRED or RETIRED in the registry, none whose last attestation (from
     the registry's events) is stale still has value, none counts past what its attestation allows,
-    and every GpuCounted followed the registry as it stood then. Due maturities are reported: the
-    views count them and a flow matures up to 16 itself or refuses naming process_maturities."""
+    and every GpuCounted followed the registry as it stood then. The GPUs written down (stale or
+    returning) are recomputed from the positions the events gave and must be the collateral's
+    count, and entries must be closed while there are any (nobody buys at a temporary
+    write-down). Due maturities are reported: the views count them and a flow matures up to 16
+    itself or refuses naming process_maturities."""
     params, now = books.parameters, state.timestamp
     counted = books.counted
+    written_down = len(books.written_down(now))
     impaired = [g.token_id for g in counted if g.status in (IMPAIRED, RETIRED)]
     stale = [g for g in counted if params.stale_day(g.last_attested_at) <= now]
     stale_with_value = [g.token_id for g in stale if state.value_of.get(g.token_id, 0)]
@@ -755,9 +787,14 @@ def current_prices_check(books: Books, state: ChainState) -> InvariantCheck:
         not impaired
         and not stale_with_value
         and not past_attestation
-        and not books.position_anomalies,
+        and not books.position_anomalies
+        and state.written_down == written_down
+        and not (state.entries_open and written_down),
         pending_maturities=state.pending,
         flows_mature_them_themselves=state.pending <= MAX_MATURE_STEPS,
+        written_down=state.written_down,
+        written_down_from_events=written_down,
+        entries_open=state.entries_open,
         counted_impaired_or_retired=_ids(impaired),
         stale_counted=len(stale),
         stale_with_value=_ids(stale_with_value),

@@ -19,7 +19,16 @@ from rich.table import Table
 from gpu_rwa.chain import require_role, send
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
-from gpu_rwa.pool import BPS, Pool, require_current, require_not_paused, require_verified
+from gpu_rwa.pool import (
+    BPS,
+    COUNTED,
+    NOT_HELD,
+    Pool,
+    require_current,
+    require_entries_open,
+    require_not_paused,
+    require_verified,
+)
 from gpu_rwa.registry import STATUS_CODES, Terms
 from gpu_rwa.types import (
     SECONDS_PER_DAY,
@@ -35,8 +44,6 @@ MAX_LIFE = 50 * 365 * SECONDS_PER_DAY
 MAX_COST = 2**96
 MAX_PROCESS_STEPS = 1_024
 MAX_OFFER_PRICE = 2**128 - 1
-# Position states of `position(id)`.
-NOT_HELD, COUNTED, UNCOUNTED = 0, 1, 2
 # An offer's default and longest life, in days.
 DEFAULT_OFFER_DAYS = 7
 MAX_OFFER_DAYS = 365
@@ -175,7 +182,8 @@ def contribute(
     pool: Pool, sender: AccountAPI, token_ids: list[int], receiver: str | None
 ) -> list[tuple[int, int, int]]:
     """Contribute GPUs the sender (OPERATOR_ROLE) owns; returns (token id, collateral value,
-    fractions minted) for each."""
+    fractions minted) for each. Each GPU is checked first, then the pool: a contribution is an
+    entry, refused while a GPU the pool counts is written down (stale or returning)."""
     receiver = receiver or sender.address
     require_not_paused(pool, "contributing")
     require_role(pool.collateral, "OPERATOR_ROLE", sender.address, "GpuCollateral")
@@ -186,6 +194,7 @@ def contribute(
         if terms.owner != pool.collateral.address:
             _require_owner(token_id, terms, sender.address)
         _require_enterable(pool, token_id, terms, "enter the pool")
+    require_entries_open(pool, "contributing")
     _approve_all(pool, sender)
     entered = []
     for token_id in token_ids:

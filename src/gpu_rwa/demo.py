@@ -8,7 +8,10 @@ events and every invariant is checked.
 
 The pool counts a GPU only while its last attestation is younger than the staleness window (30
 days, rounded down to a UTC midnight), so the custodian attests the pool's GPUs twice a month for
-the whole run: a visit every 30 days would leave them stale for up to a day each month, out of NAV.
+the whole run: a visit every 30 days would leave them stale for up to a day each month, out of NAV,
+and a stale GPU (or one returning over the unlock period after it) closes the pool to entries. With
+the visits nothing is ever written down: entries stay open all year (the report says so), and each
+visit moves every stale day before it comes, which leaves no change due on the schedule.
 """
 
 from dataclasses import dataclass, field
@@ -73,6 +76,9 @@ class MonthFigures(BaseModel):
     gpus_counted: int
     oldest_attestation_age: int
     pending_maturities: int
+    # Counted GPUs stale or returning, and whether buys and contributions are taken.
+    written_down: int
+    entries_open: bool
     revenue_received: int
     revenue_claimed: int
     unvested: int
@@ -92,6 +98,8 @@ class DemoReport(BaseModel):
     dead_shares: int
     collateral_value: int
     pending_maturities: int
+    written_down: int
+    entries_open: bool
     # GPU id -> seconds since its last attestation, at the audit.
     attestation_ages: dict[str, int]
     attestations: int
@@ -326,6 +334,8 @@ def audit(run: Run) -> DemoReport:
         dead_shares=books.dead_shares,
         collateral_value=state.collateral_value,
         pending_maturities=state.pending,
+        written_down=state.written_down,
+        entries_open=state.entries_open,
         attestation_ages={
             str(gpu.token_id): state.timestamp - gpu.last_attested_at for gpu in books.pool_gpus
         },
@@ -352,10 +362,10 @@ def attest_pool_gpus(run: Run) -> None:
 
 
 def keep_current(run: Run) -> None:
-    """The operator matures the schedule's due changes, so that no flow finds more than it may
-    mature itself. Each attestation moves a GPU's stale day and leaves the old day marked (an
-    empty change): with two visits a month, these alone would pass the 16 a flow matures in
-    about eight months without a buy or a sale."""
+    """The operator's monthly routine: mature the schedule's due changes, if any, so that no flow
+    finds more than it may mature itself. In this story none falls due: an attestation moves a
+    GPU's stale day and takes the old day's change with it, and no GPU reaches its end of life
+    within the year (`maturities_processed` is 0 in the report)."""
     pool = run.pool
     if pool.collateral.pending():
         matured, _ = collateral.process_maturities(pool, run.cast.operator, MATURE_PER_CALL)
@@ -420,6 +430,8 @@ def month_figures(run: Run, month: int) -> MonthFigures:
         gpus_counted=sum(pool.collateral.counts(token_id) for token_id in run.token_ids),
         oldest_attestation_age=now - run.attested_at,
         pending_maturities=pool.collateral.pending(),
+        written_down=pool.collateral.written_down(),
+        entries_open=pool.collateral.entries_open(),
         revenue_received=vault.received(),
         revenue_claimed=run.claimed,
         unvested=vault.unvested(),

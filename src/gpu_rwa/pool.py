@@ -2,10 +2,10 @@
 flows (buy, redeem, claim, faucet), the portfolio and the vault's status.
 
 Every function checks what the chain can tell before it sends anything (paused, verified, balance,
-allowance, free cash, maturities due, price bounds, deadline) and raises UserError with one line
-otherwise; what is sent goes through `send()`, so a revert is one line too. The pool's GPUs are in
-`gpu_rwa.collateral`, leases in `gpu_rwa.leases`, identities in `gpu_rwa.identity`, permit
-signatures in `gpu_rwa.permit`.
+allowance, free cash, maturities due, entries closed while GPUs are written down, price bounds,
+deadline) and raises UserError with one line otherwise; what is sent goes through `send()`, so a
+revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, leases in `gpu_rwa.leases`,
+identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
 """
 
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from gpu_rwa.types import (
     Bps,
     FractionAmount,
     StableAmount,
+    floor_day,
     format_time,
     format_units,
 )
@@ -40,6 +41,10 @@ DEFAULT_SLIPPAGE_BPS = 50
 MAX_DEADLINE_MINUTES = 7 * 24 * 60
 # A flow matures this many due changes of the collateral's schedule itself and refuses beyond.
 MAX_MATURE_STEPS = 16
+# Position states of `GpuCollateral.position(id)`.
+NOT_HELD, COUNTED, UNCOUNTED = 0, 1, 2
+# The entry gate names at most this many stale GPUs, and attests them by id (beyond: --all-held).
+NAMED_GPUS = 10
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,87 @@ def require_current(pool: Pool) -> None:
         )
 
 
+# THE ENTRY GATE #
+
+
+def written_down_at(pool: Pool, when: int) -> int:
+    """How many counted GPUs are written down at `when` (at or after the head block's time): the
+    collateral's `written_down()` at the head, plus the changes its schedule holds for the UTC
+    midnights up to `when` (a stale day or the end of a ramp falls on one)."""
+    collateral = pool.collateral
+    count = collateral.written_down()
+    head = chain.blocks.head.timestamp
+    for day in range(floor_day(head) + SECONDS_PER_DAY, when + 1, SECONDS_PER_DAY):
+        # A node is (intercept, slope, gpus): the change of the sums and of the GPUs written down.
+        count += collateral.nodes(day)[2]
+    return count
+
+
+def written_down_gpus(pool: Pool, when: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """The counted GPUs written down at `when`, as the schedule defines it: stale (`when` at or
+    past the stale day), else returning (`when` before the end of the return ramp), with the end
+    of each ramp. One read per GPU held: only called once `written_down_at` says some are."""
+    collateral, registry = pool.collateral, pool.registry
+    stale, returning = [], []
+    for index in range(registry.balanceOf(collateral.address)):
+        token_id = registry.tokenOfOwnerByIndex(collateral.address, index)
+        state, _, ramp_end, stale_at = collateral.position(token_id)
+        if state != COUNTED:
+            continue
+        if stale_at <= when:
+            stale.append(token_id)
+        elif ramp_end > when:
+            returning.append((token_id, ramp_end))
+    return stale, returning
+
+
+def _gpu_list(token_ids: list[int]) -> str:
+    """`GPU 3`, `GPUs 1, 2`, or the first NAMED_GPUS and how many in all."""
+    if len(token_ids) == 1:
+        return f"GPU {token_ids[0]}"
+    named = ", ".join(str(i) for i in token_ids[:NAMED_GPUS])
+    more = f", ... ({len(token_ids)} in all)" if len(token_ids) > NAMED_GPUS else ""
+    return f"GPUs {named}{more}"
+
+
+def entries_closed_reason(pool: Pool, when: int) -> str | None:
+    """Why the collateral refuses entries (deposits, mints, buys, contributions) at `when`, naming
+    what fixes it, or None if no counted GPU is written down then. Maturities due are the caller's
+    to check first (`require_current`)."""
+    count = written_down_at(pool, when)
+    if count == 0:
+        return None
+    stale, returning = written_down_gpus(pool, when)
+    reasons = []
+    if stale:
+        ids = " ".join(str(i) for i in stale) if len(stale) <= NAMED_GPUS else "--all-held"
+        days = pool.collateral.UNLOCK_PERIOD() // SECONDS_PER_DAY
+        they = "it returns" if len(stale) == 1 else "they return"
+        reasons.append(
+            f"{_gpu_list(stale)} stale: the custodian runs `ape run registry attest {ids}`, then "
+            f"{they} over the {days}-day unlock period"
+        )
+    if returning:
+        last = max(ramp_end for _, ramp_end in returning)
+        reasons.append(
+            f"{_gpu_list([i for i, _ in returning])} returning: the last ramp ends on {_date(last)}"
+        )
+    return "; ".join(reasons) or f"{count} GPU(s) written down"
+
+
+def require_entries_open(pool: Pool, doing: str) -> None:
+    """The collateral takes entries in the pending block: at most 16 maturities due and no counted
+    GPU written down (stale, or returning over the unlock period), or UserError naming what fixes
+    it. Exits (redemptions, claims) never wait for this."""
+    require_current(pool)
+    reason = entries_closed_reason(pool, chain.pending_timestamp)
+    if reason is not None:
+        raise UserError(
+            f"{doing} waits while the pool's GPUs are written down ({reason}); redemptions stay "
+            "open"
+        )
+
+
 def deadline_from(minutes: int, deadline: datetime | None) -> int:
     """The deadline in chain time: `deadline` if given (it must be ahead), else now + minutes."""
     now = chain.pending_timestamp
@@ -195,15 +281,15 @@ class Trade:
 
 def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Trade:
     """Buy fractions for `order.assets` at NAV with a minimum out and a deadline: with an approve
-    first if the allowance is short, or in one transaction with an EIP-2612 permit."""
+    first if the allowance is short, or in one transaction with an EIP-2612 permit. The receiver
+    must be verified (the vault checks only who receives fractions, not who pays), and the pool
+    must take entries (no GPU written down)."""
     vault, token = pool.vault, pool.stablecoin
     receiver = order.receiver or sender.address
     assets = order.assets
     require_not_paused(pool, "buying")
-    require_verified(pool, sender.address, "buyer")
-    if receiver != sender.address:
-        require_verified(pool, receiver, "receiver")
-    require_current(pool)
+    require_verified(pool, receiver, "buyer" if receiver == sender.address else "receiver")
+    require_entries_open(pool, "buying")
     balance = token.balanceOf(sender.address)
     if balance < assets:
         raise UserError(
@@ -419,6 +505,17 @@ def _pending_cell(pending: int) -> str:
     return str(pending)
 
 
+def entries_cell(pool: Pool) -> str:
+    """Whether the pool takes entries now (buys, mints, contributions), and if not why: paused,
+    maturities due, or GPUs written down (stale or returning) with what fixes it."""
+    if pool.vault.paused():
+        return "closed: the vault is paused"
+    if pool.collateral.pending() > MAX_MATURE_STEPS:
+        return "closed: maturities due; run `ape run vault process-maturities`"
+    reason = entries_closed_reason(pool, chain.blocks.head.timestamp)
+    return "open" if reason is None else f"closed: {reason}"
+
+
 def vault_table(pool: Pool) -> Table:
     vault, collateral = pool.vault, pool.collateral
     one = 10**pool.fraction_decimals
@@ -440,6 +537,8 @@ def vault_table(pool: Pool) -> Table:
             f"{collateral.schedule_state()[1]} / {pool.registry.balanceOf(collateral.address)}",
         ),
         ("maturities due", _pending_cell(collateral.pending())),
+        ("GPUs written down (stale or returning)", str(collateral.written_down())),
+        ("entries (buy, contribute)", entries_cell(pool)),
         (
             "staleness window / unlock period",
             f"{collateral.STALENESS_WINDOW() // SECONDS_PER_DAY} d / "

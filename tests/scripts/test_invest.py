@@ -1,11 +1,23 @@
 """`ape run invest buy|redeem|claim|portfolio|faucet`: exact amounts; nothing sent on bad input."""
 
+import ape
 import pytest
 from ape.types import MessageSignature
 from eth_utils import to_checksum_address
 
 from gpu_rwa.permit import SECP256K1_N, signature_parts
-from tests.scripts.utils import INVESTOR_FUNDS, head_logs, refused, script, table_cells
+from gpu_rwa.types import format_time
+from tests.scripts.utils import (
+    ENTRIES_WAIT,
+    INVESTOR_FUNDS,
+    head_logs,
+    refused,
+    script,
+    stale_day,
+    stale_reason,
+    table_cells,
+    written_down_refusal,
+)
 from tests.utils.registry import DAY, USDC
 from tests.utils.vault import JURISDICTION, to_assets, to_shares
 
@@ -112,6 +124,8 @@ def test_bad_buy_sends_nothing(pool, investor, args, message):
 
 
 def test_unverified_buyer_and_receiver_are_refused(pool, investor, attacker):
+    """Fractions reach only verified investors: an unverified address buys for no one, itself
+    included, and no one buys for it."""
     before = balances(pool, investor, attacker)
     pool.stablecoin.faucet(10 * USDC, sender=attacker)
     attacker_before = balances(pool, attacker)
@@ -127,6 +141,32 @@ def test_unverified_buyer_and_receiver_are_refused(pool, investor, attacker):
     )
     assert balances(pool, investor) == before[:1]
     assert balances(pool, attacker) == attacker_before
+
+
+def test_an_unverified_payer_buys_for_a_verified_receiver(pool, investor, attacker, chain):
+    """The vault checks who receives fractions, not who pays: neither does the script."""
+    pool.stablecoin.faucet(100 * USDC, sender=attacker)
+    assert not pool.identity.is_verified(attacker)
+    nonce = attacker.nonce
+
+    result = script(
+        pool, "invest", "buy", "100", "--receiver", investor.address, "--account", "TEST::9"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert attacker.nonce == nonce + 2  # approve, buy
+    shares = pool.vault.balanceOf(investor)
+    price_paid_checks(pool, 100 * USDC, shares)
+    (log,) = head_logs(chain, pool.vault.Deposit)
+    assert (log.sender, log.owner, log.assets, log.shares) == (
+        attacker,
+        investor,
+        100 * USDC,
+        shares,
+    )
+    assert pool.vault.balanceOf(attacker) == 0
+    assert pool.stablecoin.balanceOf(attacker) == 0
+    assert f"the fractions went to {investor.address}" in result.output
 
 
 def test_expired_buyer_is_refused(pool, investor, compliance, chain):
@@ -149,6 +189,120 @@ def test_buy_while_paused_is_refused(pool, investor, pauser):
         "the vault is paused: buying is stopped until the admin unpauses it",
     )
     assert balances(pool, investor) == before
+
+
+# THE ENTRY GATE: buys wait while GPUs are written down; exits do not #
+
+
+def test_buy_waits_while_gpus_are_stale(pool, investor, other_investor, chain):
+    """Past the stale day GPUs 1 and 2 count for nothing: a buy now would pay the written-down
+    price and keep the value when they come back. Every form of buy is refused before anything
+    is sent, naming the custodian's command."""
+    chain.mine(timestamp=stale_day(pool.registry, 1))
+    before = balances(pool, investor, other_investor)
+    message = written_down_refusal("buying", stale_reason("1 2"))
+
+    for args in (("10",), ("10", "--permit"), ("10", "--receiver", other_investor.address)):
+        refused(script(pool, "invest", "buy", *args), message)
+
+    assert balances(pool, investor, other_investor) == before
+    assert pool.stablecoin.nonces(investor) == 0  # no permit signed away either
+    assert pool.stablecoin.allowance(investor, pool.vault) == 0
+    # What the check spares the buyer: the vault refuses the same entry.
+    assert (pool.collateral.written_down(), pool.collateral.entries_open()) == (2, False)
+    assert pool.vault.maxDeposit(investor) == pool.vault.maxMint(investor) == 0
+    pool.stablecoin.approve(pool.vault, 10 * USDC, sender=investor)
+    with ape.reverts(ENTRIES_WAIT):
+        pool.vault.deposit(10 * USDC, investor, sender=investor)
+
+
+def test_buy_foresees_a_stale_day_before_its_block(pool, investor, chain):
+    """The views read the head block; the buy lands in the next one. A stale day in between
+    closes entries for the buy, and the check says so first."""
+    stale = stale_day(pool.registry, 1)
+    chain.mine(timestamp=stale - 60)
+    assert pool.collateral.entries_open()
+    chain.pending_timestamp = stale
+    before = balances(pool, investor)
+
+    refused(
+        script(pool, "invest", "buy", "10"), written_down_refusal("buying", stale_reason("1 2"))
+    )
+
+    assert balances(pool, investor) == before
+
+
+def test_buy_waits_for_the_last_ramp_to_end(pool, investor, custodian, chain):
+    """GPU 1 attested after going stale returns over the unlock period while GPU 2 is still stale;
+    then both return, GPU 2 later. The refusal names what is left to fix, and the day the
+    last ramp ends; from that day the buy goes through."""
+    registry, collateral = pool.registry, pool.collateral
+    chain.mine(timestamp=stale_day(registry, 1) + DAY)
+    registry.attest([1], sender=custodian)
+    first_end = collateral.position(1)[2]
+    before = balances(pool, investor)
+
+    refused(
+        script(pool, "invest", "buy", "10"),
+        written_down_refusal(
+            "buying",
+            f"{stale_reason('2')}; GPU 1 returning: the last ramp ends on "
+            f"{format_time(first_end)} UTC",
+        ),
+    )
+
+    chain.pending_timestamp += DAY
+    registry.attest([2], sender=custodian)
+    last_end = collateral.position(2)[2]
+    assert last_end > first_end
+    refused(
+        script(pool, "invest", "buy", "10"),
+        written_down_refusal(
+            "buying", f"GPUs 1, 2 returning: the last ramp ends on {format_time(last_end)} UTC"
+        ),
+    )
+    chain.mine(timestamp=last_end - 60)
+    refused(
+        script(pool, "invest", "buy", "10"),
+        written_down_refusal(
+            "buying", f"GPU 2 returning: the last ramp ends on {format_time(last_end)} UTC"
+        ),
+    )
+    assert balances(pool, investor) == before
+
+    chain.mine(timestamp=last_end)
+    result = script(pool, "invest", "buy", "10")
+
+    assert result.exit_code == 0, result.output
+    assert collateral.entries_open()
+    price_paid_checks(pool, 10 * USDC, pool.vault.balanceOf(investor))
+
+
+def test_redeem_and_portfolio_while_entries_are_closed(invested, investor, chain):
+    """Exits stay open at the written-down price (down at once): with both GPUs stale NAV is the
+    free cash alone, and the sale is priced from it."""
+    vault = invested.vault
+    chain.mine(timestamp=stale_day(invested.registry, 1))
+    assert not invested.collateral.entries_open()
+    assert vault.totalAssets() == vault.free_cash() == 10_000 * USDC
+    shares = 100 * 10**invested.fraction_decimals
+    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
+
+    result = script(invested, "invest", "redeem", "100")
+
+    assert result.exit_code == 0, result.output
+    assert vault.balanceOf(investor) == held - shares
+    paid = invested.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    assert nav_before_redeem(invested, paid, shares)[0] == 10_000 * USDC
+
+    result = script(invested, "invest", "portfolio", investor.address)
+
+    assert result.exit_code == 0, result.output
+    rows = {cells[0]: cells[1] for cells in map(table_cells, result.output.splitlines()) if cells}
+    assert rows["fractions held"] == invested.fractions(held - shares)
+    assert rows["redeemable now"] == invested.fractions(vault.maxRedeem(investor))
+    assert vault.maxRedeem(investor) == held - shares
 
 
 def test_short_r_and_s_are_left_padded():

@@ -1,16 +1,20 @@
 """`ape run vault contribute|process-maturities|sync`: GPUs into the pool's GpuCollateral, and the
 collateral kept current; every pre-check refuses before anything is sent."""
 
+import ape
 import pytest
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import (
+    ENTRIES_WAIT,
     GPU_OUTSIDE,
     head_logs,
     line_value,
     refused,
     script,
+    stale_reason,
     value_came_in,
+    written_down_refusal,
 )
 from tests.utils.registry import DAY, GpuStatus, make_spec
 from tests.utils.vault import STALENESS_WINDOW, to_shares
@@ -115,6 +119,47 @@ def test_contribute_refuses_a_stale_gpu(pool, operator, chain):
         f"(`ape run registry attest {GPU_OUTSIDE}`)",
     )
     assert operator.nonce == nonce
+
+
+def test_contribute_waits_while_the_pools_gpus_are_written_down(pool, operator, custodian, chain):
+    """GPU 3 is fresh, but GPUs 1 and 2 in the pool went stale: fractions minted now would be
+    priced at the written-down NAV. Refused, naming the attestation; then, attested, they return
+    over the unlock period and the refusal names the day the ramp ends; from then on it enters."""
+    registry, collateral = pool.registry, pool.collateral
+    chain.mine(timestamp=stale_day(registry, 1) + DAY)
+    registry.attest([GPU_OUTSIDE], sender=custodian)  # not held: fresh, no ramp
+    # What the check spares the operator: the collateral refuses the same entry.
+    with ape.reverts(ENTRIES_WAIT):
+        collateral.contribute(GPU_OUTSIDE, operator, 0, sender=operator)
+    nonce = operator.nonce
+
+    refused(
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        written_down_refusal("contributing", stale_reason("1 2")),
+    )
+
+    registry.attest([1, 2], sender=custodian)
+    ramp_end = collateral.position(1)[2]
+    assert collateral.position(2)[2] == ramp_end
+    refused(
+        script(pool, "vault", "contribute", str(GPU_OUTSIDE)),
+        written_down_refusal(
+            "contributing",
+            f"GPUs 1, 2 returning: the last ramp ends on {format_time(ramp_end)} UTC",
+        ),
+    )
+    assert operator.nonce == nonce
+    assert registry.ownerOf(GPU_OUTSIDE) == operator.address
+
+    chain.mine(timestamp=ramp_end)
+    result = script(pool, "vault", "contribute", str(GPU_OUTSIDE))
+
+    assert result.exit_code == 0, result.output
+    assert registry.ownerOf(GPU_OUTSIDE) == collateral.address
+    (log,) = head_logs(chain, collateral.GpuContributed)
+    assert log.value == value_came_in(
+        collateral, registry, GPU_OUTSIDE, chain.blocks.head.timestamp
+    )
 
 
 def test_contribute_refuses_a_cost_above_what_a_pool_counts(pool, operator, custodian, chain):

@@ -8,6 +8,7 @@ from tests.scripts.utils import (
     line_value,
     refused,
     script,
+    stale_reason,
     table_cells,
 )
 from tests.utils.registry import DAY, USDC
@@ -21,6 +22,18 @@ def age(seconds: int) -> str:
 
 def rows_of(output: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in map(table_cells, output.splitlines()) if cells}
+
+
+def cell(output: str, label: str) -> str:
+    """The value of the two-column row `label`, its lines joined where rich wrapped it."""
+    lines = [table_cells(line) for line in output.splitlines()]
+    start = next(i for i, cells in enumerate(lines) if cells and cells[0] == label)
+    parts = [lines[start][1]]
+    for cells in lines[start + 1 :]:
+        if len(cells) != 2 or cells[0]:
+            break
+        parts.append(cells[1])
+    return " ".join(parts)
 
 
 def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
@@ -40,6 +53,8 @@ def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
         "collateral value (80 % of book)": leased.cash(collateral.value()),
         "GPUs counted (stale incl.) / held": "2 / 2",
         "maturities due": "0",
+        "GPUs written down (stale or returning)": "0",
+        "entries (buy, contribute)": "open",
         "staleness window / unlock period": "30 d / 7 d",
         "revenue received (after fees)": leased.cash(900 * USDC),
         "revenue held": leased.cash(900 * USDC),
@@ -106,6 +121,20 @@ def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
     assert 0 < collateral.value_of(2) < full * 3 // 7
     assert rows["collateral value (80 % of book)"][1] == pool.cash(collateral.value())
     assert rows["GPUs counted (stale incl.) / held"][1] == "2 / 2"
+    assert rows["GPUs written down (stale or returning)"][1] == "2"
+    assert cell(result.output, "entries (buy, contribute)") == (
+        f"closed: {stale_reason('1')}; GPU 2 returning: the last ramp ends on "
+        f"{format_time(ramp_end)} UTC"
+    )
+
+
+def test_status_says_entries_are_closed_while_paused(pool, pauser):
+    pool.vault.pause(sender=pauser)
+
+    result = script(pool, "vault", "status")
+
+    assert result.exit_code == 0, result.output
+    assert rows_of(result.output)["entries (buy, contribute)"][1] == "closed: the vault is paused"
 
 
 def test_status_without_deployment(manifest_file):

@@ -7,13 +7,16 @@ from click.testing import Result
 from gpu_rwa.pool import Pool
 from tests.utils.registry import DAY, USDC
 from tests.utils.scripts import run_script
-from tests.utils.vault import ADVANCE_RATE_BPS, BPS, PRECISION
+from tests.utils.vault import ADVANCE_RATE_BPS, BPS, PRECISION, STALENESS_WINDOW
 
 # What the `pool` fixture sets up.
 INVESTOR_FUNDS = 100_000 * USDC
 GPU_COST = 30_000 * USDC
 GPUS_IN_VAULT = (1, 2)
 GPU_OUTSIDE = 3
+# The collateral's refusal of an entry (deposit, mint, buy, contribution) while a GPU it counts is
+# written down: what the scripts' pre-checks spare the sender.
+ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
 
 
 @dataclass
@@ -45,6 +48,30 @@ def table_cells(line: str) -> list[str]:
     if not line.startswith("│"):
         return []
     return [cell.strip() for cell in line.split("│")[1:-1]]
+
+
+def stale_day(registry, token_id: int) -> int:
+    """The UTC midnight from which `token_id` stops counting unless attested again."""
+    return (registry.terms(token_id).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+
+
+def written_down_refusal(doing: str, reason: str) -> str:
+    """The one line `invest buy` and `vault contribute` refuse with while GPUs are written down."""
+    return f"{doing} waits while the pool's GPUs are written down ({reason}); redemptions stay open"
+
+
+def stale_reason(ids: str) -> str:
+    """The part of that line for stale GPUs `ids` ("1 2"), as the custodian's command takes them."""
+    listed = ids.replace(" ", ", ")
+    if " " in ids:
+        return (
+            f"GPUs {listed} stale: the custodian runs `ape run registry attest {ids}`, then they "
+            "return over the 7-day unlock period"
+        )
+    return (
+        f"GPU {ids} stale: the custodian runs `ape run registry attest {ids}`, then it returns "
+        "over the 7-day unlock period"
+    )
 
 
 def scaled_line(registry, token_id: int, at: int) -> int:

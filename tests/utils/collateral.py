@@ -12,10 +12,15 @@ missed maturity or a rounding slip in the contract shows here as a difference to
 - a GPU that comes back (restored, or re-attested after going stale) ramps from 0 at `since` to
   its normal value at ramp_end = ceil_day(since + UNLOCK_PERIOD) (the rise rounded down);
 - value_of = floor(curve * rate / (10_000 * 1e18)); the pool's value is
-  floor(sum of curves * rate / (10_000 * 1e18)) minus one wei per counted GPU (at least 0).
+  floor(sum of curves * rate / (10_000 * 1e18)) minus one wei per counted GPU (at least 0);
+- a counted GPU is "written down for a while" at `t` iff t >= stale_at or t < ramp_end (stale, or
+  returning on its ramp): entries (contributions, deposits, mints) wait while any is.
 
 `Book` follows one pool through contributions, hooks, flows and maturities: which GPUs it counts,
-their curves, which days carry a node and which of those are due.
+their curves, which days carry a node and which of those are due. A node holds three changes at
+its day: of the intercept sum, of the slope sum, and of the number of GPUs written down. A day is
+marked when a curve adds a change there and forgotten when taking a curve out leaves its node
+with no change at all (all three fields zero): emptied days are dropped, never left due.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ PRICE_ABOVE_VALUE = "collateral: price above collateral value"
 NOTHING_TO_SYNC = "collateral: nothing to sync"
 NOT_HELD = "collateral: gpu not held"
 ZERO_STEPS = "collateral: zero steps"
+ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
 SELLER_NOT_VERIFIED = "identity: seller not verified"
 INSUFFICIENT_CASH = "vault: insufficient free cash"
 TOO_FEW_SHARES = "vault: slippage: too few shares"
@@ -78,6 +84,10 @@ class State(IntEnum):
 
 class Pending(Exception):
     """What the contract refuses with PENDING."""
+
+
+class EntriesWait(Exception):
+    """What the contract refuses with ENTRIES_WAIT."""
 
 
 def floor_day(t: int) -> int:
@@ -177,12 +187,24 @@ class Curve:
             return self.cost * PRECISION + self.slope * self.start, self.slope
         return self.salvage * PRECISION, 0
 
+    def down(self, t: int) -> int:
+        """1 if written down for a while at `t` (stale, or returning on its ramp), else 0."""
+        return 1 if t >= self.stale_at or t < self.ramp_end else 0
+
+    def node(self, t: int) -> tuple[int, int, int]:
+        """(a, b, written down) in force at `t`: what a node changes."""
+        return (*self.line(t), self.down(t))
+
+    def change(self, t: int) -> tuple[int, int, int]:
+        """The change of `node` at grid time `t` (zero where nothing changes)."""
+        after, before = self.node(t), self.node(t - 1)
+        return after[0] - before[0], after[1] - before[1], after[2] - before[2]
+
     def changes_after(self, cursor: int) -> list[int]:
-        """Grid times after `cursor` (up to the stale day) where the piece in force changes."""
+        """Grid times after `cursor` (up to the stale day) where the piece in force or the
+        written-down state changes: where the curve puts a change in a node."""
         points = sorted({self.ramp_end, self.end, self.stale_at})
-        return [
-            p for p in points if cursor < p <= self.stale_at and self.line(p) != self.line(p - 1)
-        ]
+        return [p for p in points if cursor < p <= self.stale_at and self.change(p) != (0, 0, 0)]
 
 
 def scale(scaled: int, rate_bps: int) -> int:
@@ -212,13 +234,15 @@ class Book:
     window: int
     unlock: int
     positions: dict[int, Position] = field(default_factory=dict)
-    # Grid times that carry a node: marked when a curve adds a change there, forgotten when taking
-    # a curve out leaves no change there (a moved stale day, a GPU out), or once matured.
+    # Grid times that carry a node: marked when a curve adds a change there (even one that
+    # cancels another), forgotten when taking a curve out leaves no change there at all (a moved
+    # stale day, a GPU out, a curve replaced): intercept, slope and gpus all zero. Matured days
+    # stay, behind `matured`.
     days: set[int] = field(default_factory=set)
     # The last node time matured (0: none yet).
     matured: int = 0
-    # Every node matured, in order, as ScheduleMatured's (at, intercept, slope).
-    matured_log: list[tuple[int, int, int]] = field(default_factory=list)
+    # Every node matured, in order, as ScheduleMatured's (at, intercept, slope, gpus).
+    matured_log: list[tuple[int, int, int, int]] = field(default_factory=list)
     # How often each change happened: "in" (a GPU came in), "ramp" (came back), "move" (stale
     # day moved), "out" (impaired or retired): what a random run went through.
     history: Counter = field(default_factory=Counter)
@@ -249,23 +273,24 @@ class Book:
         first = self._first_due(now)
         return now if first is None else first - 1
 
-    def mature(self, now: int, max_steps: int) -> list[tuple[int, int, int]]:
+    def mature(self, now: int, max_steps: int) -> list[tuple[int, int, int, int]]:
         """Mature up to `max_steps` due nodes; returns the ScheduleMatured fields of each
-        (at, intercept, slope), in order."""
+        (at, intercept, slope, gpus), in order."""
         done = [(at, *self.delta(at)) for at in self.due(now)[:max_steps]]
         if done:
             self.matured = done[-1][0]
         self.matured_log += done
         return done
 
-    def delta(self, at: int) -> tuple[int, int]:
-        """The change of the sums at node `at` (ScheduleMatured / `nodes(at)`), from the curves
-        counted now: curves taken out left nothing behind."""
-        a = b = 0
+    def delta(self, at: int) -> tuple[int, int, int]:
+        """The changes at node `at` (ScheduleMatured / `nodes(at)`): of the intercept sum, the
+        slope sum and the number of GPUs written down, from the curves counted now (curves
+        taken out left nothing behind)."""
+        a = b = gpus = 0
         for c in self.curves():
-            (a1, b1), (a0, b0) = c.line(at), c.line(at - 1)
-            a, b = a + a1 - a0, b + b1 - b0
-        return a, b
+            da, db, dg = c.change(at)
+            a, b, gpus = a + da, b + db, gpus + dg
+        return a, b, gpus
 
     def sums(self, now: int) -> tuple[int, int]:
         """(intercept_sum, slope_sum): the pieces in force at the cursor."""
@@ -273,7 +298,13 @@ class Book:
         lines = [c.line(cursor) for c in self.curves()]
         return sum(a for a, _ in lines), sum(b for _, b in lines)
 
-    def make_current(self, now: int) -> list[tuple[int, int, int]]:
+    def schedule_state(self, now: int) -> tuple[int, int, int]:
+        """`schedule_state()`: the next node not matured (0: none), the GPUs counted, and how
+        many of them are written down at the cursor (as of the last node matured)."""
+        cursor = self.cursor(now)
+        return self.head(), self.counted(), sum(c.down(cursor) for c in self.curves())
+
+    def make_current(self, now: int) -> list[tuple[int, int, int, int]]:
         """What every flow does first: mature up to 16, refuse if more are due."""
         done = self.mature(now, MAX_MATURE_STEPS)
         if not self.is_current(now):
@@ -287,16 +318,22 @@ class Book:
         self.positions[token_id] = Position(State.COUNTED, curve)
 
     def _drop(self, token_id: int, now: int) -> None:
-        """Take a counted curve out: each of its days left without any change is forgotten."""
+        """Take a counted curve out: each day where it had a change and whose node is left with
+        no change at all (intercept, slope and gpus all zero) is forgotten (the head moves on);
+        a day another curve still changes at stays."""
         curve = self.positions[token_id].curve
         self.positions[token_id] = Position(State.UNCOUNTED)
         for day in curve.changes_after(self.cursor(now)):
-            if self.delta(day) == (0, 0):
+            if self.delta(day) == (0, 0, 0):
                 self.days.discard(day)
 
-    def bring_in(self, token_id: int, terms: Terms, now: int) -> tuple[int, int]:
-        """contribute / sell_gpu: (value added, value before). Call `make_current` first."""
+    def bring_in(self, token_id: int, terms: Terms, now: int, entry: bool) -> tuple[int, int]:
+        """contribute (`entry`: fractions are minted against it) or sell_gpu (a purchase with
+        cash): (value added, value before). Call `make_current` first. An entry raises
+        EntriesWait while a counted GPU is written down."""
         assert self.is_current(now)
+        if entry and self.written_down(now):
+            raise EntriesWait
         before = self.value(now)
         self._add(token_id, Curve.of(terms, self.window, now), now)
         self.history["in"] += 1
@@ -377,12 +414,24 @@ class Book:
         return scale(position.curve.scaled(now), self.rate_bps)
 
     def value(self, now: int) -> int:
-        """`value()`: raises Pending where the view reverts (more than 1,024 due nodes)."""
-        if len(self.due(now)) > MAX_VIEW_STEPS:
-            raise Pending
+        """`value()`: raises Pending where the view reverts (more than 1,024 due nodes, with a
+        GPU counted: with none, it answers 0 without walking them)."""
         counted = self.counted()
+        if counted and len(self.due(now)) > MAX_VIEW_STEPS:
+            raise Pending
         total = scale(sum(c.scaled(now) for c in self.curves()), self.rate_bps)
         return total - counted if total > counted else 0
+
+    def written_down(self, now: int) -> int:
+        """`written_down()`: counted GPUs stale or on their ramp at `now`, due nodes included;
+        raises Pending where the view reverts (more than 1,024 due nodes)."""
+        if len(self.due(now)) > MAX_VIEW_STEPS:
+            raise Pending
+        return sum(c.down(now) for c in self.curves())
+
+    def entries_open(self, now: int) -> bool:
+        """`entries_open()`: at most 16 due nodes and no counted GPU written down."""
+        return self.pending(now) <= MAX_MATURE_STEPS and self.written_down(now) == 0
 
     def counts(self, token_id: int, now: int) -> bool:
         position = self.positions.get(token_id)

@@ -9,8 +9,10 @@ import pytest
 from tests.unit.gpu_collateral.conftest import counted_logs, matured_logs
 from tests.utils.collateral import (
     ACTIVE,
+    ALREADY_HELD,
     DAY,
     MAX_COST,
+    NO_OFFER,
     NOT_APPROVED,
     NOT_HELD,
     NOT_HOLDER,
@@ -36,7 +38,7 @@ def nothing_came_in(pool, token_id, owner):
     """A refused contribution left the GPU with its owner and the collateral untouched."""
     assert pool.registry.ownerOf(token_id) == owner
     assert pool.collateral.position(token_id) == (State.NONE, 0, 0, 0)
-    assert pool.collateral.schedule_state() == (pool.book.head(), pool.book.counted())
+    assert pool.collateral.schedule_state() == pool.book.schedule_state(pool.now())
 
 
 def test_first_contribution(pool, investor, operator):
@@ -81,7 +83,7 @@ def test_first_contribution(pool, investor, operator):
     assert collateral.counts(token_id)
     assert vault.balanceOf(investor) == c.shares
     assert vault.totalAssets() == c.value
-    assert collateral.schedule_state() == (stale_at, 1)
+    assert collateral.schedule_state() == (stale_at, 1, 0)
     pool.check()
 
 
@@ -269,7 +271,8 @@ def test_refused_without_approval(pool, operator):
 
 def test_transferred_gpu_never_counts(pool, operator, attacker, investor, chain):
     """A GPU sent to the collateral with a plain transferFrom is owned by it but never counted:
-    it cannot be contributed or sold, the registry's hooks ignore it, and NAV never sees it."""
+    it cannot be contributed, offered for or sold, the registry's hooks ignore it, and NAV never
+    sees it."""
     collateral, registry = pool.collateral, pool.registry
     counted = pool.register()
     pool.contribute(counted)
@@ -281,10 +284,12 @@ def test_transferred_gpu_never_counts(pool, operator, attacker, investor, chain)
         collateral.contribute(token_id, operator, 0, sender=operator)
     price = 1 * USDC
     buy(pool.vault, pool.kit.token, investor, 10_000 * USDC)
-    # An offer can be posted (nobody can accept it: the only owner is the collateral itself).
-    collateral.offer_gpu(token_id, price, chain.pending_timestamp + DAY, sender=operator)
+    # No offer can be posted for it (the collateral owns it already), so none can be accepted.
+    with ape.reverts(ALREADY_HELD):
+        collateral.offer_gpu(token_id, price, chain.pending_timestamp + DAY, sender=operator)
+    assert collateral.offer(token_id) == (0, 0)
     for caller in (operator, attacker, investor):
-        with ape.reverts(NOT_OWNER):
+        with ape.reverts(NO_OFFER):
             collateral.sell_gpu(token_id, price, sender=caller)
     with ape.reverts(NOT_HELD):
         collateral.sync(token_id, sender=attacker)

@@ -166,16 +166,19 @@ def test_attestation_of_a_fresh_gpu_moves_its_stale_day(two):
     assert collateral.position(first) == (State.COUNTED, since, 0, new_stale)
     # The old stale day keeps only the twin's change (both were registered in the same second).
     twin_line = pool.book.positions[twin].curve.line(old_stale - 1)
-    assert tuple(collateral.nodes(old_stale)) == (-twin_line[0], -twin_line[1])
+    assert tuple(collateral.nodes(old_stale)) == (-twin_line[0], -twin_line[1], 1)
     pool.check()
     # Again the same day: the stale day does not move, nothing is logged.
     pool.next_at(at + 60)
     tx = pool.attest(first)
     assert counted_logs(tx, collateral) == []
     assert collateral.position(first) == (State.COUNTED, since, 0, new_stale)
-    # Still counting at the old stale day.
+    # Still counting at the old stale day, which stays a node (the twin's) and comes due.
     pool.view_at(old_stale)
     assert collateral.counts(first)
+    assert collateral.schedule_state()[0] == old_stale
+    assert collateral.pending() == 1
+    assert collateral.written_down() == 1
     pool.check()
 
 
@@ -206,11 +209,13 @@ def test_stale_gpu_stops_counting_at_its_day_and_returns_with_a_ramp(two, invest
 
     # The custodian attests three days later: the hook matures the stale node first, then the
     # GPU ramps back from 0.
+    # The stale node takes the GPU's line out of the sums and counts it written down.
+    a, b = pool.book.positions[first].curve.line(stale_at - 1)
     back = stale_at + 3 * DAY + 600
     pool.next_at(back)
     tx = pool.attest(first)
     ramp_end = ceil_day(back + UNLOCK)
-    assert [at for at, _, _ in matured_logs(tx, collateral)] == [stale_at]
+    assert matured_logs(tx, collateral) == [(stale_at, -a, -b, 1)]
     assert counted_logs(tx, collateral) == [(first, back, ramp_end, floor_day(back + WINDOW), 0)]
     for t in (back + DAY, ramp_end - 1, ramp_end):
         pool.view_at(t)

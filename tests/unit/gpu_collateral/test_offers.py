@@ -59,7 +59,7 @@ def test_sale_at_the_value_that_comes_in(funded, investor, operator):
     collateral, vault, token, registry = pool.collateral, pool.vault, pool.kit.token, pool.registry
     token_id = owned_by(pool, investor)
     at = pool.chain.pending_timestamp + 1_000
-    value, before = pool.predict(token_id, at)
+    value, before = pool.predict(token_id, at, entry=False)
     expires_at = at + DAY
 
     tx = collateral.offer_gpu(token_id, value, expires_at, sender=operator)
@@ -108,7 +108,7 @@ def test_price_above_the_value_that_comes_in(funded, investor, operator):
     pool = funded
     token_id = owned_by(pool, investor)
     at = pool.chain.pending_timestamp + 1_000
-    value, _ = pool.predict(token_id, at)
+    value, _ = pool.predict(token_id, at, entry=False)
     expires_at = at + DAY
     pool.collateral.offer_gpu(token_id, value + 1, expires_at, sender=operator)
     pool.next_at(at)
@@ -117,7 +117,7 @@ def test_price_above_the_value_that_comes_in(funded, investor, operator):
     assert pool.collateral.offer(token_id) == (value + 1, expires_at)
 
     later = at + 100
-    value, _ = pool.predict(token_id, later)
+    value, _ = pool.predict(token_id, later, entry=False)
     pool.collateral.offer_gpu(token_id, value, expires_at, sender=operator)
     pool.next_at(later)
     assert pool.sell(token_id, investor, value).value == value
@@ -228,6 +228,18 @@ def test_no_offer_for_a_gpu_already_held(funded, operator, chain):
     pool = funded
     token_id = pool.register()
     pool.contribute(token_id)
+    with ape.reverts(ALREADY_HELD):
+        pool.collateral.offer_gpu(token_id, USDC, chain.pending_timestamp + DAY, sender=operator)
+    assert pool.collateral.offer(token_id) == (0, 0)
+
+
+def test_no_offer_for_a_gpu_the_collateral_owns(funded, operator, chain):
+    """A GPU sent to the collateral with a plain transfer is owned by it though it never came
+    in (no position): no offer for it either, since nobody but the collateral could accept."""
+    pool = funded
+    token_id = pool.register()
+    pool.registry.transferFrom(operator, pool.collateral, token_id, sender=operator)
+    assert pool.collateral.position(token_id) == (State.NONE, 0, 0, 0)
     with ape.reverts(ALREADY_HELD):
         pool.collateral.offer_gpu(token_id, USDC, chain.pending_timestamp + DAY, sender=operator)
     assert pool.collateral.offer(token_id) == (0, 0)
