@@ -283,7 +283,7 @@ def _bench_gpu_purchase(measure, collateral, registry, operator) -> None:
 
 
 def _bench_registry_hooks(measure, registry, custodian, appraiser) -> None:
-    """What the registry's calls into the pool cost: attestations and status changes of held GPUs."""
+    """What the registry's calls into a pool cost: attestations and status changes of held GPUs."""
     measure(
         "registry: attest (1 GPU held by a pool)", lambda: registry.attest([1], sender=custodian)
     )
