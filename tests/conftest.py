@@ -82,3 +82,19 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.vault",
 ]
+
+
+def pytest_collection_finish(session):
+    """Ape isolates tests by fixture *name*: it records which names were set up in which scope's
+    snapshot and re-snapshots when a higher-scoped name shows up late. Two fixtures of one name
+    in different scopes (a session `pool` in one folder, a function `pool` in another) make it
+    skip the function snapshots of whole modules, silently. Refuse such a suite."""
+    scopes: dict[str, set[str]] = {}
+    for name, definitions in session._fixturemanager._arg2fixturedefs.items():
+        scopes[name] = {d.scope for d in definitions}
+    clashes = sorted(name for name, found in scopes.items() if len(found) > 1)
+    if clashes:
+        raise pytest.UsageError(
+            f"fixture name(s) defined in more than one scope: {', '.join(clashes)} "
+            "(ape's isolation keys snapshots by name: rename one)"
+        )

@@ -13,7 +13,7 @@ Everything the chain can answer is checked before anything is sent, in one line 
 from ape import chain
 from ape.api import AccountAPI, ReceiptAPI
 from ape.exceptions import ContractLogicError
-from pydantic import Field, field_validator
+from pydantic import Field
 from rich.table import Table
 
 from gpu_rwa.chain import require_role, send
@@ -32,6 +32,7 @@ from gpu_rwa.pool import (
 from gpu_rwa.registry import STATUS_CODES, Terms
 from gpu_rwa.types import (
     SECONDS_PER_DAY,
+    GpuIdList,
     StableAmount,
     floor_day,
     format_age,
@@ -162,16 +163,7 @@ def _approve_one(pool: Pool, sender: AccountAPI, token_id: int) -> list[ReceiptA
 
 
 class GpuIds(StrictModel):
-    token_ids: list[int] = Field(min_length=1, alias="TOKEN")
-
-    @field_validator("token_ids")
-    @classmethod
-    def _distinct_positive(cls, value: list[int]) -> list[int]:
-        if any(token_id < 1 for token_id in value):
-            raise ValueError("GPU ids start at 1")
-        if len(set(value)) != len(value):
-            raise ValueError("a GPU is listed twice")
-        return value
+    token_ids: GpuIdList = Field(min_length=1, alias="TOKEN")
 
 
 class GpuId(StrictModel):

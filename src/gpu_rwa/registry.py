@@ -8,7 +8,7 @@ from ape.api import AccountAPI, ReceiptAPI
 from ape.contracts import ContractInstance
 from eth_abi import decode as abi_decode
 from eth_utils import to_checksum_address
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -17,7 +17,7 @@ from gpu_rwa.chain import send
 from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import InventoryEntry
 from gpu_rwa.models import StrictModel
-from gpu_rwa.types import format_time, format_units
+from gpu_rwa.types import GpuIdList, format_time, format_units
 
 # The registry's DynArray bounds on one register() and one attest() call.
 MAX_BATCH = 50
@@ -76,17 +76,8 @@ def register_entries(
 
 
 class Attestation(StrictModel):
-    token_ids: list[int] = Field(default_factory=list, alias="IDS")
+    token_ids: GpuIdList = Field(default_factory=list, alias="IDS")
     all_held: bool = Field(default=False, alias="--all-held")
-
-    @field_validator("token_ids")
-    @classmethod
-    def _distinct_positive(cls, value: list[int]) -> list[int]:
-        if any(token_id < 1 for token_id in value):
-            raise ValueError("GPU ids start at 1")
-        if len(set(value)) != len(value):
-            raise ValueError("a GPU is listed twice")
-        return value
 
     @model_validator(mode="after")
     def _ids_or_all_held(self):

@@ -86,6 +86,18 @@ def _bytes32(value: object) -> str:
 Bytes32 = Annotated[str, AfterValidator(_bytes32)]
 
 
+def _distinct_gpu_ids(value: list[int]) -> list[int]:
+    if any(token_id < 1 for token_id in value):
+        raise ValueError("GPU ids start at 1")
+    if len(set(value)) != len(value):
+        raise ValueError("a GPU is listed twice")
+    return value
+
+
+# GPU ids as a flow takes them: each a registered id (from 1), none twice.
+GpuIdList = Annotated[list[int], AfterValidator(_distinct_gpu_ids)]
+
+
 def address_or_error(value: str, label: str) -> str:
     """`value` checksummed, or UserError naming `label` (for CLI arguments)."""
     from pydantic import TypeAdapter, ValidationError

@@ -1,7 +1,7 @@
 """Fixtures of the script tests: a manifest per test, and one deployed, populated pool.
 
-`pool` deploys through the deploy script once per session (ape reverts each test to the snapshot
-taken after it): the investors and the operator verified, the investor funded, three GPUs
+`deployed_pool` deploys through the deploy script once per session (ape reverts each test to the
+snapshot taken after it): the investors and the operator verified, the investor funded, three GPUs
 registered to the operator (attested at registration) and the first two contributed to the
 pool's GpuCollateral.
 """
@@ -23,7 +23,7 @@ def manifest_file(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def pool(
+def deployed_pool(
     tmp_path_factory, chain, admin, operator, custodian, compliance, investor, other_investor
 ) -> PoolKit:
     path = tmp_path_factory.mktemp("pool") / "local.json"
@@ -48,14 +48,14 @@ def pool(
 
 
 # Function-scoped on purpose: a session-scoped fixture's state stays for every later test (ape
-# snapshots after it), so tests asking only for `pool` would see these transactions too.
+# snapshots after it), so tests asking only for `deployed_pool` would see these transactions too.
 @pytest.fixture
-def invested(pool, investor) -> PoolKit:
-    """`pool` after the investor bought for 10,000 USDC: free cash to redeem from."""
+def invested(deployed_pool, investor) -> PoolKit:
+    """`deployed_pool` after the investor bought for 10,000 USDC: free cash to redeem from."""
     assets = 10_000 * USDC
-    pool.stablecoin.approve(pool.vault, assets, sender=investor)
-    pool.vault.deposit(assets, investor, sender=investor)
-    return pool
+    deployed_pool.stablecoin.approve(deployed_pool.vault, assets, sender=investor)
+    deployed_pool.vault.deposit(assets, investor, sender=investor)
+    return deployed_pool
 
 
 @pytest.fixture

@@ -43,61 +43,63 @@ def nav_before_redeem(kit, assets: int, shares: int) -> tuple[int, int]:
     return kit.vault.totalAssets() + assets, kit.vault.totalSupply() + shares
 
 
-def test_buy_approves_then_buys(pool, investor):
+def test_buy_approves_then_buys(deployed_pool, investor):
     assets = 1_000_500_000  # 1000.50 USDC
     nonce = investor.nonce
 
-    result = script(pool, "invest", "buy", "1000.50")
+    result = script(deployed_pool, "invest", "buy", "1000.50")
 
     assert result.exit_code == 0, result.output
     assert investor.nonce == nonce + 2  # approve, buy
-    expected = pool.vault.balanceOf(investor)
-    price_paid_checks(pool, assets, expected)
-    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - assets
-    assert pool.vault.free_cash() == assets
-    assert pool.stablecoin.allowance(investor, pool.vault) == 0
-    assert f"bought {pool.fractions(expected)} for 1,000.500000 USDC" in result.output
-    assert f"{pool.price(assets, expected)} per fraction" in result.output
+    expected = deployed_pool.vault.balanceOf(investor)
+    price_paid_checks(deployed_pool, assets, expected)
+    assert deployed_pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - assets
+    assert deployed_pool.vault.free_cash() == assets
+    assert deployed_pool.stablecoin.allowance(investor, deployed_pool.vault) == 0
+    assert f"bought {deployed_pool.fractions(expected)} for 1,000.500000 USDC" in result.output
+    assert f"{deployed_pool.price(assets, expected)} per fraction" in result.output
 
 
-def test_buy_with_permit_is_one_transaction(pool, investor):
+def test_buy_with_permit_is_one_transaction(deployed_pool, investor):
     nonce = investor.nonce
 
-    result = script(pool, "invest", "buy", "250", "--permit")
+    result = script(deployed_pool, "invest", "buy", "250", "--permit")
 
     assert result.exit_code == 0, result.output
     assert investor.nonce == nonce + 1
-    assert pool.stablecoin.nonces(investor) == 1  # the permit was used
-    price_paid_checks(pool, 250 * USDC, pool.vault.balanceOf(investor))
-    assert pool.stablecoin.allowance(investor, pool.vault) == 0
-    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 250 * USDC
+    assert deployed_pool.stablecoin.nonces(investor) == 1  # the permit was used
+    price_paid_checks(deployed_pool, 250 * USDC, deployed_pool.vault.balanceOf(investor))
+    assert deployed_pool.stablecoin.allowance(investor, deployed_pool.vault) == 0
+    assert deployed_pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 250 * USDC
     assert "(1 transaction(s))" in result.output
 
 
-def test_buy_uses_an_existing_allowance_and_pays_to_a_receiver(pool, investor, other_investor):
-    pool.stablecoin.approve(pool.vault, 100 * USDC, sender=investor)
+def test_buy_uses_an_existing_allowance_and_pays_to_a_receiver(
+    deployed_pool, investor, other_investor
+):
+    deployed_pool.stablecoin.approve(deployed_pool.vault, 100 * USDC, sender=investor)
     nonce = investor.nonce
 
-    result = script(pool, "invest", "buy", "100", "--receiver", other_investor.address)
+    result = script(deployed_pool, "invest", "buy", "100", "--receiver", other_investor.address)
 
     assert result.exit_code == 0, result.output
     assert investor.nonce == nonce + 1  # no second approve
-    price_paid_checks(pool, 100 * USDC, pool.vault.balanceOf(other_investor))
-    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 100 * USDC
-    assert pool.vault.balanceOf(investor) == 0
+    price_paid_checks(deployed_pool, 100 * USDC, deployed_pool.vault.balanceOf(other_investor))
+    assert deployed_pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS - 100 * USDC
+    assert deployed_pool.vault.balanceOf(investor) == 0
     assert f"the fractions went to {other_investor.address}" in result.output
 
 
-def test_explicit_min_fractions_at_the_quote_is_accepted(pool, investor):
+def test_explicit_min_fractions_at_the_quote_is_accepted(deployed_pool, investor):
     # NAV per fraction only falls as the GPUs depreciate: the quote now is a floor a block later.
-    quote = pool.vault.previewDeposit(10 * USDC)
-    text = pool.fractions(quote).split()[0].replace(",", "")
+    quote = deployed_pool.vault.previewDeposit(10 * USDC)
+    text = deployed_pool.fractions(quote).split()[0].replace(",", "")
 
-    result = script(pool, "invest", "buy", "10", "--min-fractions", text)
+    result = script(deployed_pool, "invest", "buy", "10", "--min-fractions", text)
 
     assert result.exit_code == 0, result.output
-    assert pool.vault.balanceOf(investor) >= quote
-    price_paid_checks(pool, 10 * USDC, pool.vault.balanceOf(investor))
+    assert deployed_pool.vault.balanceOf(investor) >= quote
+    price_paid_checks(deployed_pool, 10 * USDC, deployed_pool.vault.balanceOf(investor))
 
 
 @pytest.mark.parametrize(
@@ -117,133 +119,144 @@ def test_explicit_min_fractions_at_the_quote_is_accepted(pool, investor):
         (("10", "--account", "TEST::99"), "--account TEST::99: no such test account"),
     ],
 )
-def test_bad_buy_sends_nothing(pool, investor, args, message):
-    before = balances(pool, investor)
-    refused(script(pool, "invest", "buy", *args), message)
-    assert balances(pool, investor) == before
+def test_bad_buy_sends_nothing(deployed_pool, investor, args, message):
+    before = balances(deployed_pool, investor)
+    refused(script(deployed_pool, "invest", "buy", *args), message)
+    assert balances(deployed_pool, investor) == before
 
 
-def test_unverified_buyer_and_receiver_are_refused(pool, investor, attacker):
+def test_unverified_buyer_and_receiver_are_refused(deployed_pool, investor, attacker):
     """Fractions reach only verified investors: an unverified address buys for no one, itself
     included, and no one buys for it."""
-    before = balances(pool, investor, attacker)
-    pool.stablecoin.faucet(10 * USDC, sender=attacker)
-    attacker_before = balances(pool, attacker)
+    before = balances(deployed_pool, investor, attacker)
+    deployed_pool.stablecoin.faucet(10 * USDC, sender=attacker)
+    attacker_before = balances(deployed_pool, attacker)
 
     refused(
-        script(pool, "invest", "buy", "10", "--account", "TEST::9"),
+        script(deployed_pool, "invest", "buy", "10", "--account", "TEST::9"),
         f"buyer {attacker.address}: it is not a verified investor (compliance runs "
         f"`ape run kyc add {attacker.address}`)",
     )
     refused(
-        script(pool, "invest", "buy", "10", "--receiver", attacker.address),
+        script(deployed_pool, "invest", "buy", "10", "--receiver", attacker.address),
         f"receiver {attacker.address}: it is not a verified investor",
     )
-    assert balances(pool, investor) == before[:1]
-    assert balances(pool, attacker) == attacker_before
+    assert balances(deployed_pool, investor) == before[:1]
+    assert balances(deployed_pool, attacker) == attacker_before
 
 
-def test_an_unverified_payer_buys_for_a_verified_receiver(pool, investor, attacker, chain):
+def test_an_unverified_payer_buys_for_a_verified_receiver(deployed_pool, investor, attacker, chain):
     """The vault checks who receives fractions, not who pays: neither does the script."""
-    pool.stablecoin.faucet(100 * USDC, sender=attacker)
-    assert not pool.identity.is_verified(attacker)
+    deployed_pool.stablecoin.faucet(100 * USDC, sender=attacker)
+    assert not deployed_pool.identity.is_verified(attacker)
     nonce = attacker.nonce
 
     result = script(
-        pool, "invest", "buy", "100", "--receiver", investor.address, "--account", "TEST::9"
+        deployed_pool,
+        "invest",
+        "buy",
+        "100",
+        "--receiver",
+        investor.address,
+        "--account",
+        "TEST::9",
     )
 
     assert result.exit_code == 0, result.output
     assert attacker.nonce == nonce + 2  # approve, buy
-    shares = pool.vault.balanceOf(investor)
-    price_paid_checks(pool, 100 * USDC, shares)
-    (log,) = head_logs(chain, pool.vault.Deposit)
+    shares = deployed_pool.vault.balanceOf(investor)
+    price_paid_checks(deployed_pool, 100 * USDC, shares)
+    (log,) = head_logs(chain, deployed_pool.vault.Deposit)
     assert (log.sender, log.owner, log.assets, log.shares) == (
         attacker,
         investor,
         100 * USDC,
         shares,
     )
-    assert pool.vault.balanceOf(attacker) == 0
-    assert pool.stablecoin.balanceOf(attacker) == 0
+    assert deployed_pool.vault.balanceOf(attacker) == 0
+    assert deployed_pool.stablecoin.balanceOf(attacker) == 0
     assert f"the fractions went to {investor.address}" in result.output
 
 
-def test_expired_buyer_is_refused(pool, investor, compliance, chain):
+def test_expired_buyer_is_refused(deployed_pool, investor, compliance, chain):
     expiry = chain.pending_timestamp + DAY
-    pool.identity.verify(investor, expiry, JURISDICTION, sender=compliance)
+    deployed_pool.identity.verify(investor, expiry, JURISDICTION, sender=compliance)
     chain.mine(timestamp=expiry + 1)
-    before = balances(pool, investor)
+    before = balances(deployed_pool, investor)
 
-    result = script(pool, "invest", "buy", "10")
+    result = script(deployed_pool, "invest", "buy", "10")
 
     refused(result, f"buyer {investor.address}: its verification expired on")
-    assert balances(pool, investor) == before
+    assert balances(deployed_pool, investor) == before
 
 
-def test_buy_while_paused_is_refused(pool, investor, pauser):
-    pool.vault.pause(sender=pauser)
-    before = balances(pool, investor)
+def test_buy_while_paused_is_refused(deployed_pool, investor, pauser):
+    deployed_pool.vault.pause(sender=pauser)
+    before = balances(deployed_pool, investor)
     refused(
-        script(pool, "invest", "buy", "10"),
+        script(deployed_pool, "invest", "buy", "10"),
         "the vault is paused: buying is stopped until the admin unpauses it",
     )
-    assert balances(pool, investor) == before
+    assert balances(deployed_pool, investor) == before
 
 
 # THE ENTRY GATE: buys wait while GPUs are written down; exits do not #
 
 
-def test_buy_waits_while_gpus_are_stale(pool, investor, other_investor, chain):
+def test_buy_waits_while_gpus_are_stale(deployed_pool, investor, other_investor, chain):
     """Past the stale day GPUs 1 and 2 count for nothing: a buy now would pay the written-down
     price and keep the value when they come back. Every form of buy is refused before anything
     is sent, naming the custodian's command."""
-    chain.mine(timestamp=stale_day(pool.registry, 1))
-    before = balances(pool, investor, other_investor)
+    chain.mine(timestamp=stale_day(deployed_pool.registry, 1))
+    before = balances(deployed_pool, investor, other_investor)
     message = written_down_refusal("buying", stale_reason("1 2"))
 
     for args in (("10",), ("10", "--permit"), ("10", "--receiver", other_investor.address)):
-        refused(script(pool, "invest", "buy", *args), message)
+        refused(script(deployed_pool, "invest", "buy", *args), message)
 
-    assert balances(pool, investor, other_investor) == before
-    assert pool.stablecoin.nonces(investor) == 0  # no permit signed away either
-    assert pool.stablecoin.allowance(investor, pool.vault) == 0
+    assert balances(deployed_pool, investor, other_investor) == before
+    assert deployed_pool.stablecoin.nonces(investor) == 0  # no permit signed away either
+    assert deployed_pool.stablecoin.allowance(investor, deployed_pool.vault) == 0
     # What the check spares the buyer: the vault refuses the same entry.
-    assert (pool.collateral.written_down(), pool.collateral.entries_open()) == (2, False)
-    assert pool.vault.maxDeposit(investor) == pool.vault.maxMint(investor) == 0
-    pool.stablecoin.approve(pool.vault, 10 * USDC, sender=investor)
+    assert (deployed_pool.collateral.written_down(), deployed_pool.collateral.entries_open()) == (
+        2,
+        False,
+    )
+    assert deployed_pool.vault.maxDeposit(investor) == deployed_pool.vault.maxMint(investor) == 0
+    deployed_pool.stablecoin.approve(deployed_pool.vault, 10 * USDC, sender=investor)
     with ape.reverts(ENTRIES_WAIT):
-        pool.vault.deposit(10 * USDC, investor, sender=investor)
+        deployed_pool.vault.deposit(10 * USDC, investor, sender=investor)
 
 
-def test_buy_foresees_a_stale_day_before_its_block(pool, investor, chain):
+def test_buy_foresees_a_stale_day_before_its_block(deployed_pool, investor, chain):
     """The views read the head block; the buy lands in the next one. A stale day in between
     closes entries for the buy, and the check says so first."""
-    stale = stale_day(pool.registry, 1)
+    stale = stale_day(deployed_pool.registry, 1)
     chain.mine(timestamp=stale - 60)
-    assert pool.collateral.entries_open()
+    assert deployed_pool.collateral.entries_open()
     chain.pending_timestamp = stale
-    before = balances(pool, investor)
+    before = balances(deployed_pool, investor)
 
     refused(
-        script(pool, "invest", "buy", "10"), written_down_refusal("buying", stale_reason("1 2"))
+        script(deployed_pool, "invest", "buy", "10"),
+        written_down_refusal("buying", stale_reason("1 2")),
     )
 
-    assert balances(pool, investor) == before
+    assert balances(deployed_pool, investor) == before
 
 
-def test_buy_waits_for_the_last_ramp_to_end(pool, investor, custodian, chain):
+def test_buy_waits_for_the_last_ramp_to_end(deployed_pool, investor, custodian, chain):
     """GPU 1 attested after going stale returns over the unlock period while GPU 2 is still stale;
     then both return, GPU 2 later. The refusal names what is left to fix, and the day the
     last ramp ends; from that day the buy goes through."""
-    registry, collateral = pool.registry, pool.collateral
+    registry, collateral = deployed_pool.registry, deployed_pool.collateral
     chain.mine(timestamp=stale_day(registry, 1) + DAY)
     registry.attest([1], sender=custodian)
     first_end = collateral.position(1)[2]
-    before = balances(pool, investor)
+    before = balances(deployed_pool, investor)
 
     refused(
-        script(pool, "invest", "buy", "10"),
+        script(deployed_pool, "invest", "buy", "10"),
         written_down_refusal(
             "buying",
             f"{stale_reason('2')}; GPU 1 returning: the last ramp ends on "
@@ -256,26 +269,26 @@ def test_buy_waits_for_the_last_ramp_to_end(pool, investor, custodian, chain):
     last_end = collateral.position(2)[2]
     assert last_end > first_end
     refused(
-        script(pool, "invest", "buy", "10"),
+        script(deployed_pool, "invest", "buy", "10"),
         written_down_refusal(
             "buying", f"GPUs 1, 2 returning: the last ramp ends on {format_time(last_end)} UTC"
         ),
     )
     chain.mine(timestamp=last_end - 60)
     refused(
-        script(pool, "invest", "buy", "10"),
+        script(deployed_pool, "invest", "buy", "10"),
         written_down_refusal(
             "buying", f"GPU 2 returning: the last ramp ends on {format_time(last_end)} UTC"
         ),
     )
-    assert balances(pool, investor) == before
+    assert balances(deployed_pool, investor) == before
 
     chain.mine(timestamp=last_end)
-    result = script(pool, "invest", "buy", "10")
+    result = script(deployed_pool, "invest", "buy", "10")
 
     assert result.exit_code == 0, result.output
     assert collateral.entries_open()
-    price_paid_checks(pool, 10 * USDC, pool.vault.balanceOf(investor))
+    price_paid_checks(deployed_pool, 10 * USDC, deployed_pool.vault.balanceOf(investor))
 
 
 def test_redeem_and_portfolio_while_entries_are_closed(invested, investor, chain):
@@ -584,21 +597,21 @@ def test_portfolio(invested, investor):
     assert f"(jurisdiction {JURISDICTION})" in rows["identity"]
 
 
-def test_portfolio_of_a_bad_address(pool):
-    refused(script(pool, "invest", "portfolio", "0xZZ"), "ADDRESS: not an address: '0xZZ'")
+def test_portfolio_of_a_bad_address(deployed_pool):
+    refused(script(deployed_pool, "invest", "portfolio", "0xZZ"), "ADDRESS: not an address: '0xZZ'")
 
 
-def test_faucet(pool, investor):
-    result = script(pool, "invest", "faucet", "10000")
+def test_faucet(deployed_pool, investor):
+    result = script(deployed_pool, "invest", "faucet", "10000")
 
     assert result.exit_code == 0, result.output
-    assert pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS + 10_000 * USDC
+    assert deployed_pool.stablecoin.balanceOf(investor) == INVESTOR_FUNDS + 10_000 * USDC
 
 
-def test_faucet_above_its_cap_sends_nothing(pool, investor):
-    before = balances(pool, investor)
+def test_faucet_above_its_cap_sends_nothing(deployed_pool, investor):
+    before = balances(deployed_pool, investor)
     refused(
-        script(pool, "invest", "faucet", "1000000.000001"),
+        script(deployed_pool, "invest", "faucet", "1000000.000001"),
         "the faucet gives at most 1,000,000.000000 USDC a call",
     )
-    assert balances(pool, investor) == before
+    assert balances(deployed_pool, investor) == before

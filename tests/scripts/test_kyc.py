@@ -9,35 +9,39 @@ from tests.utils.registry import DAY
 NEWCOMER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9, the attacker fixture
 
 
-def test_add_verifies_in_one_batch(pool, compliance, attacker, chain):
+def test_add_verifies_in_one_batch(deployed_pool, compliance, attacker, chain):
     other = to_checksum_address("0x" + "12" * 20)
     nonce = compliance.nonce
     now = chain.pending_timestamp
 
-    result = script(pool, "kyc", "add", NEWCOMER, other, "--days", "365", "--jurisdiction", "840")
+    result = script(
+        deployed_pool, "kyc", "add", NEWCOMER, other, "--days", "365", "--jurisdiction", "840"
+    )
 
     assert result.exit_code == 0, result.output
     assert compliance.nonce == nonce + 1
     assert "verified 2 address(es) in 1 transaction(s)" in result.output
     block_time = chain.blocks.head.timestamp
     for account in (attacker.address, other):
-        assert pool.identity.is_verified(account)
-        identity = pool.identity.identity(account)
+        assert deployed_pool.identity.is_verified(account)
+        identity = deployed_pool.identity.identity(account)
         assert identity.jurisdiction == 840
         # Expiry is 365 days from the chain time the script read (the pending block's).
         assert now <= identity.expires_at - 365 * DAY <= block_time
 
 
-def test_add_more_than_one_batch(pool, compliance):
+def test_add_more_than_one_batch(deployed_pool, compliance):
     accounts = [to_checksum_address(f"0x{n:040x}") for n in range(1, 258)]
     nonce = compliance.nonce
 
-    result = script(pool, "kyc", "add", *accounts, "--days", "30", "--jurisdiction", "276")
+    result = script(deployed_pool, "kyc", "add", *accounts, "--days", "30", "--jurisdiction", "276")
 
     assert result.exit_code == 0, result.output
     assert compliance.nonce == nonce + 2
     assert "verified 257 address(es) in 2 transaction(s)" in result.output
-    assert all(pool.identity.is_verified(a) for a in (accounts[0], accounts[255], accounts[256]))
+    assert all(
+        deployed_pool.identity.is_verified(a) for a in (accounts[0], accounts[255], accounts[256])
+    )
     rows = [cells for cells in map(table_cells, result.output.splitlines()) if cells]
     assert [row[0] for row in rows] == accounts[:20]
     assert "first 20 of 257; `ape run kyc status` for others" in result.output
@@ -67,37 +71,37 @@ def test_add_more_than_one_batch(pool, compliance):
         ),
     ],
 )  # fmt: skip
-def test_bad_add_sends_nothing(pool, compliance, investor, args, message):
+def test_bad_add_sends_nothing(deployed_pool, compliance, investor, args, message):
     nonces = compliance.nonce, investor.nonce
-    refused(script(pool, "kyc", "add", *args), message)
+    refused(script(deployed_pool, "kyc", "add", *args), message)
     assert (compliance.nonce, investor.nonce) == nonces
-    assert not pool.identity.is_verified(NEWCOMER)
+    assert not deployed_pool.identity.is_verified(NEWCOMER)
 
 
-def test_remove(pool, compliance, investor, other_investor):
+def test_remove(deployed_pool, compliance, investor, other_investor):
     nonce = compliance.nonce
 
-    result = script(pool, "kyc", "remove", investor.address, other_investor.address)
+    result = script(deployed_pool, "kyc", "remove", investor.address, other_investor.address)
 
     assert result.exit_code == 0, result.output
     assert compliance.nonce == nonce + 1
-    assert not pool.identity.is_verified(investor)
-    assert not pool.identity.is_verified(other_investor)
-    assert pool.identity.identity(investor).expires_at == 0
+    assert not deployed_pool.identity.is_verified(investor)
+    assert not deployed_pool.identity.is_verified(other_investor)
+    assert deployed_pool.identity.identity(investor).expires_at == 0
 
 
-def test_remove_of_an_unverified_address_sends_nothing(pool, compliance, investor):
+def test_remove_of_an_unverified_address_sends_nothing(deployed_pool, compliance, investor):
     nonce = compliance.nonce
     refused(
-        script(pool, "kyc", "remove", investor.address, NEWCOMER),
+        script(deployed_pool, "kyc", "remove", investor.address, NEWCOMER),
         f"{NEWCOMER} is not verified: nothing to revoke",
     )
     assert compliance.nonce == nonce
-    assert pool.identity.is_verified(investor)
+    assert deployed_pool.identity.is_verified(investor)
 
 
-def test_status(pool, investor):
-    result = script(pool, "kyc", "status", investor.address, NEWCOMER)
+def test_status(deployed_pool, investor):
+    result = script(deployed_pool, "kyc", "status", investor.address, NEWCOMER)
 
     assert result.exit_code == 0, result.output
     rows = [cells for cells in map(table_cells, result.output.splitlines()) if cells]

@@ -24,14 +24,14 @@ def open_args(*gpus: int, **changes: str) -> list[str]:
     return args
 
 
-def test_open_lease(pool, operator, chain):
+def test_open_lease(deployed_pool, operator, chain):
     nonce = operator.nonce
 
-    result = script(pool, "lease", "open", *open_args(*GPUS_IN_VAULT))
+    result = script(deployed_pool, "lease", "open", *open_args(*GPUS_IN_VAULT))
 
     assert result.exit_code == 0, result.output
     assert operator.nonce == nonce + 1
-    leases = pool.leases
+    leases = deployed_pool.leases
     lease = leases.lease(1)
     assert (lease.lessee, lease.instalment, lease.period, lease.instalments, lease.grace) == (
         LESSEE,
@@ -44,7 +44,7 @@ def test_open_lease(pool, operator, chain):
     assert list(leases.lease_gpus(1)) == list(GPUS_IN_VAULT)
     for token_id in GPUS_IN_VAULT:
         assert leases.lease_of_gpu(token_id) == 1
-        assert pool.registry.gpu(token_id).status == GpuStatus.LEASED
+        assert deployed_pool.registry.gpu(token_id).status == GpuStatus.LEASED
     assert "opened lease 1 to " + LESSEE in result.output
 
 
@@ -76,11 +76,11 @@ def test_open_lease(pool, operator, chain):
         ),
     ],
 )
-def test_bad_lease_sends_nothing(pool, operator, attacker, args, message):
+def test_bad_lease_sends_nothing(deployed_pool, operator, attacker, args, message):
     nonces = operator.nonce, attacker.nonce
-    refused(script(pool, "lease", "open", *args), message)
+    refused(script(deployed_pool, "lease", "open", *args), message)
     assert (operator.nonce, attacker.nonce) == nonces
-    assert pool.leases.lease_count() == 0
+    assert deployed_pool.leases.lease_count() == 0
 
 
 def test_leased_or_impaired_gpus_are_refused(leased, appraiser, operator):
@@ -95,22 +95,22 @@ def test_leased_or_impaired_gpus_are_refused(leased, appraiser, operator):
     assert operator.nonce == nonce
 
 
-def test_impaired_gpu_is_refused(pool, appraiser, operator):
-    pool.registry.set_status(1, GpuStatus.IMPAIRED, sender=appraiser)
+def test_impaired_gpu_is_refused(deployed_pool, appraiser, operator):
+    deployed_pool.registry.set_status(1, GpuStatus.IMPAIRED, sender=appraiser)
     nonce = operator.nonce
     refused(
-        script(pool, "lease", "open", *open_args(1)),
+        script(deployed_pool, "lease", "open", *open_args(1)),
         "GPU 1 no longer counts in the pool (impaired or retired)",
     )
     assert operator.nonce == nonce
 
 
-def test_stale_gpu_is_refused(pool, operator, chain):
-    stale = (pool.registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
+def test_stale_gpu_is_refused(deployed_pool, operator, chain):
+    stale = (deployed_pool.registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
     chain.mine(timestamp=stale)
     nonce = operator.nonce
     refused(
-        script(pool, "lease", "open", *open_args(1)),
+        script(deployed_pool, "lease", "open", *open_args(1)),
         f"GPU 1's attestation went stale on {format_time(stale)} UTC: the custodian must attest "
         "it first (`ape run registry attest 1`)",
     )
@@ -176,5 +176,5 @@ def test_status_shows_arrears(leased, chain):
     ]
 
 
-def test_status_of_an_unknown_lease(pool):
-    refused(script(pool, "lease", "status", "1"), "no lease 1 (no lease is open yet)")
+def test_status_of_an_unknown_lease(deployed_pool):
+    refused(script(deployed_pool, "lease", "status", "1"), "no lease 1 (no lease is open yet)")

@@ -14,27 +14,27 @@ def stale_day(attested_at: int) -> int:
     return (attested_at + STALENESS_WINDOW) // DAY * DAY
 
 
-def test_attest_a_gpu_outside_the_pool(pool, custodian, chain):
+def test_attest_a_gpu_outside_the_pool(deployed_pool, custodian, chain):
     nonce = custodian.nonce
 
-    result = script(pool, "registry", "attest", str(GPU_OUTSIDE))
+    result = script(deployed_pool, "registry", "attest", str(GPU_OUTSIDE))
 
     assert result.exit_code == 0, result.output
     assert custodian.nonce == nonce + 1
     now = chain.blocks.head.timestamp
-    (log,) = head_logs(chain, pool.registry.GpuAttested)
+    (log,) = head_logs(chain, deployed_pool.registry.GpuAttested)
     assert (log.token_id, log.attested_at, log.custodian) == (GPU_OUTSIDE, now, custodian)
-    assert pool.registry.terms(GPU_OUTSIDE).last_attested_at == now
-    assert head_logs(chain, pool.collateral.GpuCounted) == []
+    assert deployed_pool.registry.terms(GPU_OUTSIDE).last_attested_at == now
+    assert head_logs(chain, deployed_pool.collateral.GpuCounted) == []
     assert result.output.strip() == "attested 1 GPU(s) in 1 transaction(s)"
 
 
-def test_attest_all_held_brings_stale_gpus_back(pool, custodian, chain):
-    registry, collateral = pool.registry, pool.collateral
+def test_attest_all_held_brings_stale_gpus_back(deployed_pool, custodian, chain):
+    registry, collateral = deployed_pool.registry, deployed_pool.collateral
     chain.mine(timestamp=stale_day(registry.terms(1).last_attested_at) + DAY)
     assert not collateral.counts(1)
 
-    result = script(pool, "registry", "attest", "--all-held")
+    result = script(deployed_pool, "registry", "attest", "--all-held")
 
     assert result.exit_code == 0, result.output
     now = chain.blocks.head.timestamp
@@ -54,33 +54,33 @@ def test_attest_all_held_brings_stale_gpus_back(pool, custodian, chain):
         ) in text
 
 
-def test_attest_a_fresh_held_gpu_moves_its_stale_day(pool, custodian, chain):
+def test_attest_a_fresh_held_gpu_moves_its_stale_day(deployed_pool, custodian, chain):
     chain.mine(timestamp=chain.pending_timestamp + 2 * DAY)
 
-    result = script(pool, "registry", "attest", "1")
+    result = script(deployed_pool, "registry", "attest", "1")
 
     assert result.exit_code == 0, result.output
     now = chain.blocks.head.timestamp
-    (log,) = head_logs(chain, pool.collateral.GpuCounted)
+    (log,) = head_logs(chain, deployed_pool.collateral.GpuCounted)
     assert (log.token_id, log.ramp_end, log.stale_at) == (1, 0, stale_day(now))
-    assert pool.collateral.position(1)[3] == stale_day(now)
+    assert deployed_pool.collateral.position(1)[3] == stale_day(now)
     assert f"GPU 1 counts on, stale from {format_time(stale_day(now))} UTC" in result.output
 
 
-def test_attest_in_batches_of_256(pool, custodian, operator, chain):
+def test_attest_in_batches_of_256(deployed_pool, custodian, operator, chain):
     acquired_at = chain.pending_timestamp - DAY
     for size in (50, 50, 50, 50, 50, 4):
         specs = [make_spec(acquired_at=acquired_at) for _ in range(size)]
-        pool.registry.register(operator, specs, sender=custodian)
-    assert pool.registry.totalSupply() == 257
+        deployed_pool.registry.register(operator, specs, sender=custodian)
+    assert deployed_pool.registry.totalSupply() == 257
     nonce = custodian.nonce
 
-    result = script(pool, "registry", "attest", *map(str, range(1, 258)))
+    result = script(deployed_pool, "registry", "attest", *map(str, range(1, 258)))
 
     assert result.exit_code == 0, result.output
     assert custodian.nonce == nonce + 2
     head = chain.blocks.head.number
-    logs = list(pool.registry.GpuAttested.range(head - 1, head + 1))
+    logs = list(deployed_pool.registry.GpuAttested.range(head - 1, head + 1))
     assert [(log.block_number, log.token_id) for log in logs] == [
         *((head - 1, token_id) for token_id in range(1, 257)),
         (head, 257),
@@ -104,28 +104,28 @@ def test_attest_in_batches_of_256(pool, custodian, operator, chain):
         ),
     ],
 )
-def test_bad_attest_sends_nothing(pool, custodian, investor, args, message):
+def test_bad_attest_sends_nothing(deployed_pool, custodian, investor, args, message):
     nonces = custodian.nonce, investor.nonce
-    refused(script(pool, "registry", "attest", *args), message)
+    refused(script(deployed_pool, "registry", "attest", *args), message)
     assert (custodian.nonce, investor.nonce) == nonces
 
 
-def test_a_retired_gpu_is_not_attested(pool, custodian):
-    pool.registry.set_status(GPU_OUTSIDE, GpuStatus.RETIRED, sender=custodian)
+def test_a_retired_gpu_is_not_attested(deployed_pool, custodian):
+    deployed_pool.registry.set_status(GPU_OUTSIDE, GpuStatus.RETIRED, sender=custodian)
     nonce = custodian.nonce
     refused(
-        script(pool, "registry", "attest", "1", str(GPU_OUTSIDE)),
+        script(deployed_pool, "registry", "attest", "1", str(GPU_OUTSIDE)),
         f"GPU {GPU_OUTSIDE} is RETIRED: a retired GPU is not attested",
     )
     assert custodian.nonce == nonce
 
 
-def test_all_held_skips_retired_gpus(pool, custodian):
+def test_all_held_skips_retired_gpus(deployed_pool, custodian):
     for token_id in GPUS_IN_VAULT:
-        pool.registry.set_status(token_id, GpuStatus.RETIRED, sender=custodian)
+        deployed_pool.registry.set_status(token_id, GpuStatus.RETIRED, sender=custodian)
     nonce = custodian.nonce
     refused(
-        script(pool, "registry", "attest", "--all-held"),
+        script(deployed_pool, "registry", "attest", "--all-held"),
         "the pool holds no GPU to attest (none, or only RETIRED ones)",
     )
     assert custodian.nonce == nonce

@@ -19,7 +19,7 @@ HEADER = "serial,model,data_centre,acquisition_cost,acquired_at,useful_life_year
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory, custodian, attacker) -> Path:
+def registry_manifest(tmp_path_factory, custodian, attacker) -> Path:
     """The manifest of a fresh deployment (the role fixtures come first: no rebase later)."""
     path = tmp_path_factory.mktemp("registry") / "local.json"
     result = run_script("deploy", "--manifest", str(path))
@@ -28,13 +28,13 @@ def deployed(tmp_path_factory, custodian, attacker) -> Path:
 
 
 @pytest.fixture
-def manifest_file(deployed) -> Path:
-    return deployed
+def manifest_file(registry_manifest) -> Path:
+    return registry_manifest
 
 
 @pytest.fixture
-def registry(deployed):
-    return project.GpuRegistry.at(read_manifest(deployed).address_of("GpuRegistry"))
+def deployed_registry(registry_manifest):
+    return project.GpuRegistry.at(read_manifest(registry_manifest).address_of("GpuRegistry"))
 
 
 def register(manifest_file, inventory, *args):
@@ -43,18 +43,18 @@ def register(manifest_file, inventory, *args):
     )
 
 
-def test_register_sample_inventory(registry, manifest_file, custodian):
+def test_register_sample_inventory(deployed_registry, manifest_file, custodian):
     entries = load_inventory(SAMPLE)
 
     result = register(manifest_file, SAMPLE, "--batch-size", "4")
 
     assert result.exit_code == 0, result.output
     assert f"registered {len(entries)} GPU(s) in 3 transaction(s)" in result.output
-    assert registry.totalSupply() == len(entries)
+    assert deployed_registry.totalSupply() == len(entries)
     for token_id, entry in enumerate(entries, start=1):
-        assert registry.token_of_serial(entry.row.serial_hash) == token_id
-        assert registry.ownerOf(token_id) == custodian
-        gpu = registry.gpu(token_id)
+        assert deployed_registry.token_of_serial(entry.row.serial_hash) == token_id
+        assert deployed_registry.ownerOf(token_id) == custodian
+        gpu = deployed_registry.gpu(token_id)
         spec = entry.row.to_spec(6)
         assert (gpu.model, gpu.data_centre) == (spec["model"], spec["data_centre"])
         assert (gpu.acquisition_cost, gpu.salvage_value) == (
@@ -64,7 +64,7 @@ def test_register_sample_inventory(registry, manifest_file, custodian):
         assert (gpu.acquired_at, gpu.useful_life) == (spec["acquired_at"], spec["useful_life"])
 
 
-def test_rerun_registers_nothing_twice(registry, manifest_file, custodian):
+def test_rerun_registers_nothing_twice(deployed_registry, manifest_file, custodian):
     assert register(manifest_file, SAMPLE).exit_code == 0
     nonce = custodian.nonce
 
@@ -73,22 +73,24 @@ def test_rerun_registers_nothing_twice(registry, manifest_file, custodian):
     assert result.exit_code == 0, result.output
     assert "10 of 10 GPU(s) already registered" in result.output
     assert custodian.nonce == nonce
-    assert registry.totalSupply() == 10
+    assert deployed_registry.totalSupply() == 10
 
 
-def test_interrupted_run_resumes_where_it_stopped(registry, manifest_file, custodian):
+def test_interrupted_run_resumes_where_it_stopped(deployed_registry, manifest_file, custodian):
     entries = load_inventory(SAMPLE)
-    registry.register(custodian, [e.row.to_spec(6) for e in entries[:3]], sender=custodian)
+    deployed_registry.register(custodian, [e.row.to_spec(6) for e in entries[:3]], sender=custodian)
 
     result = register(manifest_file, SAMPLE)
 
     assert result.exit_code == 0, result.output
     assert "3 of 10 GPU(s) already registered" in result.output
-    assert registry.totalSupply() == 10
-    assert [registry.token_of_serial(e.row.serial_hash) for e in entries] == list(range(1, 11))
+    assert deployed_registry.totalSupply() == 10
+    assert [deployed_registry.token_of_serial(e.row.serial_hash) for e in entries] == list(
+        range(1, 11)
+    )
 
 
-def test_bad_row_sends_nothing(registry, manifest_file, custodian, tmp_path):
+def test_bad_row_sends_nothing(deployed_registry, manifest_file, custodian, tmp_path):
     inventory = tmp_path / "inv.csv"
     inventory.write_text(SAMPLE.read_text() + "SN-X,H100,DC1,-1,2025-01-01,5,0\n")
     nonce = custodian.nonce
@@ -98,10 +100,10 @@ def test_bad_row_sends_nothing(registry, manifest_file, custodian, tmp_path):
     assert result.exit_code == 1
     assert f"{inventory}:12: acquisition_cost: not a plain non-negative number" in result.output
     assert custodian.nonce == nonce
-    assert registry.totalSupply() == 0
+    assert deployed_registry.totalSupply() == 0
 
 
-def test_future_acquisition_sends_nothing(registry, manifest_file, custodian, tmp_path):
+def test_future_acquisition_sends_nothing(deployed_registry, manifest_file, custodian, tmp_path):
     inventory = tmp_path / "inv.csv"
     inventory.write_text(HEADER + "SN-F,H100,DC1,100,2999-01-01,5,0\n")
     nonce = custodian.nonce
@@ -113,7 +115,7 @@ def test_future_acquisition_sends_nothing(registry, manifest_file, custodian, tm
     assert custodian.nonce == nonce
 
 
-def test_sender_without_custodian_role_is_refused(registry, manifest_file, attacker):
+def test_sender_without_custodian_role_is_refused(deployed_registry, manifest_file, attacker):
     nonce = attacker.nonce
     result = register(manifest_file, SAMPLE, "--account", "TEST::9")
     assert result.exit_code == 1
@@ -129,11 +131,11 @@ def test_sender_without_custodian_role_is_refused(registry, manifest_file, attac
         (("--account", "TEST::99"), "--account TEST::99: no such test account"),
     ],
 )
-def test_bad_option_is_refused(registry, manifest_file, args, message):
+def test_bad_option_is_refused(deployed_registry, manifest_file, args, message):
     result = register(manifest_file, SAMPLE, *args)
     assert result.exit_code != 0
     assert message in result.output
-    assert registry.totalSupply() == 0
+    assert deployed_registry.totalSupply() == 0
 
 
 def test_register_without_deployment(tmp_path):
@@ -142,7 +144,7 @@ def test_register_without_deployment(tmp_path):
     assert "no deployment manifest; run `ape run deploy` first" in result.output
 
 
-def test_list_prints_the_registry(registry, manifest_file):
+def test_list_prints_the_registry(deployed_registry, manifest_file):
     assert register(manifest_file, SAMPLE).exit_code == 0
 
     result = run_script("registry", "list", "--manifest", str(manifest_file), "--limit", "3")

@@ -83,10 +83,10 @@ def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
     assert str(GPU_OUTSIDE) not in rows
 
 
-def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
+def test_status_shows_stale_and_returning_gpus(deployed_pool, custodian, chain):
     """Past the stale day both GPUs count for nothing; GPU 2 attested again counts from 0 and
     rises to full value at the end of its ramp (a UTC midnight, 7 days on)."""
-    registry, collateral = pool.registry, pool.collateral
+    registry, collateral = deployed_pool.registry, deployed_pool.collateral
     stale = (registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
     chain.mine(timestamp=stale + 3 * DAY)
     registry.attest([2], sender=custodian)
@@ -94,7 +94,7 @@ def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
     ramp_end = -(-(attested + 7 * DAY) // DAY) * DAY
     chain.mine(timestamp=attested + 2 * DAY)
 
-    result = script(pool, "vault", "status")
+    result = script(deployed_pool, "vault", "status")
 
     assert result.exit_code == 0, result.output
     rows = rows_of(result.output)
@@ -110,7 +110,7 @@ def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
     assert rows["2"][2:] == [
         "ACTIVE",
         "yes",
-        pool.cash(collateral.value_of(2)),
+        deployed_pool.cash(collateral.value_of(2)),
         age(2 * DAY),
         format_time((attested + STALENESS_WINDOW) // DAY * DAY),
         format_time(ramp_end),
@@ -119,7 +119,7 @@ def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
     # Two days into a ramp of (ramp_end - attested) seconds: about that share of full value.
     full = line_value(registry, 2, ramp_end)
     assert 0 < collateral.value_of(2) < full * 3 // 7
-    assert rows["collateral value (80 % of book)"][1] == pool.cash(collateral.value())
+    assert rows["collateral value (80 % of book)"][1] == deployed_pool.cash(collateral.value())
     assert rows["GPUs counted (stale incl.) / held"][1] == "2 / 2"
     assert rows["GPUs written down (stale or returning)"][1] == "2"
     assert cell(result.output, "entries (buy, contribute)") == (
@@ -128,10 +128,10 @@ def test_status_shows_stale_and_returning_gpus(pool, custodian, chain):
     )
 
 
-def test_status_says_entries_are_closed_while_paused(pool, pauser):
-    pool.vault.pause(sender=pauser)
+def test_status_says_entries_are_closed_while_paused(deployed_pool, pauser):
+    deployed_pool.vault.pause(sender=pauser)
 
-    result = script(pool, "vault", "status")
+    result = script(deployed_pool, "vault", "status")
 
     assert result.exit_code == 0, result.output
     assert rows_of(result.output)["entries (buy, contribute)"][1] == "closed: the vault is paused"

@@ -1,4 +1,4 @@
-"""Helpers of the script tests over the `pool` fixture (tests/scripts/conftest.py)."""
+"""Helpers of the script tests over the `deployed_pool` fixture (tests/scripts/conftest.py)."""
 
 from dataclasses import dataclass
 
@@ -9,7 +9,7 @@ from tests.utils.registry import DAY, USDC
 from tests.utils.scripts import run_script
 from tests.utils.vault import ADVANCE_RATE_BPS, BPS, PRECISION, STALENESS_WINDOW
 
-# What the `pool` fixture sets up.
+# What the `deployed_pool` fixture sets up.
 INVESTOR_FUNDS = 100_000 * USDC
 GPU_COST = 30_000 * USDC
 GPUS_IN_VAULT = (1, 2)

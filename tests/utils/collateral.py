@@ -111,7 +111,11 @@ class Terms:
 
     @classmethod
     def of(cls, registry, token_id: int) -> Terms:
-        t = registry.terms(token_id)
+        return cls.read(registry.terms(token_id))
+
+    @classmethod
+    def read(cls, t) -> Terms:
+        """From a `registry.terms(id)` result."""
         return cls(
             t.cost, t.salvage, t.acquired_at, t.useful_life, int(t.status), t.last_attested_at
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+import ape
 from eth_utils import keccak
 
 DAY = 86_400
@@ -80,6 +81,20 @@ def contribute(collateral, registry, operator, token_id: int, receiver=None, min
     return collateral.contribute(token_id, receiver or operator, min_shares, sender=operator)
 
 
+def smallest_flows_refused(vault, account, reason: str, exits: bool = True) -> None:
+    """A deposit and a mint of 1 by `account` to itself (and, with `exits`, a withdraw and a
+    redeem of 1 from itself) each revert with `reason`."""
+    with ape.reverts(reason):
+        vault.deposit(1, account, sender=account)
+    with ape.reverts(reason):
+        vault.mint(1, account, sender=account)
+    if exits:
+        with ape.reverts(reason):
+            vault.withdraw(1, account, account, sender=account)
+        with ape.reverts(reason):
+            vault.redeem(1, account, account, sender=account)
+
+
 def accounted_cash(vault) -> int:
     """What the books say the vault holds: free cash + revenue held + accrued fees."""
     return vault.free_cash() + vault.held() + vault.accrued_fees()
@@ -104,7 +119,6 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 def permit_signature(token, owner, spender, value: int, deadline: int, version: str = "2"):
     """An EIP-2612 permit signed by `owner` (an ape test account): returns (v, r, s)."""
-    import ape
     from eth_abi import encode
     from eth_utils import to_checksum_address
 
@@ -424,8 +438,6 @@ def mint_to(token, minter, account, amount: int) -> None:
 def sell_gpu(collateral, registry, operator, token_id: int, price: int, seller=None):
     """The operator offers `price` for `token_id` (an hour to accept) and its owner (`seller`, the
     operator by default) accepts: the GPU comes in for free cash. Returns the sell receipt."""
-    import ape
-
     seller = seller or operator
     expires_at = ape.chain.pending_timestamp + 3_600
     collateral.offer_gpu(token_id, price, expires_at, sender=operator)

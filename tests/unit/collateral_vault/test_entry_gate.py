@@ -40,7 +40,7 @@ ENTRY = 10_000 * USDC
 
 
 @pytest.fixture
-def pool(kit, registry, operator, investor, other_investor, gpu) -> int:
+def pool_gpu(kit, registry, operator, investor, other_investor, gpu) -> int:
     """The default pool: one default GPU contributed by the operator (its fractions pay for the
     dead shares), then 100,000 USDC from the investor; other_investor is funded and has approved
     the vault, ready to enter. Returns the GPU's id."""
@@ -72,10 +72,10 @@ def entries_exact(kit, accounts) -> None:
         assert vault.maxMint(account) == max_mint(total, supply, cash, 0) > 0
 
 
-def test_entries_close_on_the_stale_day(kit, pool, registry, investor, other_investor, chain):
+def test_entries_close_on_the_stale_day(kit, pool_gpu, registry, investor, other_investor, chain):
     """Open to the last second of the window, with exact maxima; closed from the stale day (the
     view counts the due change already)."""
-    stale_at = curve_of(kit.collateral, registry, pool).stale_at
+    stale_at = curve_of(kit.collateral, registry, pool_gpu).stale_at
     set_time(chain, stale_at - 1)
     entries_exact(kit, (investor, other_investor))
     set_time(chain, stale_at)
@@ -86,10 +86,10 @@ def test_entries_close_on_the_stale_day(kit, pool, registry, investor, other_inv
 
 @pytest.mark.parametrize("entry", ["deposit", "mint", "buy", "buy_with_permit"])
 def test_entries_refused_while_stale(
-    kit, pool, registry, operator, investor, other_investor, chain, entry
+    kit, pool_gpu, registry, operator, investor, other_investor, chain, entry
 ):
     vault, token = kit.vault, kit.token
-    set_time(chain, curve_of(kit.collateral, registry, pool).stale_at + DAY)
+    set_time(chain, curve_of(kit.collateral, registry, pool_gpu).stale_at + DAY)
     entries_closed(kit, (other_investor,))
     deadline = chain.pending_timestamp + DAY
     if entry == "buy_with_permit":
@@ -114,12 +114,12 @@ def test_entries_refused_while_stale(
 
 
 def test_exits_go_through_at_the_written_down_nav(
-    kit, pool, registry, operator, investor, other_investor, gpu, chain
+    kit, pool_gpu, registry, operator, investor, other_investor, gpu, chain
 ):
     """Redeem, withdraw and sell while the GPU is stale: priced at cash only, each to the wei,
     with exact maxRedeem/maxWithdraw; the first matures the stale day itself."""
     vault, token, collateral = kit.vault, kit.token, kit.collateral
-    stale_at = curve_of(collateral, registry, pool).stale_at
+    stale_at = curve_of(collateral, registry, pool_gpu).stale_at
     set_time(chain, stale_at + DAY)
     cash, supply = vault.free_cash(), vault.totalSupply()
     assert vault.totalAssets() == cash == 100_000 * USDC
@@ -163,7 +163,7 @@ def test_exits_go_through_at_the_written_down_nav(
 
 @pytest.mark.parametrize("comes_back", ["re-attested", "restored"])
 def test_entries_wait_out_the_ramp(
-    kit, pool, registry, custodian, appraiser, investor, other_investor, chain, comes_back
+    kit, pool_gpu, registry, custodian, appraiser, investor, other_investor, chain, comes_back
 ):
     """A GPU that comes back (re-attested after going stale, or restored from IMPAIRED) keeps
     entries closed until its ramp's end, the last second included (a deposit mined then is
@@ -171,13 +171,13 @@ def test_entries_wait_out_the_ramp(
     are priced at the full NAV."""
     vault, collateral = kit.vault, kit.collateral
     if comes_back == "re-attested":
-        set_time(chain, curve_of(collateral, registry, pool).stale_at + DAY)
-        tx = registry.attest([pool], sender=custodian)
+        set_time(chain, curve_of(collateral, registry, pool_gpu).stale_at + DAY)
+        tx = registry.attest([pool_gpu], sender=custodian)
     else:
-        registry.set_status(pool, GpuStatus.IMPAIRED, sender=appraiser)
+        registry.set_status(pool_gpu, GpuStatus.IMPAIRED, sender=appraiser)
         chain.pending_timestamp += DAY
-        tx = registry.set_status(pool, GpuStatus.ACTIVE, sender=appraiser)
-    curve = curve_of(collateral, registry, pool)
+        tx = registry.set_status(pool_gpu, GpuStatus.ACTIVE, sender=appraiser)
+    curve = curve_of(collateral, registry, pool_gpu)
     assert curve.since == tx.timestamp < curve.ramp_end < curve.stale_at
     entries_closed(kit, (investor, other_investor))
     set_time(chain, (curve.since + curve.ramp_end) // 2)

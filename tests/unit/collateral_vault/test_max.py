@@ -30,6 +30,7 @@ from tests.utils.vault import (
     max_withdraw,
     mint_to,
     sell_gpu,
+    smallest_flows_refused,
     to_assets,
     to_shares,
 )
@@ -129,10 +130,7 @@ def test_max_deposit_cash_cap(high_price, admin, investor):
     assert vault.free_cash() == MAX_CASH
     # Full: nothing more goes in, by deposit or mint.
     assert vault.maxDeposit(investor) == vault.maxMint(investor) == 0
-    with ape.reverts(CASH_CAP):
-        vault.deposit(1, investor, sender=investor)
-    with ape.reverts(CASH_CAP):
-        vault.mint(1, investor, sender=investor)
+    smallest_flows_refused(vault, investor, CASH_CAP, exits=False)
 
 
 # maxMint #
@@ -156,10 +154,7 @@ def test_max_mint_first_mint_supply_cap(kit18, admin, investor):
     assert vault.balanceOf(vault) == DEAD18
     # At the cap: maxMint and maxDeposit are 0, and 1 more of either reverts.
     assert vault.maxMint(investor) == vault.maxDeposit(investor) == 0
-    with ape.reverts(SUPPLY_CAP_REASON):
-        vault.mint(1, investor, sender=investor)
-    with ape.reverts(SUPPLY_CAP_REASON):
-        vault.deposit(1, investor, sender=investor)
+    smallest_flows_refused(vault, investor, SUPPLY_CAP_REASON, exits=False)
 
 
 def test_max_mint_supply_cap(holders18, admin, investor):
@@ -348,14 +343,7 @@ def test_max_zero_while_paused(holders18, pauser, investor):
     vault.pause(sender=pauser)
     for view in (vault.maxDeposit, vault.maxMint, vault.maxWithdraw, vault.maxRedeem):
         assert view(investor) == 0
-    with ape.reverts(PAUSED):
-        vault.deposit(1, investor, sender=investor)
-    with ape.reverts(PAUSED):
-        vault.mint(1, investor, sender=investor)
-    with ape.reverts(PAUSED):
-        vault.withdraw(1, investor, investor, sender=investor)
-    with ape.reverts(PAUSED):
-        vault.redeem(1, investor, investor, sender=investor)
+    smallest_flows_refused(vault, investor, PAUSED)
 
 
 def test_max_zero_for_an_unverified_receiver(holders18, admin, investor, attacker):

@@ -20,6 +20,7 @@ from tests.utils.vault import (
     max_redeem,
     max_withdraw,
     mint_to,
+    smallest_flows_refused,
     to_assets,
     to_shares,
 )
@@ -71,14 +72,7 @@ def test_max_zero_while_more_than_16_are_due(due_pool, investor, operator, attac
     for holder in (investor, operator):
         for view in (vault.maxDeposit, vault.maxMint, vault.maxWithdraw, vault.maxRedeem):
             assert view(holder) == 0
-    with ape.reverts(MATURITIES_PENDING):
-        vault.deposit(1, investor, sender=investor)
-    with ape.reverts(MATURITIES_PENDING):
-        vault.mint(1, investor, sender=investor)
-    with ape.reverts(MATURITIES_PENDING):
-        vault.withdraw(1, investor, investor, sender=investor)
-    with ape.reverts(MATURITIES_PENDING):
-        vault.redeem(1, investor, investor, sender=investor)
+    smallest_flows_refused(vault, investor, MATURITIES_PENDING)
     # Anyone catches up, one node at a time if it wants: then the flows price again.
     tx = collateral.process_maturities(1, sender=attacker)
     assert len(tx.decode_logs(collateral.ScheduleMatured)) == 1

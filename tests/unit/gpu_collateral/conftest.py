@@ -91,6 +91,28 @@ def encode(contract, method: str, args: tuple) -> str:
     return _hex(selector + encode_abi(types, values))
 
 
+def queue(chain, chunk: list[tuple[Any, str, tuple, Any]], gas: int, nonces: dict[str, int]):
+    """Queue (contract, method, args, sender) transactions in one JSON-RPC batch, automine off.
+    Anvil serves a batch concurrently, so every transaction carries its nonce (`nonces`, kept
+    across chunks): the mining order. Returns their hashes."""
+    requests = []
+    for contract, method, args, sender in chunk:
+        if sender.address not in nonces:
+            nonces[sender.address] = sender.nonce
+        tx = {
+            "from": sender.address,
+            "to": contract.address,
+            "data": encode(contract, method, args),
+            "gas": hex(gas),
+            "nonce": hex(nonces[sender.address]),
+        }
+        nonces[sender.address] += 1
+        requests.append(("eth_sendTransaction", [tx]))
+    responses = chain.provider.web3.provider.make_batch_request(requests)
+    assert all("error" not in response for response in responses), responses
+    return [response["result"] for response in responses]
+
+
 def send_spaced(
     chain,
     txs: list[tuple[Any, str, tuple, Any]],
@@ -114,27 +136,10 @@ def send_spaced(
     rpc(chain, "evm_setBlockGasLimit", hex(gas + 10_000))
     nonces: dict[str, int] = {}
     try:
-        # In chunks (Anvil's pool slows down as it fills), each chunk queued in one batch: Anvil
-        # serves a batch concurrently, so every transaction carries its nonce (the mining order).
+        # In chunks: Anvil's pool slows down as it fills.
         for first in range(0, len(txs), 128):
             chunk = txs[first : first + 128]
-            requests = []
-            for contract, method, args, sender in chunk:
-                if sender.address not in nonces:
-                    nonces[sender.address] = sender.nonce
-                data = encode(contract, method, args)
-                tx = {
-                    "from": sender.address,
-                    "to": contract.address,
-                    "data": data,
-                    "gas": hex(gas),
-                    "nonce": hex(nonces[sender.address]),
-                }
-                nonces[sender.address] += 1
-                requests.append(("eth_sendTransaction", [tx]))
-            for response in chain.provider.web3.provider.make_batch_request(requests):
-                assert "error" not in response, response
-                hashes.append(response["result"])
+            hashes += queue(chain, chunk, gas, nonces)
             latest = int(rpc(chain, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
             rpc(chain, "evm_setNextBlockTimestamp", max(start + first * interval, latest + 1))
             rpc(chain, "anvil_mine", hex(len(chunk)), hex(interval))
@@ -167,23 +172,7 @@ def send_packed(
             chunk = txs[first : first + per_block]
             # Before queueing: Anvil checks each transaction's gas against the block gas limit.
             rpc(chain, "evm_setBlockGasLimit", hex(gas * len(chunk) + 10_000))
-            requests = []
-            for contract, method, args, sender in chunk:
-                if sender.address not in nonces:
-                    nonces[sender.address] = sender.nonce
-                data = encode(contract, method, args)
-                tx = {
-                    "from": sender.address,
-                    "to": contract.address,
-                    "data": data,
-                    "gas": hex(gas),
-                    "nonce": hex(nonces[sender.address]),
-                }
-                nonces[sender.address] += 1
-                requests.append(("eth_sendTransaction", [tx]))
-            for response in chain.provider.web3.provider.make_batch_request(requests):
-                assert "error" not in response, response
-                hashes.append(response["result"])
+            hashes += queue(chain, chunk, gas, nonces)
             times.append(at + len(times))
             rpc(chain, "evm_mine", times[-1])
     finally:

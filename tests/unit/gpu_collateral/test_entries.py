@@ -29,10 +29,15 @@ from tests.utils.collateral import (
     floor_day,
 )
 from tests.utils.registry import USDC, GpuStatus
-from tests.utils.vault import fund, logs_of, max_deposit, max_mint, to_assets
-
-UNLOCK = 7 * DAY
-WINDOW = 30 * DAY
+from tests.utils.vault import (
+    STALENESS_WINDOW,
+    UNLOCK_PERIOD,
+    fund,
+    logs_of,
+    max_deposit,
+    max_mint,
+    to_assets,
+)
 
 
 @pytest.fixture
@@ -164,9 +169,10 @@ def test_attested_stale_gpu_keeps_entries_closed_until_its_ramp_end(two, investo
 
     tx = pool.attest(first)
 
-    ramp_end = ceil_day(back + UNLOCK)
+    ramp_end = ceil_day(back + UNLOCK_PERIOD)
     assert [(m[0], m[3]) for m in matured_logs(tx, collateral)] == [(stale_at, 1)]
-    assert counted_logs(tx, collateral) == [(first, back, ramp_end, floor_day(back + WINDOW), 0)]
+    stale_again = floor_day(back + STALENESS_WINDOW)
+    assert counted_logs(tx, collateral) == [(first, back, ramp_end, stale_again, 0)]
     assert collateral.schedule_state() == (ramp_end, 2, 1)
     assert_closed(pool, investor)
     pool.check()
@@ -210,7 +216,7 @@ def test_restored_gpu_closes_entries_until_its_ramp_end(two, investor):
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
 
-    ramp_end = ceil_day(restored_at + UNLOCK)
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     assert counted_logs(tx, pool.collateral)[0][:3] == (first, restored_at, ramp_end)
     assert_closed(pool, investor)
     pool.check()
@@ -297,7 +303,7 @@ def test_written_down_change_alone_makes_a_node(pool, investor):
     pool.contribute(token_id)
     terms = pool.terms(token_id)
     end = floor_day(terms.acquired_at + 40 * DAY)
-    stale_at = floor_day(terms.last_attested_at + WINDOW)
+    stale_at = floor_day(terms.last_attested_at + STALENESS_WINDOW)
     assert collateral.schedule_state() == (end, 1, 0)
     pool.next_at(end + DAY)
     _, removed = pool.set_status(token_id, GpuStatus.IMPAIRED)
@@ -308,7 +314,7 @@ def test_written_down_change_alone_makes_a_node(pool, investor):
     tx, _ = pool.set_status(token_id, GpuStatus.ACTIVE)
 
     restored_at = tx.timestamp
-    ramp_end = ceil_day(restored_at + UNLOCK)
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     assert ramp_end < stale_at
     assert counted_logs(tx, collateral) == [(token_id, restored_at, ramp_end, stale_at, 0)]
     assert tuple(collateral.nodes(ramp_end)) == (0, 0, -1)
@@ -326,7 +332,7 @@ def test_written_down_change_alone_makes_a_node(pool, investor):
 
     tx = pool.attest(token_id)
 
-    new_stale = floor_day(tx.timestamp + WINDOW)
+    new_stale = floor_day(tx.timestamp + STALENESS_WINDOW)
     assert counted_logs(tx, collateral) == [(token_id, restored_at, ramp_end, new_stale, 0)]
     assert tuple(collateral.nodes(stale_at)) == (0, 0, 0)
     assert tuple(collateral.nodes(new_stale)) == (0, 0, 1)
@@ -347,7 +353,7 @@ def test_daily_attestations_leave_no_due_node(pool, investor):
     for day in range(3):
         pool.next_at(stale_at - 3 * DAY + day * DAY + 3_600)
         tx = pool.attest(token_id)
-        new = floor_day(tx.timestamp + WINDOW)
+        new = floor_day(tx.timestamp + STALENESS_WINDOW)
         assert new == stale_at + (27 + day) * DAY
         assert matured_logs(tx, collateral) == []
         assert tuple(collateral.nodes(old)) == (0, 0, 0)

@@ -24,10 +24,7 @@ from tests.utils.collateral import (
     floor_day,
 )
 from tests.utils.registry import COLLATERAL_ROLE, USDC, GpuStatus
-from tests.utils.vault import buy, logs_of
-
-UNLOCK = 7 * DAY
-WINDOW = 30 * DAY
+from tests.utils.vault import STALENESS_WINDOW, UNLOCK_PERIOD, buy, logs_of
 
 
 @pytest.fixture
@@ -112,8 +109,8 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
     pool.next_at(pool.now() + 2 * DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
     restored_at = pool.now() + 3 * DAY + 5 * 3_600 + 11
-    stale_at = floor_day(pool.terms(first).last_attested_at + WINDOW)
-    ramp_end = ceil_day(restored_at + UNLOCK)
+    stale_at = floor_day(pool.terms(first).last_attested_at + STALENESS_WINDOW)
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     pool.next_at(restored_at)
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
@@ -159,7 +156,7 @@ def test_attestation_of_a_fresh_gpu_moves_its_stale_day(two):
 
     tx = pool.attest(first)
 
-    new_stale = floor_day(at + WINDOW)
+    new_stale = floor_day(at + STALENESS_WINDOW)
     assert new_stale == old_stale + 3 * DAY
     assert counted_logs(tx, collateral) == [(first, since, 0, new_stale, value_of)]
     assert (collateral.value_of(first), collateral.value()) == (value_of, value)
@@ -214,9 +211,10 @@ def test_stale_gpu_stops_counting_at_its_day_and_returns_with_a_ramp(two, invest
     back = stale_at + 3 * DAY + 600
     pool.next_at(back)
     tx = pool.attest(first)
-    ramp_end = ceil_day(back + UNLOCK)
+    ramp_end = ceil_day(back + UNLOCK_PERIOD)
     assert matured_logs(tx, collateral) == [(stale_at, -a, -b, 1)]
-    assert counted_logs(tx, collateral) == [(first, back, ramp_end, floor_day(back + WINDOW), 0)]
+    stale_again = floor_day(back + STALENESS_WINDOW)
+    assert counted_logs(tx, collateral) == [(first, back, ramp_end, stale_again, 0)]
     for t in (back + DAY, ramp_end - 1, ramp_end):
         pool.view_at(t)
         assert collateral.value_of(first) == pool.book.value_of(first, t)
@@ -293,7 +291,7 @@ def test_restored_gpu_on_a_stale_attestation_waits_for_one(two):
     brings it back with a ramp."""
     pool, first, _ = two
     pool.set_status(first, GpuStatus.IMPAIRED)
-    stale_at = floor_day(pool.terms(first).last_attested_at + WINDOW)
+    stale_at = floor_day(pool.terms(first).last_attested_at + STALENESS_WINDOW)
     pool.next_at(stale_at + DAY)
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
     assert counted_logs(tx, pool.collateral) == []
@@ -302,7 +300,7 @@ def test_restored_gpu_on_a_stale_attestation_waits_for_one(two):
     assert counted_logs(tx, pool.collateral)[0][:3] == (
         first,
         tx.timestamp,
-        ceil_day(tx.timestamp + UNLOCK),
+        ceil_day(tx.timestamp + UNLOCK_PERIOD),
     )
     pool.check()
 
@@ -346,7 +344,7 @@ def test_restore_deferred_while_17_to_32_are_due_then_synced(many, attacker):
     assert [log.at for log in logs_of(tx, collateral, "ScheduleMatured")] == [
         built.end(i) for i in range(16, 20)
     ]
-    ramp_end = ceil_day(at + 600 + UNLOCK)
+    ramp_end = ceil_day(at + 600 + UNLOCK_PERIOD)
     assert counted_logs(tx, collateral) == [(gpu, at + 600, ramp_end, built.stale_at, 0)]
     assert collateral.pending() == 0
     pool.check()
@@ -393,7 +391,7 @@ def test_stale_return_deferred_then_synced(many, attacker):
     tx, matured = pool.process(2**256 - 1)
     assert len(matured) == 101 - 16
     tx = pool.sync(gpu, sender=attacker)
-    ramp_end = ceil_day(tx.timestamp + UNLOCK)
+    ramp_end = ceil_day(tx.timestamp + UNLOCK_PERIOD)
     assert counted_logs(tx, collateral) == [
         (gpu, tx.timestamp, ramp_end, floor_day(pool.terms(gpu).last_attested_at + 365 * DAY), 0)
     ]

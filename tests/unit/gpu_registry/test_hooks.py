@@ -12,21 +12,12 @@ import ape
 import pytest
 from ape.exceptions import TransactionError
 
+from tests.utils.collateral import State, ceil_day, floor_day
 from tests.utils.registry import COLLATERAL_ROLE, DAY, GpuStatus
 from tests.utils.vault import STALENESS_WINDOW, UNLOCK_PERIOD, contribute, logs_of
 
-# GpuCollateral.position states.
-NOT_HELD, COUNTED, HELD_UNCOUNTED = 0, 1, 2
 # What ape reports for a revert that carries no reason (a call to a missing function).
 NO_REASON = TransactionError.DEFAULT_MESSAGE
-
-
-def floor_day(t: int) -> int:
-    return t // DAY * DAY
-
-
-def ceil_day(t: int) -> int:
-    return -(-t // DAY) * DAY
 
 
 def across(chain, read, send):
@@ -110,7 +101,7 @@ def test_write_down_leaves_the_pool_in_the_same_transaction(
     assert (uncounted.token_id, uncounted.status, uncounted.value) == (token_id, status, worth)
     assert changed.log_index < uncounted.log_index
     assert logs_of(tx, collateral, "GpuCounted") == []
-    assert collateral.position(token_id)[0] == HELD_UNCOUNTED
+    assert collateral.position(token_id)[0] == State.UNCOUNTED
     assert not collateral.counts(token_id)
     assert collateral.schedule_state()[1] == 1
     assert registry.gpu(token_id).status == status
@@ -131,7 +122,7 @@ def test_retiring_an_impaired_unit_takes_nothing_more(
     assert before[1] == 0
     assert emitters(tx) == {registry.address}
     assert registry.gpu(token_id).status == GpuStatus.RETIRED
-    assert collateral.position(token_id)[0] == HELD_UNCOUNTED
+    assert collateral.position(token_id)[0] == State.UNCOUNTED
 
 
 # OPERATIONAL: OFFLINE, LEASED #
@@ -199,7 +190,7 @@ def test_restored_unit_returns_over_the_unlock_period(
     )
     [changed] = tx.decode_logs(registry.GpuStatusChanged)
     assert changed.log_index < counted.log_index
-    assert collateral.position(token_id) == (COUNTED, tx.timestamp, ramp_end, stale_at)
+    assert collateral.position(token_id) == (State.COUNTED, tx.timestamp, ramp_end, stale_at)
 
 
 # ATTESTATION #
@@ -241,7 +232,7 @@ def test_attestation_moves_the_stale_day(
         (elsewhere, tx.timestamp),
     ]
     assert attested[0].log_index < counted.log_index < attested[1].log_index
-    assert collateral.position(token_id) == (COUNTED, contributed.timestamp, 0, stale_at)
+    assert collateral.position(token_id) == (State.COUNTED, contributed.timestamp, 0, stale_at)
     assert registry.gpu(token_id).last_attested_at == tx.timestamp
 
 
@@ -326,7 +317,7 @@ def test_unit_sent_to_the_collateral_by_a_plain_transfer(
 
     assert emitters(impaired) == emitters(attested) == {registry.address}
     assert registry.gpu(token_id).status == GpuStatus.IMPAIRED
-    assert collateral.position(token_id)[0] == NOT_HELD
+    assert collateral.position(token_id)[0] == State.NONE
     assert collateral.value() == value == 0
 
 
