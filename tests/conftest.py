@@ -73,8 +73,14 @@ def without_ape_overheads():
 FIRST = ("tests/unit/gpu_registry/", "tests/unit/gpu_metadata/")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
+    # A test marked anvil_only(reason) needs what only Anvil offers (a block at an exact second,
+    # hundreds of blocks mined in one request): on any other chain it is skipped, saying why.
+    if "foundry" not in (config.getoption("network") or "foundry"):
+        for item in items:
+            if marker := item.get_closest_marker("anvil_only"):
+                item.add_marker(pytest.mark.skip(reason=f"Anvil only: {marker.args[0]}"))
 
 
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.

@@ -1,15 +1,40 @@
 """A test provider for a Ganache node started outside ape (see the Makefile's test-ganache)."""
 
+import ast
 import re
 
 from ape.api import PluginConfig, TestProviderAPI
-from ape.exceptions import ContractLogicError, ProviderError, VirtualMachineError
+from ape.exceptions import (
+    ContractLogicError,
+    ProviderError,
+    TransactionError,
+    VirtualMachineError,
+)
 from ape_ethereum.provider import Web3Provider
 from pydantic_settings import SettingsConfigDict
 from web3 import HTTPProvider, Web3
 
 # Ganache reports a revert as a plain error message rather than as `execution reverted` data.
-_GANACHE_REVERT = re.compile(r"VM Exception while processing transaction: revert ?(.*)$", re.S)
+_GANACHE_REVERT = re.compile(r"^VM Exception while processing transaction: revert ?(.*)$", re.S)
+
+
+def _node_message(exception: Exception, error: VirtualMachineError) -> str:
+    """The node's own error message. web3 raises a Web3RPCError, and ape's errors made from it
+    carry, as their text, the whole error object (message, stack, data) whose message alone
+    holds the reason."""
+    response = getattr(exception, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        return str(response["error"].get("message", ""))
+    text = str(error.message if hasattr(error, "message") else error)
+    for candidate in (*exception.args[:1], text):
+        if isinstance(candidate, str) and candidate.startswith("{"):
+            try:
+                candidate = ast.literal_eval(candidate)
+            except (ValueError, SyntaxError):
+                continue
+        if isinstance(candidate, dict):
+            return str(candidate.get("message", ""))
+    return text
 
 
 class GanacheConfig(PluginConfig):
@@ -78,12 +103,11 @@ class GanacheProvider(Web3Provider, TestProviderAPI):
 
     def get_virtual_machine_error(self, exception: Exception, **kwargs) -> VirtualMachineError:
         error = super().get_virtual_machine_error(exception, **kwargs)
-        if isinstance(error, ContractLogicError):
-            return error
-        if match := _GANACHE_REVERT.search(
-            str(error.message if hasattr(error, "message") else error)
-        ):
-            reason = match.group(1).rstrip(".") or None
+        # The node's message decides, even where ape already made a ContractLogicError of it
+        # (with the whole error object as its "reason" when the revert carries none).
+        if match := _GANACHE_REVERT.search(_node_message(exception, error)):
+            # No reason: the text ape gives such a revert on Anvil too (not the error object).
+            reason = match.group(1).rstrip(".") or TransactionError.DEFAULT_MESSAGE
             return ContractLogicError(
                 revert_message=reason,
                 txn=kwargs.get("txn"),

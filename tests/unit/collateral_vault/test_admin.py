@@ -2,6 +2,7 @@
 calls only the pool's GpuCollateral may make."""
 
 import ape
+import pytest
 from eth_abi import decode
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
@@ -104,6 +105,9 @@ CONSTRUCTOR_REVERTS = [
 ]
 
 
+@pytest.mark.anvil_only(
+    "eth_call of a creation runs at the deployer's next address on Anvil, not on Ganache"
+)
 def test_constructor_reverts(project, admin, usdc, registry, identity):
     """Each bad argument alone makes the deployment revert with its reason; the same arguments
     without it deploy (checked with eth_call, which spends no nonce, so one collateral naming the

@@ -34,6 +34,7 @@ from tests.utils.collateral import (
     Terms,
     ceil_day,
 )
+from tests.utils.exploits import on_anvil
 from tests.utils.registry import ROLE_HOLDER, TRANSITIONS, USDC, GpuStatus, make_spec
 from tests.utils.vault import buy, logs_of, to_shares
 
@@ -113,6 +114,15 @@ def queue(chain, chunk: list[tuple[Any, str, tuple, Any]], gas: int, nonces: dic
     return [response["result"] for response in responses]
 
 
+# What send_spaced and send_packed need from the node; a test that uses them is skipped elsewhere.
+ANVIL_MINING = "mines hundreds of transactions at chosen seconds (anvil_mine, evm_setBlockGasLimit)"
+
+
+def _needs_anvil(chain) -> None:
+    if not on_anvil(chain):
+        pytest.skip(f"Anvil only: {ANVIL_MINING}")
+
+
 def send_spaced(
     chain,
     txs: list[tuple[Any, str, tuple, Any]],
@@ -130,6 +140,7 @@ def send_spaced(
     while it mines: a long chunk may end a second or two late, so the blocks are only spaced at
     least `interval` apart (each chunk starts at its nominal time, or right after the last
     block if that is later)."""
+    _needs_anvil(chain)
     hashes = []
     gas_limit = rpc(chain, "eth_getBlockByNumber", "latest", False)["gasLimit"]
     rpc(chain, "evm_setAutomine", False)
@@ -163,6 +174,7 @@ def send_packed(
     need no time of their own go ~20 times faster than with `send_spaced`. An empty block follows
     a second after the last, with the usual gas limit. Checks every receipt; returns the
     timestamps of the blocks of transactions, in order."""
+    _needs_anvil(chain)
     gas_limit = rpc(chain, "eth_getBlockByNumber", "latest", False)["gasLimit"]
     rpc(chain, "evm_setAutomine", False)
     nonces: dict[str, int] = {}

@@ -186,6 +186,9 @@ def step(pool: Pool, rng: random.Random, ids: list[int], investor) -> str:
 
 
 # Seeds whose runs go through every kind of step, of change and of matured node (see the end).
+@pytest.mark.anvil_only(
+    "each step is checked at the second its block is mined; Ganache's clock runs on between blocks"
+)
 @pytest.mark.parametrize("seed", [15, 13])
 def test_aggregate_against_per_gpu_values(brisk, seed, investor):
     pool = brisk.fork()
