@@ -43,6 +43,22 @@ def nav_before_redeem(kit, assets: int, shares: int) -> tuple[int, int]:
     return kit.vault.totalAssets() + assets, kit.vault.totalSupply() + shares
 
 
+def redeem_100(kit, investor) -> int:
+    """`ape run invest redeem 100` by the investor goes through: 100 fractions leave, and what it
+    paid is their worth at the NAV and supply of its block, to the wei. Returns what it paid."""
+    vault = kit.vault
+    shares = 100 * 10**kit.fraction_decimals
+    held, cash = vault.balanceOf(investor), kit.stablecoin.balanceOf(investor)
+
+    result = script(kit, "invest", "redeem", "100")
+
+    assert result.exit_code == 0, result.output
+    assert vault.balanceOf(investor) == held - shares
+    paid = kit.stablecoin.balanceOf(investor) - cash
+    assert paid == to_assets(shares, *nav_before_redeem(kit, paid, shares))
+    return paid
+
+
 def test_buy_approves_then_buys(deployed_pool, investor):
     assets = 1_000_500_000  # 1000.50 USDC
     nonce = investor.nonce
@@ -301,15 +317,8 @@ def test_redeem_and_portfolio_while_entries_are_closed(invested, investor, chain
     chain.mine(timestamp=stale_day(invested.registry, 1))
     assert not invested.collateral.entries_open()
     assert vault.totalAssets() == vault.free_cash() == 10_000 * USDC
-    shares = 100 * 10**invested.fraction_decimals
-    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
-
-    result = script(invested, "invest", "redeem", "100")
-
-    assert result.exit_code == 0, result.output
-    assert vault.balanceOf(investor) == held - shares
-    paid = invested.stablecoin.balanceOf(investor) - cash
-    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    held, shares = vault.balanceOf(investor), 100 * 10**invested.fraction_decimals
+    paid = redeem_100(invested, investor)
     assert nav_before_redeem(invested, paid, shares)[0] == 10_000 * USDC
 
     result = script(invested, "invest", "portfolio", investor.address)
@@ -478,16 +487,7 @@ def test_redeem_without_fractions_or_while_paused(invested, other_investor, inve
 def test_a_revoked_holder_redeems_to_itself(invested, investor, compliance):
     """Exit rights: no verification is needed to exit to one's own address."""
     invested.identity.revoke(investor, sender=compliance)
-    vault = invested.vault
-    shares = 100 * 10**invested.fraction_decimals
-    held, cash = vault.balanceOf(investor), invested.stablecoin.balanceOf(investor)
-
-    result = script(invested, "invest", "redeem", "100")
-
-    assert result.exit_code == 0, result.output
-    assert vault.balanceOf(investor) == held - shares
-    paid = invested.stablecoin.balanceOf(investor) - cash
-    assert paid == to_assets(shares, *nav_before_redeem(invested, paid, shares))
+    redeem_100(invested, investor)
 
 
 def test_a_revoked_holder_redeems_to_no_one_else(invested, investor, other_investor, compliance):

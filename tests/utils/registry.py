@@ -87,6 +87,22 @@ PATH_FROM_ACTIVE: dict[GpuStatus, tuple[GpuStatus, ...]] = {
     GpuStatus.RETIRED: (GpuStatus.RETIRED,),
 }
 
+# The ways a GPU at ACTIVE reaches a status that writes it down at once (IMPAIRED or RETIRED),
+# through each status it may pass first: what the registry's hooks must carry to a pool.
+WRITE_DOWN_PATHS: list[tuple[GpuStatus, ...]] = [
+    (GpuStatus.IMPAIRED,),
+    (GpuStatus.RETIRED,),
+    (GpuStatus.LEASED, GpuStatus.IMPAIRED),
+    (GpuStatus.OFFLINE, GpuStatus.IMPAIRED),
+    (GpuStatus.OFFLINE, GpuStatus.RETIRED),
+]
+
+
+def path_id(path: tuple[GpuStatus, ...]) -> str:
+    """A pytest id for a status path: `OFFLINE->RETIRED`."""
+    return "->".join(s.name for s in path)
+
+
 DAY = 86_400
 YEAR = 365 * DAY
 USDC = 10**6

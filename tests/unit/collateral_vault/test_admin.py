@@ -7,7 +7,6 @@ from eth_abi import decode
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
-from tests.fixtures.vault import deploy_pool
 from tests.unit.collateral_vault.conftest import INSTALMENT
 from tests.utils.vault import (
     ADVANCE_RATE_BPS,
@@ -140,25 +139,14 @@ def test_constructor_reverts(project, admin, usdc, registry, identity):
         assert got == reason, override
 
 
-def test_dead_shares_follow_the_asset_decimals(project, admin, registry, identity, kit, kit18):
+def test_dead_shares_follow_the_asset_decimals(project, admin, create_vault, kit, kit18):
     """DEAD_SHARES is one whole fraction: 10 ** (asset decimals + DECIMALS_OFFSET), from a
     0-decimal asset up to the widest accepted (30 decimals)."""
     assert (kit.vault.decimals(), kit.vault.DEAD_SHARES()) == (12, 10**12)
     assert (kit18.vault.decimals(), kit18.vault.DEAD_SHARES()) == (24, 10**24)
     for decimals in (0, 30):
         token = project.MockUSDC.deploy("Coin", "C", decimals, sender=admin)
-        _, vault = deploy_pool(
-            project,
-            admin,
-            token,
-            registry,
-            identity,
-            advance_rate_bps=ADVANCE_RATE_BPS,
-            staleness_window=STALENESS_WINDOW,
-            unlock_period=UNLOCK_PERIOD,
-            fee_recipient=admin,
-            **GOOD,
-        )
+        vault = create_vault(token=token, **GOOD).vault
         assert vault.decimals() == decimals + 6
         assert vault.DEAD_SHARES() == 10 ** (decimals + 6)
 
@@ -206,19 +194,8 @@ def test_constructor(kit, admin, usdc, identity):
     assert names & gone == set()
 
 
-def test_constructor_events(project, admin, usdc, registry, identity, chain):
-    _, vault = deploy_pool(
-        project,
-        admin,
-        usdc,
-        registry,
-        identity,
-        advance_rate_bps=ADVANCE_RATE_BPS,
-        staleness_window=STALENESS_WINDOW,
-        unlock_period=UNLOCK_PERIOD,
-        fee_recipient=admin,
-        **GOOD,
-    )
+def test_constructor_events(create_vault, admin, usdc, chain):
+    vault = create_vault(token=usdc, **GOOD).vault
     receipt = chain.get_receipt(vault.txn_hash)
     [fee] = logs_of(receipt, vault, "UpdateFeeBps")
     assert (fee.previous, fee.current) == (0, 1_000)

@@ -23,7 +23,7 @@ from tests.utils.collateral import (
     State,
     floor_day,
 )
-from tests.utils.registry import COLLATERAL_ROLE, USDC, YEAR, GpuStatus
+from tests.utils.registry import COLLATERAL_ROLE, USDC, YEAR, GpuStatus, path_id
 from tests.utils.vault import (
     MISSING_ROLE,
     PAUSED,
@@ -175,7 +175,7 @@ def test_refused_for_a_gpu_already_held(pool, operator):
         (GpuStatus.RETIRED,),
         (GpuStatus.IMPAIRED, GpuStatus.RETIRED),
     ],
-    ids=lambda path: "->".join(s.name for s in path),
+    ids=path_id,
 )
 def test_refused_unless_active(pool, operator, path):
     token_id = pool.register()

@@ -23,7 +23,7 @@ from tests.utils.collateral import (
     ceil_day,
     floor_day,
 )
-from tests.utils.registry import COLLATERAL_ROLE, USDC, GpuStatus
+from tests.utils.registry import COLLATERAL_ROLE, USDC, WRITE_DOWN_PATHS, GpuStatus, path_id
 from tests.utils.vault import STALENESS_WINDOW, UNLOCK_PERIOD, buy, logs_of
 
 
@@ -38,17 +38,7 @@ def nav_is_current(pool):
     assert pool.vault.totalAssets() == pool.vault.free_cash() + pool.book.value(pool.now())
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        (GpuStatus.IMPAIRED,),
-        (GpuStatus.RETIRED,),
-        (GpuStatus.LEASED, GpuStatus.IMPAIRED),
-        (GpuStatus.OFFLINE, GpuStatus.IMPAIRED),
-        (GpuStatus.OFFLINE, GpuStatus.RETIRED),
-    ],
-    ids=lambda path: "->".join(s.name for s in path),
-)
+@pytest.mark.parametrize("path", WRITE_DOWN_PATHS, ids=path_id)
 def test_out_of_nav_in_the_same_transaction(two, path):
     pool, first, _ = two
     at = pool.now() + 5 * DAY + 17

@@ -13,7 +13,7 @@ import pytest
 from ape.exceptions import TransactionError
 
 from tests.utils.collateral import State, ceil_day, floor_day
-from tests.utils.registry import COLLATERAL_ROLE, DAY, GpuStatus
+from tests.utils.registry import COLLATERAL_ROLE, DAY, WRITE_DOWN_PATHS, GpuStatus, path_id
 from tests.utils.vault import STALENESS_WINDOW, UNLOCK_PERIOD, contribute, logs_of
 
 # What ape reports for a revert that carries no reason (a call to a missing function).
@@ -60,17 +60,7 @@ def values(collateral, *token_ids):
 # DOWN AT ONCE: IMPAIRED, RETIRED #
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        (GpuStatus.IMPAIRED,),
-        (GpuStatus.RETIRED,),
-        (GpuStatus.LEASED, GpuStatus.IMPAIRED),
-        (GpuStatus.OFFLINE, GpuStatus.IMPAIRED),
-        (GpuStatus.OFFLINE, GpuStatus.RETIRED),
-    ],
-    ids=lambda path: "->".join(s.name for s in path),
-)
+@pytest.mark.parametrize("path", WRITE_DOWN_PATHS, ids=path_id)
 def test_write_down_leaves_the_pool_in_the_same_transaction(
     registry, collateral, held, set_status, chain, path
 ):
@@ -136,7 +126,7 @@ def test_retiring_an_impaired_unit_takes_nothing_more(
         (GpuStatus.OFFLINE,),
         (GpuStatus.OFFLINE, GpuStatus.ACTIVE),
     ],
-    ids=lambda path: "ACTIVE->" + "->".join(s.name for s in path),
+    ids=lambda path: "ACTIVE->" + path_id(path),
 )
 def test_operational_status_leaves_the_value(registry, collateral, held, set_status, chain, path):
     token_id, other, _ = held
