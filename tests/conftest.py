@@ -4,9 +4,11 @@ Ape isolates every test with a chain snapshot (on Ganache through the ape-ganach
 so session-scoped deployments are shared and each test starts from the same state.
 """
 
+import ape
 import pytest
 
 from tests.utils.ape_overheads import switch_off
+from tests.utils.exploits import skip_unless_anvil
 
 
 # ROLES: one key per actor of ../shared/DOMAIN.md, never `accounts[n]` in a test body.
@@ -73,14 +75,16 @@ def without_ape_overheads():
 FIRST = ("tests/unit/gpu_registry/", "tests/unit/gpu_metadata/")
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
-    # A test marked anvil_only(reason) needs what only Anvil offers (a block at an exact second,
-    # hundreds of blocks mined in one request): on any other chain it is skipped, saying why.
-    if "foundry" not in (config.getoption("network") or "foundry"):
-        for item in items:
-            if marker := item.get_closest_marker("anvil_only"):
-                item.add_marker(pytest.mark.skip(reason=f"Anvil only: {marker.args[0]}"))
+
+
+def pytest_runtest_setup(item):
+    """A test marked anvil_only(reason) needs what only Anvil offers (a block at an exact second,
+    hundreds of blocks mined in one request): on any other node it is skipped, saying why, before
+    its fixtures are set up."""
+    if (marker := item.get_closest_marker("anvil_only")) is not None:
+        skip_unless_anvil(ape.chain, marker.args[0])
 
 
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.

@@ -34,7 +34,7 @@ from tests.utils.collateral import (
     Terms,
     ceil_day,
 )
-from tests.utils.exploits import on_anvil
+from tests.utils.exploits import skip_unless_anvil
 from tests.utils.registry import ROLE_HOLDER, TRANSITIONS, USDC, GpuStatus, make_spec
 from tests.utils.vault import buy, logs_of, to_shares
 
@@ -118,11 +118,6 @@ def queue(chain, chunk: list[tuple[Any, str, tuple, Any]], gas: int, nonces: dic
 ANVIL_MINING = "mines hundreds of transactions at chosen seconds (anvil_mine, evm_setBlockGasLimit)"
 
 
-def _needs_anvil(chain) -> None:
-    if not on_anvil(chain):
-        pytest.skip(f"Anvil only: {ANVIL_MINING}")
-
-
 def send_spaced(
     chain,
     txs: list[tuple[Any, str, tuple, Any]],
@@ -140,7 +135,7 @@ def send_spaced(
     while it mines: a long chunk may end a second or two late, so the blocks are only spaced at
     least `interval` apart (each chunk starts at its nominal time, or right after the last
     block if that is later)."""
-    _needs_anvil(chain)
+    skip_unless_anvil(chain, ANVIL_MINING)
     hashes = []
     gas_limit = rpc(chain, "eth_getBlockByNumber", "latest", False)["gasLimit"]
     rpc(chain, "evm_setAutomine", False)
@@ -174,7 +169,7 @@ def send_packed(
     need no time of their own go ~20 times faster than with `send_spaced`. An empty block follows
     a second after the last, with the usual gas limit. Checks every receipt; returns the
     timestamps of the blocks of transactions, in order."""
-    _needs_anvil(chain)
+    skip_unless_anvil(chain, ANVIL_MINING)
     gas_limit = rpc(chain, "eth_getBlockByNumber", "latest", False)["gasLimit"]
     rpc(chain, "evm_setAutomine", False)
     nonces: dict[str, int] = {}
