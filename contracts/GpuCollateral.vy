@@ -190,7 +190,7 @@ def offer_gpu(token_id: uint256, price: uint256, expires_at: uint256):
     assert price <= _MASK_128, "collateral: price too large"
     assert expires_at >= block.timestamp, "collateral: offer expired"
     assert expires_at <= _MASK_40, "collateral: expiry too far"
-    assert self._positions[token_id] & 255 == _NONE, "collateral: gpu already held"
+    # The registry's owner covers every GPU held, counted or not (one sent by plain transfer too).
     assert (staticcall GPU_REGISTRY.terms(token_id)).owner != self, "collateral: gpu already held"
     self._offers[token_id] = price | (expires_at << 128)
     log IGpuCollateral.GpuOffered(token_id=token_id, price=price, expires_at=expires_at, operator=msg.sender)

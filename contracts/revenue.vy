@@ -18,8 +18,9 @@
         received = claimed + claimable + unvested + dust (fees are taken before `received`), with
         dust = rem (below supply / ACC_SCALE wei: under 1 wei up to 1e36 fraction units, under
         170 wei at the supply cap; carried forward, it vests later) + the sub-wei rests of the
-        accounts (< 1 wei each) + the floor of unvested (< 1 wei) + the part of a wei below 2**-28 dropped at each checkpoint (2**-28
-        wei per balance change, the holder's own). Dust is carried forward, never claimable twice.
+        accounts (< 1 wei each) + the floor of unvested (< 1 wei) + the part of a wei below 2**-28
+        dropped at each checkpoint (2**-28 wei per balance change, the holder's own). Dust is
+        carried forward, never claimable twice.
         Revenue vested while no fraction exists (or that would push `acc` past 2**128) is parked
         in `undistributed` and streamed again with the next payment (or `skim`), so no later
         buyer takes it; the views count it as unvested from the block it vests. The importing
