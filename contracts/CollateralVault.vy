@@ -122,6 +122,8 @@ exports: (
 
 # keccak256("LEASE_MANAGER_ROLE"): the LeaseManager contract, which collects instalments.
 LEASE_MANAGER_ROLE: public(constant(bytes32)) = keccak256("LEASE_MANAGER_ROLE")
+# keccak256("REDEMPTION_QUEUE_ROLE"): the pool's RedemptionQueue, which escrows and settles requests.
+REDEMPTION_QUEUE_ROLE: public(constant(bytes32)) = keccak256("REDEMPTION_QUEUE_ROLE")
 # keccak256("PAUSER_ROLE"): pauses (the admin unpauses).
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 # Highest servicing fee, in basis points.
@@ -590,6 +592,42 @@ def pay_for_gpu(seller: address, price: uint256):
     self._pay_out(seller, price)
 
 
+# REDEMPTION QUEUE (called by the pool's RedemptionQueue) #
+
+
+@external
+def move_escrowed(owner: address, to: address, shares: uint256):
+    """
+    @notice REDEMPTION_QUEUE_ROLE (the pool's RedemptionQueue only): move fractions into the escrow
+            (a request: `to` is this vault) or out of it (a cancelled request claimed back:
+            `owner` is this vault), with no identity check here: the queue checks the exit right
+            at request and the receiver at claim. The escrow is this vault's own balance beyond
+            DEAD_SHARES, so escrowed fractions stop earning revenue at once: what they earn is
+            streamed back to holders, as the dead shares' is.
+    @param owner The requester, or this vault.
+    @param to This vault, or the receiver of a cancelled request.
+    @param shares Fraction units.
+    """
+    access_control._check_role(REDEMPTION_QUEUE_ROLE, msg.sender)
+    assert owner == self or to == self, "vault: escrow on neither side"
+    self._shift(owner, to, shares, revenue._require_not_paused())
+
+
+@external
+def settle_redemptions(shares: uint256, assets: uint256):
+    """
+    @notice REDEMPTION_QUEUE_ROLE (the pool's RedemptionQueue only): burn `shares` of the escrow
+            and pay `assets` (at most their NAV now, rounded down; at most free cash) to the queue,
+            which reserves them for the requests it fulfilled.
+    @param shares Escrowed fraction units fulfilled.
+    @param assets Stablecoin units the requests receive.
+    """
+    access_control._check_role(REDEMPTION_QUEUE_ROLE, msg.sender)
+    self._require_not_paused()
+    assert assets <= self._to_assets(shares, self._current_total_assets(), erc20.totalSupply, False), "vault: settlement above NAV"
+    self._burn_and_pay(self, msg.sender, assets, shares)
+
+
 # LEASE REVENUE #
 
 
@@ -791,11 +829,19 @@ def unvested() -> uint256:
 @internal
 def _move(owner: address, to: address, amount: uint256):
     """
-    @dev transfer and transferFrom: snekmate's `_transfer` inlined on the balances the checkpoints
-         already read (the registry never verifies the zero address, so neither side is zero).
+    @dev transfer and transferFrom: both sides verified (the registry never verifies the zero
+         address, so neither side is zero).
     """
     acc_rem: uint256 = revenue._require_not_paused()
     self._require_both_verified(owner, to, "identity: sender not verified")
+    self._shift(owner, to, amount, acc_rem)
+
+
+@internal
+def _shift(owner: address, to: address, amount: uint256, acc_rem: uint256):
+    """
+    @dev snekmate's `_transfer` inlined on the balances the revenue checkpoints already read.
+    """
     owner_balance: uint256 = erc20.balanceOf[owner]
     assert owner_balance >= amount, "erc20: transfer amount exceeds balance"
     to_balance: uint256 = erc20.balanceOf[to]
@@ -868,15 +914,23 @@ def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint25
 @internal
 def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256):
     """
-    @dev Burn and pay. The owner exits to itself whatever its verification (exit rights); paying
-         anyone else needs both verified.
+    @dev The owner exits to itself whatever its verification (exit rights); paying anyone else
+         needs both verified. A spender other than the owner uses its allowance.
     """
     if receiver != owner:
         self._require_both_verified(owner, receiver, "identity: owner not verified")
-    cash: uint256 = self.free_cash
-    assert assets <= cash, "vault: insufficient free cash"
     if msg.sender != owner:
         erc20._spend_allowance(owner, msg.sender, shares)
+    self._burn_and_pay(owner, receiver, assets, shares)
+
+
+@internal
+def _burn_and_pay(owner: address, receiver: address, assets: uint256, shares: uint256):
+    """
+    @dev Burn `owner`'s `shares`, then pay `assets` out of free cash.
+    """
+    cash: uint256 = self.free_cash
+    assert assets <= cash, "vault: insufficient free cash"
     # Burn before transferring out.
     revenue._checkpoint(owner, erc20.balanceOf[owner], revenue._synced_acc(erc20.totalSupply))
     erc20._burn(owner, shares)

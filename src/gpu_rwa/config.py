@@ -14,6 +14,7 @@ vault:
   vesting_days: 30             # each instalment vests to holders within this window
   staleness_days: 30           # a GPU stops counting once its last attestation is this old
   unlock_days: 7               # a GPU that comes back regains its value over this period
+  min_redeem_request: 10       # smallest queued redemption, in whole fractions
 roles:
   custodians: ["0x3C44..."]
   ...
@@ -22,6 +23,7 @@ The bounds mirror the contracts' constructor checks, so a bad value is refused h
 before any transaction.
 """
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -58,6 +60,8 @@ class VaultConfig(StrictModel):
     vesting_days: Annotated[int, Field(ge=1, le=MAX_VESTING_DAYS)]
     staleness_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 30
     unlock_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 7
+    # Whole fractions; the RedemptionQueue takes it in fraction units.
+    min_redeem_request: Annotated[Decimal, Field(gt=0, le=10**12, decimal_places=6)] = Decimal(10)
 
 
 class RoleGrants(StrictModel):

@@ -227,7 +227,9 @@ def deploy_suite(
 
     Wiring, besides the roles the config names: the registry tells the GpuCollateral of every
     status change and attestation of its GPUs (COLLATERAL_ROLE); the LeaseManager moves GPUs
-    between ACTIVE and LEASED on the registry and pulls instalments through the vault.
+    between ACTIVE and LEASED on the registry and pulls instalments through the vault; the
+    RedemptionQueue escrows and settles requests on the vault (REDEMPTION_QUEUE_ROLE) and the
+    operators fulfil them (FULFILLER_ROLE).
     """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
     metadata = deployment.contract("GpuMetadata")
@@ -236,6 +238,11 @@ def deploy_suite(
     stablecoin = _stablecoin(deployment, config_)
     collateral, vault = _collateral_and_vault(deployment, stablecoin, registry, identity, config_)
     leases = deployment.contract("LeaseManager", vault, registry)
+    queue = deployment.contract(
+        "RedemptionQueue",
+        vault,
+        int(config_.vault.min_redeem_request.scaleb(vault.decimals())),
+    )
     deployment.manifest.stablecoin = stablecoin.address
     deployment.manifest.stablecoin_decimals = stablecoin.decimals()
 
@@ -249,6 +256,8 @@ def deploy_suite(
         ("GpuCollateral", collateral, "OPERATOR_ROLE", roles.operators),
         ("CollateralVault", vault, "PAUSER_ROLE", roles.pausers),
         ("CollateralVault", vault, "LEASE_MANAGER_ROLE", [leases.address]),
+        ("CollateralVault", vault, "REDEMPTION_QUEUE_ROLE", [queue.address]),
+        ("RedemptionQueue", queue, "FULFILLER_ROLE", roles.operators),
         ("LeaseManager", leases, "OPERATOR_ROLE", roles.operators),
     ]
     for name, contract, role, accounts_ in grants:

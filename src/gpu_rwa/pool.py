@@ -55,6 +55,7 @@ class Pool:
     vault: ContractInstance
     collateral: ContractInstance
     leases: ContractInstance
+    queue: ContractInstance
     identity: ContractInstance
     registry: ContractInstance
     stablecoin: ContractInstance
@@ -101,6 +102,7 @@ def load_pool(manifest: Manifest) -> Pool:
         vault=vault,
         collateral=project.GpuCollateral.at(manifest.address_of("GpuCollateral")),
         leases=project.LeaseManager.at(manifest.address_of("LeaseManager")),
+        queue=project.RedemptionQueue.at(manifest.address_of("RedemptionQueue")),
         identity=project.IdentityRegistry.at(manifest.address_of("IdentityRegistry")),
         registry=project.GpuRegistry.at(manifest.address_of("GpuRegistry")),
         stablecoin=stablecoin,

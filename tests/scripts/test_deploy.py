@@ -55,6 +55,7 @@ NAMES = [
     "GpuCollateral",
     "CollateralVault",
     "LeaseManager",
+    "RedemptionQueue",
 ]
 
 
@@ -77,7 +78,7 @@ def test_deploy_writes_manifest_and_wires_roles(
     assert manifest.stablecoin == manifest.contracts["MockUSDC"].address
     assert manifest.stablecoin_decimals == 6
 
-    metadata, registry, identity, usdc, collateral, vault, leases = (
+    metadata, registry, identity, usdc, collateral, vault, leases, queue = (
         getattr(project, name).at(manifest.contracts[name].address) for name in NAMES
     )
     assert registry.METADATA() == metadata.address
@@ -99,6 +100,12 @@ def test_deploy_writes_manifest_and_wires_roles(
         collateral.address,
         registry.address,
     )
+    assert (queue.share(), queue.asset(), queue.IDENTITY_REGISTRY()) == (
+        vault.address,
+        usdc.address,
+        identity.address,
+    )
+    assert queue.min_request() == 10 * 10**12
     expected_roles = [
         (registry, "CUSTODIAN_ROLE", custodian),
         (registry, "APPRAISER_ROLE", appraiser),
@@ -109,6 +116,8 @@ def test_deploy_writes_manifest_and_wires_roles(
         (vault, "PAUSER_ROLE", pauser),
         (vault, "LEASE_MANAGER_ROLE", leases),
         (leases, "OPERATOR_ROLE", operator),
+        (vault, "REDEMPTION_QUEUE_ROLE", queue),
+        (queue, "FULFILLER_ROLE", operator),
     ]
     for contract, role, account in expected_roles:
         assert contract.hasRole(getattr(contract, role)(), account), (contract, role)

@@ -37,6 +37,10 @@ OPERATOR_ROLE = role("OPERATOR_ROLE")
 PAUSER_ROLE = role("PAUSER_ROLE")
 LEASE_MANAGER_ROLE = role("LEASE_MANAGER_ROLE")
 COMPLIANCE_ROLE = role("COMPLIANCE_ROLE")
+REDEMPTION_QUEUE_ROLE = role("REDEMPTION_QUEUE_ROLE")
+FULFILLER_ROLE = role("FULFILLER_ROLE")
+# The RedemptionQueue's smallest request in the test pools: ten whole fractions of a 6-decimal pool.
+MIN_REQUEST = 10 * 10**12
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 MISSING_ROLE = "access_control: account is missing role"
