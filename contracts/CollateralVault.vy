@@ -17,6 +17,11 @@
           with a minimum out and a deadline). Each `max*` is exactly what its call accepts.
         - The GpuCollateral calls `issue_for_gpu` (fractions at NAV for a contributed GPU) and
           `pay_for_gpu` (free cash to the seller of a GPU who accepted the operator's offer).
+        - Queued redemptions live in the pool's RedemptionQueue (ERC-7540): it moves requested
+          fractions into escrow here (`move_escrowed`; the escrow is this vault's own balance
+          beyond DEAD_SHARES, so they stop earning revenue at once, like the dead shares) and
+          settles fulfilled requests (`settle_redemptions`: escrow burnt, their NAV paid from free
+          cash to the queue's reserve, outside NAV).
         - Leases live in the pool's LeaseManager; it calls `collect_instalment`, which pulls each
           instalment from the payer and, less a fee (fee_bps <= MAX_FEE_BPS, accrued for
           `fee_recipient`), streams it to holders through the `revenue` module (pulled with
@@ -41,7 +46,9 @@
         refused.
 @custom:security Pause (PAUSER_ROLE pauses, DEFAULT_ADMIN_ROLE unpauses) stops exactly: transfer,
         transferFrom, deposit, mint, buy, buy_with_permit, withdraw, redeem, sell, claim, claim_fees,
-        issue_for_gpu and pay_for_gpu (so GpuCollateral's contribute and sell_gpu). It does not
+        issue_for_gpu and pay_for_gpu (so GpuCollateral's contribute and sell_gpu), move_escrowed
+        and settle_redemptions (so the RedemptionQueue's requestRedeem, claimCancelRedeemRequest
+        and fulfil; the queue also stops its redeem and withdraw claims). It does not
         stop: collect_instalment (money coming in is not refused; it vests as usual), skim (it
         moves no cash out), approve, permit, role management and the fee setters; nor what
         only lowers NAV in the GpuCollateral (status hooks, maturities). The flag is this
@@ -223,7 +230,7 @@ def transfer(to: address, amount: uint256) -> bool:
     @param amount Fraction units.
     @return bool True (reverts on failure).
     """
-    self._move(msg.sender, to, amount)
+    self._move(msg.sender, to, amount, True)
     return True
 
 
@@ -238,7 +245,7 @@ def transferFrom(owner: address, to: address, amount: uint256) -> bool:
     @return bool True (reverts on failure).
     """
     erc20._spend_allowance(owner, msg.sender, amount)
-    self._move(owner, to, amount)
+    self._move(owner, to, amount, True)
     return True
 
 
@@ -603,28 +610,31 @@ def move_escrowed(owner: address, to: address, shares: uint256):
             `owner` is this vault), with no identity check here: the queue checks the exit right
             at request and the receiver at claim. The escrow is this vault's own balance beyond
             DEAD_SHARES, so escrowed fractions stop earning revenue at once: what they earn is
-            streamed back to holders, as the dead shares' is.
+            streamed back to holders, as the dead shares' is. The role is the queue's alone (the
+            deploy grants it to nobody else): the vault trusts it as it trusts its collateral,
+            and spends no bytes checking which side is the escrow.
     @param owner The requester, or this vault.
     @param to This vault, or the receiver of a cancelled request.
     @param shares Fraction units.
     """
     access_control._check_role(REDEMPTION_QUEUE_ROLE, msg.sender)
-    assert owner == self or to == self, "vault: escrow on neither side"
-    self._shift(owner, to, shares, revenue._require_not_paused())
+    self._move(owner, to, shares, False)
 
 
 @external
 def settle_redemptions(shares: uint256, assets: uint256):
     """
     @notice REDEMPTION_QUEUE_ROLE (the pool's RedemptionQueue only): burn `shares` of the escrow
-            and pay `assets` (at most their NAV now, rounded down; at most free cash) to the queue,
-            which reserves them for the requests it fulfilled.
+            and pay `assets` from free cash to the queue, which reserves them for the requests it
+            fulfilled. The queue prices them at this block's NAV from `totalAssets` (the collateral's
+            `value()` counts every due change, so it is current without maturing), each request
+            rounded down; the vault checks only free cash (bytes: it trusts its queue as it trusts
+            its collateral's prices).
     @param shares Escrowed fraction units fulfilled.
     @param assets Stablecoin units the requests receive.
     """
     access_control._check_role(REDEMPTION_QUEUE_ROLE, msg.sender)
     self._require_not_paused()
-    assert assets <= self._to_assets(shares, self._current_total_assets(), erc20.totalSupply, False), "vault: settlement above NAV"
     self._burn_and_pay(self, msg.sender, assets, shares)
 
 
@@ -827,21 +837,15 @@ def unvested() -> uint256:
 
 
 @internal
-def _move(owner: address, to: address, amount: uint256):
+def _move(owner: address, to: address, amount: uint256, checked: bool):
     """
-    @dev transfer and transferFrom: both sides verified (the registry never verifies the zero
-         address, so neither side is zero).
+    @dev transfer and transferFrom (`checked`: both sides verified; the registry never verifies
+         the zero address, so neither side is zero), and the queue's escrow moves (unchecked):
+         snekmate's `_transfer` inlined on the balances the revenue checkpoints already read.
     """
     acc_rem: uint256 = revenue._require_not_paused()
-    self._require_both_verified(owner, to, "identity: sender not verified")
-    self._shift(owner, to, amount, acc_rem)
-
-
-@internal
-def _shift(owner: address, to: address, amount: uint256, acc_rem: uint256):
-    """
-    @dev snekmate's `_transfer` inlined on the balances the revenue checkpoints already read.
-    """
+    if checked:
+        self._require_both_verified(owner, to, "identity: sender not verified")
     owner_balance: uint256 = erc20.balanceOf[owner]
     assert owner_balance >= amount, "erc20: transfer amount exceeds balance"
     to_balance: uint256 = erc20.balanceOf[to]

@@ -16,7 +16,9 @@
           NAV rounded down, the escrowed fractions are burnt, and the assets move from the vault's
           free cash to this contract's reserve (outside NAV and free cash) until claimed. When the
           cash runs out inside a request, the request is fulfilled in part (the most shares the
-          cash pays) and the rest stays pending at the head. A write-down before fulfilment is
+          cash pays) and the rest stays pending at the head. A request whose pending shares are
+          worth nothing at that NAV (less than a wei) is closed for nothing while cash is left,
+          so that it cannot block the requests behind it. A write-down before fulfilment is
           borne by the request.
         - The controller claims with `redeem`/`withdraw` (claims are per controller: the fulfilled
           shares and assets of its requests add up). A request still pending can be cancelled
@@ -32,9 +34,9 @@
         claiming all that is claimable pays all of it, leaving nothing behind.
 @custom:security Identity (exit rights): a holder requests its own exit whatever its
         verification; naming another controller needs both verified (the claim passes to it).
-        A claim pays the controller itself, or a receiver when both are verified; fractions
-        claimed back after a cancel go only to a verified receiver (and a verified controller if
-        another). The vault's escrow receives without identity checks (REDEMPTION_QUEUE_ROLE).
+        A claim (assets, or fractions claimed back after a cancel) goes to the controller itself
+        whatever its verification (its own exit, or its own fractions back), or to another
+        receiver when both are verified. The vault's escrow receives without identity checks (REDEMPTION_QUEUE_ROLE).
         Pause (the vault's): stops requestRedeem, fulfil, redeem, withdraw and
         claimCancelRedeemRequest. It does not stop cancelRedeemRequest (nothing moves until the
         claim), setOperator, sweep or role management.
@@ -42,7 +44,8 @@
         sum(RedeemFulfilled.shares) - sum(CancelRedeemClaim.shares); reserve =
         sum(RedeemFulfilled.assets) - sum(Withdraw.assets). Invariant: the vault's balance of its
         own fractions = DEAD_SHARES + pending + cancelled not yet claimed back; this contract's
-        stablecoin = reserve (+ anything sent to it, which `sweep` gives to the vault).
+        stablecoin = reserve (+ anything sent to it, which `sweep` gives to the vault); a
+        fulfilment whose assets arrive short (a fee on transfer) is refused to keep it so.
 """
 
 
@@ -410,8 +413,10 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
     @notice FULFILLER_ROLE: pay up to `max_requests` requests from the head of the queue at the
             NAV of this block, as far as the vault's free cash goes (the last one in part if the
             cash ends inside it). Each request gets its shares' NAV rounded down; the escrowed
-            fractions are burnt and the assets reserved here until claimed. Reverts if nothing
-            can be paid (no request, no free cash, or a price of zero).
+            fractions are burnt and the assets reserved here until claimed. A request worth
+            nothing at this NAV is closed for nothing (burnt, nothing to claim) while cash is
+            left. Reverts if nothing can be settled (no request, or no free cash), or if the
+            stablecoin delivers the reserve less than was sent (a fee on transfer).
     @param max_requests Requests to settle, in [1, MAX_FULFIL_BATCH].
     @return (uint256, uint256, uint256) Requests settled in full, shares burnt, assets reserved.
     """
@@ -443,7 +448,13 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
             take = ((left + 1) * units - 1) // nav
             assets = take * nav // units
         if assets == 0:
-            break
+            # Nothing to pay: either the cash is spent (the part it pays is worth nothing), and
+            # the call stops here; or the request's pending shares are worth nothing at this NAV
+            # (a remainder left where the cash ended a wei short, or a write-down). No cash would
+            # ever pay such a request: while cash is left it is closed for nothing (its NAV rounded
+            # down), or it would stay at the head and block every request behind it.
+            if take != pending or left == 0:
+                break
         controller: address = convert(links & _MASK_160, address)
         burnt += take
         paid += assets
@@ -465,7 +476,12 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
     self.pending_shares -= burnt
     self.open_requests -= done
     self.reserved += paid
+    # The reserve must hold what it books for the controllers: a stablecoin taking a fee on
+    # transfers would leave the last claim unpaid. Refused, as the vault refuses cash that arrives
+    # short; the requests wait.
+    balance: uint256 = staticcall IERC20(asset).balanceOf(self)
     extcall VAULT.settle_redemptions(burnt, paid)
+    assert staticcall IERC20(asset).balanceOf(self) >= balance + paid, "queue: asset arrived short (fee on transfer)"
     return done, burnt, paid
 
 
@@ -623,16 +639,16 @@ def claimCancelRedeemRequest(requestId: uint256, receiver: address, controller: 
     """
     @notice Take back all of `controller`'s cancelled shares, to `receiver`.
     @param requestId The cancelled request (for the event; the claim takes every cancelled share).
-    @param receiver A verified address (fractions go only to verified investors); if it is not
-           `controller`, `controller` must be verified too.
+    @param receiver `controller` itself (whatever its verification: its own fractions come
+           back), or a verified address (then `controller` must be verified too).
     @param controller The caller, or one that made the caller its operator.
     """
     self._check_caller(controller)
     shares: uint256 = self._cancelled_of[controller]
     assert shares != 0, "queue: nothing cancelled to claim"
-    if receiver == controller:
-        assert staticcall IDENTITY_REGISTRY.is_verified(receiver), "identity: receiver not verified"
-    else:
+    # Back to the controller itself whatever its verification (exit rights: its own fractions,
+    # which it can then redeem or queue again); to anyone else, both verified.
+    if receiver != controller:
         self._require_both_verified(controller, receiver, "identity: controller not verified", "identity: receiver not verified")
     self._cancelled_of[controller] = 0
     self.cancelled_shares -= shares
@@ -749,13 +765,16 @@ def controller_state(controller: address) -> (uint256, uint256, uint256, uint256
 def _credit(controller: address, shares: uint256, assets: uint256, closed: bool):
     """
     @dev Move `shares` of `controller`'s pending shares to claimable with their `assets`; `closed`:
-         the request is fulfilled in full (one open request fewer).
+         the request is fulfilled in full (one open request fewer). Shares closed for nothing
+         (`assets` 0) are burnt and credit nothing: a claim always pays something.
     """
     pending: uint256 = self._pending_of[controller]
     count: uint256 = pending >> 128
     if closed:
         count -= 1
     self._pending_of[controller] = (count << 128) | ((pending & _MASK_128) - shares)
+    if assets == 0:
+        return
     claimable: uint256 = self._claimable_of[controller]
     # Claimable shares stay below the supply cap (2**127) and assets below NAV's bound (2**128).
     self._claimable_of[controller] = (((claimable >> 128) + assets) << 128) | ((claimable & _MASK_128) + shares)

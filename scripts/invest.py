@@ -1,4 +1,5 @@
-"""An investor's side of a pool: buy fractions, redeem them, claim lease revenue, see a portfolio.
+"""An investor's side of a pool: buy fractions, redeem them (instantly, or queued), claim lease
+revenue, see a portfolio.
 
     ape run invest faucet 10000                      # local chains: test USDC from MockUSDC
     ape run invest buy 1000.50                       # approve (if needed), then buy at NAV
@@ -8,6 +9,10 @@
     ape run invest redeem --all
     ape run invest redeem --assets 500               # an amount of stablecoin instead
     ape run invest redeem 100 --min-assets 99 --deadline-minutes 5
+    ape run invest request-redeem 500                # queue it, paid when cash comes in
+    ape run invest request-redeem --all --controller 0x...
+    ape run invest cancel 3                          # a request still pending
+    ape run invest claim-redeem [--receiver 0x...]   # what was fulfilled, or cancelled
     ape run invest claim
     ape run invest portfolio 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 
@@ -21,11 +26,19 @@ written down (stale, or returning over the unlock period): the refusal names the
 and the day the last return ends. Redemptions never wait for that. Exit rights: a holder whose
 verification expired or was revoked still redeems and claims to itself; to another --receiver
 both must be verified. On a local chain the investor is TEST::7; elsewhere pass --account.
+
+When free cash cannot pay a redemption now, `redeem` says how much can leave and how to queue the
+rest: `request-redeem` moves the fractions into the pool's RedemptionQueue (ERC-7540) at once
+(they stop earning revenue) and the operator's `ape run vault fulfil` pays them at the NAV of its
+block; `claim-redeem` then takes the stablecoin. A request still pending can be cancelled and its
+fractions claimed back (`claim-redeem` again; fractions go back only to a verified investor).
+`portfolio` shows each pending request with its value now, and what can be claimed.
 """
 
 import click
 from ape.cli import ConnectedProviderCommand
 
+from gpu_rwa import queue
 from gpu_rwa.chain import is_local, resolve_sender
 from gpu_rwa.cli import (
     account_option,
@@ -171,6 +184,89 @@ def redeem(
         console.print(f"the {pool.symbol} went to {order.receiver}")
 
 
+@cli.command(
+    "request-redeem",
+    cls=ConnectedProviderCommand,
+    short_help="Queue a redemption, paid when cash comes in",
+)
+@click.argument("fractions", required=False)
+@click.option("--all", "all_", is_flag=True, help="Request every fraction held.")
+@click.option(
+    "--controller",
+    default=None,
+    callback=address_callback,
+    help="Who cancels and claims the request [default: the sender].",
+)
+@manifest_option
+@account_option
+def request_redeem(fractions, all_, controller, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        queue.RequestOrder,
+        dict(shares=fractions, all_=all_, controller=controller),
+        pool.context,
+    )
+    sender = resolve_sender(account_alias, "investor")
+    request = queue.request_redeem(pool, sender, order)
+    console.print(
+        f"request {request.request_id}: {pool.fractions(request.shares)} queued for redemption, "
+        f"worth {pool.cash(request.value)} now (paid at the NAV of the block that fulfils it)",
+        soft_wrap=True,
+    )
+    claims = "claim it"
+    if request.controller != sender.address:
+        claims = f"{request.controller} claims it"
+    console.print(
+        f"cancel it with `ape run invest cancel {request.request_id}` while it is pending; once "
+        f"the operator runs {queue.FULFIL_HINT}, {claims} with {queue.CLAIM_HINT}",
+        soft_wrap=True,
+    )
+
+
+@cli.command("cancel", cls=ConnectedProviderCommand, short_help="Cancel a pending redemption")
+@click.argument("request_id")
+@manifest_option
+@account_option
+def cancel_(request_id, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    request_id = validated(queue.RequestId, dict(request_id=request_id)).request_id
+    sender = resolve_sender(account_alias, "investor")
+    controller, shares, _ = queue.cancel(pool, sender, request_id)
+    who = "" if controller == sender.address else f" ({controller}'s)"
+    paused = " once the admin unpauses the vault" if pool.vault.paused() else ""
+    console.print(
+        f"cancelled request {request_id}{who}: {pool.fractions(shares)} to claim back with "
+        f"{queue.CLAIM_HINT}{paused}",
+        soft_wrap=True,
+    )
+
+
+@cli.command(
+    "claim-redeem",
+    cls=ConnectedProviderCommand,
+    short_help="Claim fulfilled redemptions and cancelled fractions",
+)
+@receiver_option
+@manifest_option
+@account_option
+def claim_redeem(receiver, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "investor")
+    claimed = queue.claim_redeem(pool, sender, receiver)
+    if claimed.shares:
+        console.print(
+            f"claimed {pool.cash(claimed.assets)} for {pool.fractions(claimed.shares)} of "
+            f"fulfilled requests, to {claimed.receiver}",
+            soft_wrap=True,
+        )
+    if claimed.returned:
+        console.print(
+            f"claimed back {pool.fractions(claimed.returned)} of cancelled requests, to "
+            f"{claimed.receiver}",
+            soft_wrap=True,
+        )
+
+
 @cli.command("claim", cls=ConnectedProviderCommand, short_help="Claim vested lease revenue")
 @receiver_option
 @manifest_option
@@ -182,7 +278,9 @@ def claim_(receiver, manifest_file, account_alias):
     console.print(f"claimed {pool.cash(amount)} to {receiver or sender.address}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Holdings, value, revenue, identity")
+@cli.command(
+    cls=ConnectedProviderCommand, short_help="Holdings, queued redemptions, revenue, identity"
+)
 @click.argument("address", required=False, callback=address_callback)
 @manifest_option
 @account_option
@@ -192,7 +290,10 @@ def portfolio(address, manifest_file, account_alias):
         if account_alias is None and not is_local():
             raise UserError("give an ADDRESS or --account")
         address = resolve_sender(account_alias, "investor").address
-    console.print(portfolio_table(pool, address))
+    position = queue.position_of(pool, address)
+    console.print(portfolio_table(pool, address, queue.portfolio_rows(pool, position)))
+    if position.claimable:
+        console.print(f"claim what the redemption queue holds with {queue.CLAIM_HINT}")
 
 
 @cli.command("faucet", cls=ConnectedProviderCommand, short_help="Test stablecoin (local chains)")

@@ -10,6 +10,7 @@ of their value kept current.
     ape run vault accept-offer 5                   # the GPU's owner sells at the offer's price
     ape run vault process-maturities [--max 100]   # anyone: mature due changes of the schedule
     ape run vault sync 5                           # anyone: apply a return the registry deferred
+    ape run vault fulfil [--max 50]                # operator: pay queued redemptions from cash
 
 `status` is read-only. `contribute`, `offer-gpu` and `cancel-offer` are the operator's
 (OPERATOR_ROLE on the GpuCollateral, TEST::1 on a local chain). `accept-offer` is sent by the
@@ -17,14 +18,17 @@ GPU's owner: on a local chain the test account that owns it, elsewhere --account
 `process-maturities` and `sync` (TEST::1 by default on a local chain). Every check the chain can
 answer is made first; nothing is sent when one fails. A contribution is an entry: it waits, like
 a buy, while a GPU the pool counts is written down (stale, or returning over the unlock period);
-`status` says whether entries are open and, if not, what opens them.
+`status` says whether entries are open and, if not, what opens them. `fulfil` is the operator's
+(FULFILLER_ROLE on the RedemptionQueue): it pays queued redemption requests from the head of the
+queue at the NAV of its block, as far as free cash goes (the last one maybe in part), and reserves
+their stablecoin for their controllers to claim (`ape run invest claim-redeem`).
 """
 
 import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa import collateral
+from gpu_rwa import collateral, queue
 from gpu_rwa.chain import resolve_account_of, resolve_sender
 from gpu_rwa.cli import (
     account_option,
@@ -181,3 +185,44 @@ def sync(token_id, manifest_file, account_alias):
             f"GPU {token_id} counts again at {pool.cash(log.value)} now: {full}stale from "
             f"{format_time(log.stale_at)} UTC"
         )
+
+
+@cli.command(
+    cls=ConnectedProviderCommand, short_help="Pay queued redemptions from free cash (operator)"
+)
+@click.option(
+    "--max",
+    "max_requests",
+    default=str(queue.DEFAULT_FULFIL),
+    show_default=True,
+    help=f"At most this many requests in this transaction (1 to {queue.MAX_FULFIL_BATCH}).",
+)
+@manifest_option
+@account_option
+def fulfil(max_requests, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    count = validated(queue.FulfilOrder, dict(max_requests=max_requests)).max_requests
+    sender = resolve_sender(account_alias, "operator")
+    done = queue.fulfil(pool, sender, count)
+    parts = []
+    if done.settled:
+        first, last = done.settled[0], done.settled[-1]
+        ids = ", ".join(map(str, done.settled)) if len(done.settled) <= 3 else f"{first} to {last}"
+        parts.append(f"{len(done.settled)} request(s) in full ({ids})")
+    if done.partial is not None:
+        parts.append(f"request {done.partial} in part")
+    console.print(
+        f"fulfilled {' and '.join(parts)}: {pool.fractions(done.shares)} burnt, "
+        f"{pool.cash(done.assets)} reserved for their controllers to claim "
+        f"({queue.CLAIM_HINT})",
+        soft_wrap=True,
+    )
+    if done.pending_requests:
+        worth = pool.vault.convertToAssets(done.pending_shares)
+        console.print(
+            f"still pending: {done.pending_requests} request(s) for "
+            f"{pool.fractions(done.pending_shares)}, worth {pool.cash(worth)} now",
+            soft_wrap=True,
+        )
+    else:
+        console.print("no request is pending")

@@ -3,25 +3,34 @@ contracts, and the invariants of ../shared/DOMAIN.md checked with the values com
 
 Nothing here trusts the pool's own accounting. Two sides are built and then compared:
 - `rebuild_books` replays the logs from the deploy block to the head: cash buckets (vault), fraction
-  balances (ERC-20 Transfer; the dead shares are the vault's own balance), identities, and every GPU
-  of the pool from the registry (GpuRegistered, GpuStatusChanged, GpuAttested, ERC-721 Transfer)
-  and the collateral (GpuContributed, GpuPurchased, GpuCounted, GpuUncounted);
+  balances (ERC-20 Transfer; the vault's own balance is the dead shares plus the redemption
+  escrow), identities, every GPU of the pool from the registry (GpuRegistered, GpuStatusChanged,
+  GpuAttested, ERC-721 Transfer) and the collateral (GpuContributed, GpuPurchased, GpuCounted,
+  GpuUncounted), and the RedemptionQueue request by request (RedeemRequest, RedeemFulfilled,
+  CancelRedeemRequest, CancelRedeemClaim, its Withdraw claims, Swept), each escrow move and
+  settlement matched to the vault's Transfer and Withdraw of the same transaction;
 - `read_chain` reads what the contracts say now, at the head block.
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
 `GpuCollateral.value_of` to the wei, and which counted GPUs are written down (stale, or returning
 over the unlock period: entries wait while any is) to compare with `GpuCollateral.written_down`.
-Only the pool's fixed parameters (advance rate, staleness window, unlock period, dead shares) are
-read from immutables: no event carries them.
+The queue's books (per controller: pending, claimable shares and assets, cancelled; the escrow, the
+reserve and the order of the queue) are compared with the queue's views, and each controller's
+`maxRedeem`/`maxWithdraw` is claimed in a simulated call (eth_call) to see that a "max" claim pays
+exactly what the other view says and leaves nothing behind. Only the pool's fixed parameters
+(advance rate, staleness window, unlock period, dead shares) are read from immutables: no event
+carries them.
 """
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ape import chain
+from ape.exceptions import ApeException
 from ape.types import LogFilter
 from ape.utils.abi import encode_topics
-from eth_utils import encode_hex, keccak
+from eth_utils import encode_hex, keccak, to_checksum_address
 from pydantic import BaseModel
 from rich.table import Table
 
@@ -51,9 +60,10 @@ ACTIVE, IMPAIRED, RETIRED = (
 )
 # Invariants of ../shared/DOMAIN.md whose flows do not exist yet: reported, never pretended.
 NOT_YET = {
-    10: ("queued redemptions: escrow and reserved cash match the requests", "no redemption queue"),
     12: ("frozen fractions never move but by a recorded forced transfer", "no freeze"),
 }
+# The RedemptionQueue's page size (`requests`, contracts/RedemptionQueue.vy).
+QUEUE_PAGE = 64
 
 
 class InvariantCheck(BaseModel):
@@ -88,7 +98,7 @@ def entries_line(checks: list[InvariantCheck]) -> str | None:
 
 
 def summary_line(checks: list[InvariantCheck]) -> str:
-    """`all 10 invariants that apply pass (n/a yet: 10, 12); entries open`, or what failed."""
+    """`all 11 invariants that apply pass (n/a yet: 12); entries open`, or what failed."""
     entries = entries_line(checks)
     tail = f"; {entries}" if entries else ""
     if failed := failures(checks):
@@ -210,11 +220,124 @@ def read_parameters(pool: Pool) -> PoolParameters:
 
 
 @dataclass
+class RequestBook:
+    """One redemption request as the queue's events tell it."""
+
+    request_id: int
+    controller: str
+    shares: int
+    # Shares still pending: the request less what was fulfilled, 0 once fulfilled or cancelled.
+    pending: int
+    cancelled: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.pending != 0
+
+
+@dataclass
+class ControllerBook:
+    """One controller's totals, as `RedemptionQueue.controller_state` reports them."""
+
+    pending: int = 0
+    open_requests: int = 0
+    claimable_shares: int = 0
+    claimable_assets: int = 0
+    cancelled: int = 0
+
+    @property
+    def state(self) -> tuple[int, int, int, int, int]:
+        return (
+            self.pending,
+            self.open_requests,
+            self.claimable_shares,
+            self.claimable_assets,
+            self.cancelled,
+        )
+
+
+@dataclass
+class QueueBooks:
+    """The RedemptionQueue's books from its events, with the vault's side of each move: the escrow
+    (the vault's own fractions beyond its dead shares) and the reserve (the queue's stablecoin)."""
+
+    address: str = ZERO_ADDRESS
+    vault: str = ZERO_ADDRESS
+    requests: dict[int, RequestBook] = field(default_factory=dict)
+    controllers: dict[str, ControllerBook] = field(
+        default_factory=lambda: defaultdict(ControllerBook)
+    )
+    # Lifetime sums of the events' amounts.
+    requested: int = 0
+    fulfilled_shares: int = 0
+    fulfilled_assets: int = 0
+    cancelled_total: int = 0
+    claimed_back: int = 0
+    claimed_assets: int = 0
+    swept: int = 0
+    # The vault's settlements (Withdraw whose owner is the vault and whose receiver the queue).
+    settled_shares: int = 0
+    settled_assets: int = 0
+    # The queue's stablecoin, from the token's Transfer events.
+    stablecoin_held: int = 0
+    # Escrow moves a queue event announced, waiting for the vault's Transfer in the same
+    # transaction: (transaction, sender, receiver, shares).
+    expected_moves: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Per transaction: shares and assets fulfilled, and escrow burnt by the vault.
+    fulfilled_in: dict[str, list[int]] = field(default_factory=dict)
+    burnt_in: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Open request ids, oldest first (a fulfilment must take the oldest).
+    _heap: list[int] = field(default_factory=list)
+    # What disagreed while replaying: "request 3: fulfilled out of order (block 120)".
+    anomalies: list[str] = field(default_factory=list)
+
+    @property
+    def escrowed(self) -> int:
+        """sum(RedeemRequest.shares) - sum(RedeemFulfilled.shares)
+        - sum(CancelRedeemClaim.shares)."""
+        return self.requested - self.fulfilled_shares - self.claimed_back
+
+    @property
+    def reserve(self) -> int:
+        """sum(RedeemFulfilled.assets) - sum(the queue's Withdraw.assets)."""
+        return self.fulfilled_assets - self.claimed_assets
+
+    @property
+    def donations(self) -> int:
+        """Stablecoin sent to the queue outside its flows and not swept yet."""
+        return self.stablecoin_held - self.reserve
+
+    @property
+    def open_requests(self) -> list[RequestBook]:
+        """Pending requests in queue order (first in, first out)."""
+        return [r for _, r in sorted(self.requests.items()) if r.open]
+
+    @property
+    def pending(self) -> int:
+        return sum(r.pending for r in self.requests.values())
+
+    @property
+    def cancelled(self) -> int:
+        return sum(c.cancelled for c in self.controllers.values())
+
+    @property
+    def claimable_assets(self) -> int:
+        return sum(c.claimable_assets for c in self.controllers.values())
+
+    def oldest_open(self) -> int | None:
+        while self._heap and not self.requests[self._heap[0]].open:
+            heapq.heappop(self._heap)
+        return self._heap[0] if self._heap else None
+
+
+@dataclass
 class Books:
-    """What the events say: cash buckets, fraction balances, identities, the pool's GPUs."""
+    """What the events say: cash buckets, fraction balances, identities, the pool's GPUs, the
+    redemption queue."""
 
     parameters: PoolParameters
     vault: str
+    queue: QueueBooks = field(default_factory=QueueBooks)
     free_cash: int = 0
     revenue_received: int = 0
     donations_skimmed: int = 0
@@ -249,8 +372,9 @@ class Books:
 
     @property
     def dead_shares(self) -> int:
-        """The vault's own balance: the fractions locked at the first mint."""
-        return self.balances.get(self.vault, 0)
+        """The vault's own balance less the redemption escrow: the fractions locked at the first
+        mint."""
+        return self.balances.get(self.vault, 0) - self.queue.escrowed
 
     @property
     def donations(self) -> int:
@@ -305,7 +429,7 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
     """Replay the pool's events from the deploy block to the head, in chain order."""
     start, stop = pool.manifest.deploy_block or 0, chain.blocks.head.number
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
-    registry, collateral = pool.registry, pool.collateral
+    registry, collateral, queue = pool.registry, pool.collateral, pool.queue
     books_events = [
         vault.Deposit,
         vault.Withdraw,
@@ -325,23 +449,40 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         collateral.GpuCounted,
         collateral.GpuUncounted,
     ]
+    queue_events = [
+        queue.RedeemRequest,
+        queue.RedeemFulfilled,
+        queue.CancelRedeemRequest,
+        queue.CancelRedeemClaim,
+        queue.Withdraw,
+        queue.Swept,
+    ]
     sources = [vault.address, identity.address, registry.address, collateral.address]
     logs = _logs(books_events, sources, start, stop)
     logs += _logs([vault.Transfer], [vault.address], start, stop)
+    # The queue's Withdraw shares its topic with the vault's: a query of its own.
+    logs += _logs(queue_events, [queue.address], start, stop)
     # Only the transfers that touch the pool: the stablecoin and the registry serve others too.
     for side in ("sender", "receiver"):
-        logs += _logs([token.Transfer], [token.address], start, stop, **{side: vault.address})
+        for holder in (vault.address, queue.address):
+            logs += _logs([token.Transfer], [token.address], start, stop, **{side: holder})
         logs += _logs(
             [registry.Transfer], [registry.address], start, stop, **{side: collateral.address}
         )
     unique = {(log.block_number, log.log_index): log for log in logs}
-    books = Books(parameters=parameters or read_parameters(pool), vault=vault.address)
+    books = Books(
+        parameters=parameters or read_parameters(pool),
+        vault=vault.address,
+        queue=QueueBooks(address=queue.address, vault=vault.address),
+    )
     timestamps = _Timestamps()
     for key in sorted(unique):
         log = unique[key]
         source = log.contract_address
         if source == token.address:
             _stablecoin_transfer(books, log)
+        elif source == queue.address:
+            _queue(books.queue, log)
         elif source == identity.address:
             _identity(books, log)
         elif source == registry.address:
@@ -351,6 +492,20 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         else:
             _vault(books, log, timestamps)
     books.balances.pop(ZERO_ADDRESS, None)
+    queue = books.queue
+    queue.anomalies += [
+        f"{shares} fractions {sender} -> {receiver} announced by the queue, no vault Transfer "
+        f"(transaction {tx})"
+        for tx, sender, receiver, shares in queue.expected_moves
+    ]
+    queue.anomalies += [
+        f"{shares} fractions fulfilled for {assets}, no settlement by the vault (transaction {tx})"
+        for tx, (shares, assets) in queue.fulfilled_in.items()
+    ]
+    queue.anomalies += [
+        f"{shares} fractions burnt from the vault, no settlement (transaction {tx})"
+        for tx, shares in queue.burnt_in.items()
+    ]
     return books
 
 
@@ -360,12 +515,20 @@ def _paused(books: Books) -> bool:
 
 def _stablecoin_transfer(books: Books, log) -> None:
     args = log.event_arguments
-    if args["receiver"] == books.vault:
-        books.stablecoin_held += args["value"]
-    if args["sender"] == books.vault:
-        books.stablecoin_held -= args["value"]
-        if _paused(books):
-            books.cash_out_while_paused += 1
+    sender, receiver, value = args["sender"], args["receiver"], args["value"]
+    queue = books.queue
+    if receiver == books.vault:
+        books.stablecoin_held += value
+    if receiver == queue.address:
+        queue.stablecoin_held += value
+    if sender == books.vault:
+        books.stablecoin_held -= value
+    if sender == queue.address:
+        queue.stablecoin_held -= value
+    # Cash leaving the pool (a sweep from the queue to the vault stays in it).
+    leaves = sender == books.vault or (sender == queue.address and receiver != books.vault)
+    if leaves and _paused(books):
+        books.cash_out_while_paused += 1
 
 
 def _identity(books: Books, log) -> None:
@@ -438,12 +601,138 @@ def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
             )
 
 
+def _tx(log) -> str:
+    tx = log.transaction_hash
+    return tx if isinstance(tx, str) else encode_hex(tx)
+
+
+def _queue(queue: QueueBooks, log) -> None:
+    """One RedemptionQueue event: the request's and its controller's books, and what the vault
+    must show in the same transaction (escrow moved in or out, a settlement)."""
+    name, args, block = log.event_name, log.event_arguments, log.block_number
+    if name == "Withdraw":
+        controller = queue.controllers[args["owner"]]
+        controller.claimable_shares -= args["shares"]
+        controller.claimable_assets -= args["assets"]
+        queue.claimed_assets += args["assets"]
+        if controller.claimable_shares < 0 or controller.claimable_assets < 0:
+            queue.anomalies.append(f"{args['owner']}: claimed above claimable (block {block})")
+        return
+    if name == "Swept":
+        queue.swept += args["amount"]
+        return
+    controller_address = args["controller"]
+    controller = queue.controllers[controller_address]
+    if name == "RedeemRequest":
+        request_id, shares = args["requestId"], args["shares"]
+        if request_id in queue.requests:
+            queue.anomalies.append(f"request {request_id}: id given twice (block {block})")
+        queue.requests[request_id] = RequestBook(request_id, controller_address, shares, shares)
+        heapq.heappush(queue._heap, request_id)
+        controller.pending += shares
+        controller.open_requests += 1
+        queue.requested += shares
+        queue.expected_moves.append((_tx(log), args["owner"], queue.vault, shares))
+        return
+    request = queue.requests.get(args["requestId"])
+    if name == "CancelRedeemClaim":
+        shares = args["shares"]
+        if shares != controller.cancelled:
+            queue.anomalies.append(
+                f"{controller_address}: claimed back {shares} of {controller.cancelled} "
+                f"cancelled (block {block})"
+            )
+        controller.cancelled -= shares
+        queue.claimed_back += shares
+        queue.expected_moves.append((_tx(log), queue.vault, args["receiver"], shares))
+        return
+    if request is None or request.controller != controller_address or not request.open:
+        queue.anomalies.append(
+            f"request {args['requestId']}: {name} of no pending request of {controller_address} "
+            f"(block {block})"
+        )
+        return
+    if name == "CancelRedeemRequest":
+        # The event carries no amount: what the request still had pending is cancelled.
+        shares = request.pending
+        request.pending, request.cancelled = 0, True
+        controller.pending -= shares
+        controller.open_requests -= 1
+        controller.cancelled += shares
+        queue.cancelled_total += shares
+    elif name == "RedeemFulfilled":
+        shares, assets, remaining = args["shares"], args["assets"], args["remaining"]
+        if queue.oldest_open() != request.request_id:
+            queue.anomalies.append(
+                f"request {request.request_id}: fulfilled before request {queue.oldest_open()} "
+                f"(block {block})"
+            )
+        if request.pending - shares != remaining or shares == 0:
+            queue.anomalies.append(
+                f"request {request.request_id}: {request.pending} pending, {shares} fulfilled, "
+                f"{remaining} said to remain (block {block})"
+            )
+        request.pending = remaining
+        controller.pending -= shares
+        if remaining == 0:
+            controller.open_requests -= 1
+        # Shares worth nothing at that NAV are closed for nothing: burnt, nothing to claim.
+        if assets:
+            controller.claimable_shares += shares
+            controller.claimable_assets += assets
+        queue.fulfilled_shares += shares
+        queue.fulfilled_assets += assets
+        in_tx = queue.fulfilled_in.setdefault(_tx(log), [0, 0])
+        in_tx[0] += shares
+        in_tx[1] += assets
+
+
+def _escrow_move(books: Books, log, sender: str, receiver: str, value: int) -> bool:
+    """Whether this vault Transfer is an escrow move the queue announced in the same
+    transaction (into escrow at a request, out of it at a cancelled request's claim back)."""
+    queue = books.queue
+    move = (_tx(log), sender, receiver, value)
+    if move in queue.expected_moves:
+        queue.expected_moves.remove(move)
+        return True
+    queue.anomalies.append(
+        f"{value} fractions {sender} -> {receiver} moved the escrow without a queue event "
+        f"(block {log.block_number})"
+    )
+    return False
+
+
+def _settlement(books: Books, log) -> None:
+    """A vault Withdraw whose owner is the vault itself: the queue's fulfilments of the same
+    transaction, their escrow burnt and their assets paid from free cash to the queue."""
+    args, queue, tx = log.event_arguments, books.queue, _tx(log)
+    shares, assets = args["shares"], args["assets"]
+    queue.settled_shares += shares
+    queue.settled_assets += assets
+    fulfilled = queue.fulfilled_in.pop(tx, [0, 0])
+    burnt = queue.burnt_in.pop(tx, 0)
+    if (
+        args["sender"] != queue.address
+        or args["receiver"] != queue.address
+        or fulfilled != [shares, assets]
+        or burnt != shares
+    ):
+        queue.anomalies.append(
+            f"settlement of {shares} fractions for {assets} to {args['receiver']}: the queue "
+            f"fulfilled {fulfilled[0]} for {fulfilled[1]}, the vault burnt {burnt} "
+            f"(block {log.block_number})"
+        )
+
+
 def _vault(books: Books, log, timestamps: _Timestamps) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "Deposit":
         books.free_cash += args["assets"]
     elif name == "Withdraw":
+        # A settlement too: the assets leave free cash for the queue's reserve.
         books.free_cash -= args["assets"]
+        if args["owner"] == books.vault:
+            _settlement(books, log)
     elif name == "RevenueDistributed":
         books.revenue_received += args["amount"] - args["fee"]
         books.fees_charged += args["fee"]
@@ -466,17 +755,56 @@ def _vault(books: Books, log, timestamps: _Timestamps) -> None:
             books.supply += value
         if receiver == ZERO_ADDRESS:
             books.supply -= value
-        elif (
-            # The dead shares minted to the vault itself are the one receipt needing no identity.
-            not (receiver == books.vault and sender == ZERO_ADDRESS)
-            and books.verified_until.get(receiver, 0) < timestamps[log.block_number]
-        ):
-            books.unverified_receipts.append((log.block_number, receiver))
+            if sender == books.vault:
+                # Escrow burnt: the settlement's Withdraw follows in the same transaction.
+                books.queue.burnt_in[_tx(log)] += value
+        else:
+            _fraction_receipt(books, log, sender, receiver, value, timestamps)
         if _paused(books):
             books.transfers_while_paused += 1
 
 
+def _fraction_receipt(
+    books: Books, log, sender: str, receiver: str, value: int, timestamps: _Timestamps
+) -> None:
+    """Fractions received: by a verified investor, except the vault's own receipts (the dead
+    shares minted to it, the escrow of a request). A move into or out of the escrow must be one the
+    queue announced in the same transaction."""
+    dead_shares = receiver == books.vault and sender == ZERO_ADDRESS
+    into_escrow = receiver == books.vault and not dead_shares
+    announced = (into_escrow or sender == books.vault) and _escrow_move(
+        books, log, sender, receiver, value
+    )
+    exempt = dead_shares or (into_escrow and announced)
+    if not exempt and books.verified_until.get(receiver, 0) < timestamps[log.block_number]:
+        books.unverified_receipts.append((log.block_number, receiver))
+
+
 # THE CHAIN, NOW #
+
+
+@dataclass
+class QueueState:
+    """What the RedemptionQueue says now: its totals, the queue in order, and every controller the
+    events name."""
+
+    pending_shares: int
+    open_requests: int
+    cancelled_shares: int
+    reserved: int
+    # The vault's own balance less DEAD_SHARES.
+    escrow: int
+    stablecoin_balance: int
+    # The pending requests in queue order: (id, controller, pending shares).
+    entries: list[tuple[int, str, int]]
+    # controller -> controller_state (pending, open, claimable shares, claimable assets, cancelled).
+    controllers: dict[str, tuple[int, int, int, int, int]]
+    # controller -> (maxRedeem, maxWithdraw, claimableCancelRedeemRequest, pendingRedeemRequest(0)).
+    views: dict[str, tuple[int, int, int, int]]
+    # controller -> what a max claim pays in a simulated call: (redeem(maxRedeem) -> assets,
+    # withdraw(maxWithdraw) -> shares); None where the call reverted. Only controllers with
+    # something to claim, while not paused.
+    max_claims: dict[str, tuple[int | None, int | None]]
 
 
 @dataclass
@@ -509,6 +837,8 @@ class ChainState:
     # Registry terms of the pool's GPUs: (status, last attested at).
     registry_terms: dict[int, tuple[int, int]]
     round_trips: list[tuple[int, int]]
+    paused: bool
+    queue: QueueState
 
 
 def read_chain(pool: Pool, books: Books) -> ChainState:
@@ -519,6 +849,7 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
     gpu_ids = sorted(gpus_held | {gpu.token_id for gpu in books.pool_gpus})
     terms = {token_id: registry.terms(token_id) for token_id in gpu_ids}
     supply = vault.totalSupply()
+    paused = vault.paused()
     return ChainState(
         timestamp=chain.blocks.head.timestamp,
         supply=supply,
@@ -545,7 +876,68 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
         round_trips=[
             (a, vault.convertToAssets(vault.convertToShares(a))) for a in ROUND_TRIP_AMOUNTS
         ],
+        paused=paused,
+        queue=read_queue(pool, books, paused),
     )
+
+
+def read_queue(pool: Pool, books: Books, paused: bool) -> QueueState:
+    queue, vault = pool.queue, pool.vault
+    controllers = sorted(books.queue.controllers)
+    views = {
+        c: (
+            queue.maxRedeem(c),
+            queue.maxWithdraw(c),
+            queue.claimableCancelRedeemRequest(0, c),
+            queue.pendingRedeemRequest(0, c),
+        )
+        for c in controllers
+    }
+    return QueueState(
+        pending_shares=queue.pending_shares(),
+        open_requests=queue.open_requests(),
+        cancelled_shares=queue.cancelled_shares(),
+        reserved=queue.reserved(),
+        escrow=vault.balanceOf(vault.address) - vault.DEAD_SHARES(),
+        stablecoin_balance=pool.stablecoin.balanceOf(queue.address),
+        entries=_queue_entries(queue),
+        controllers={c: tuple(queue.controller_state(c)) for c in controllers},
+        views=views,
+        max_claims={
+            c: _max_claim(queue, c, max_redeem, max_withdraw)
+            for c, (max_redeem, max_withdraw, _, _) in views.items()
+            if (max_redeem or max_withdraw) and not paused
+        },
+    )
+
+
+def _queue_entries(queue) -> list[tuple[int, str, int]]:
+    """The pending requests from the head, a page at a time (`requests`)."""
+    entries: list[tuple[int, str, int]] = []
+    start, skip = 0, 0
+    while True:
+        page = queue.requests(start, QUEUE_PAGE)
+        entries += [
+            (request_id, to_checksum_address(f"0x{controller:040x}"), shares)
+            for request_id, controller, shares in page[skip:]
+        ]
+        if len(page) < QUEUE_PAGE:
+            return entries
+        # Pages after the first start at the last entry read.
+        start, skip = page[-1][0], 1
+
+
+def _max_claim(queue, controller: str, max_redeem: int, max_withdraw: int):
+    """Claim the controller's max to itself in eth_calls (nothing is sent): what `redeem` pays
+    for `maxRedeem`, and what `withdraw` takes for `maxWithdraw`."""
+
+    def simulated(method, amount: int) -> int | None:
+        try:
+            return method.call(amount, controller, controller, sender=controller)
+        except ApeException:
+            return None
+
+    return simulated(queue.redeem, max_redeem), simulated(queue.withdraw, max_withdraw)
 
 
 # THE INVARIANTS #
@@ -567,8 +959,8 @@ def recomputed_values(books: Books, at: int) -> dict[int, int]:
 def check_invariants(
     pool: Pool, books: Books, state: ChainState | None = None
 ) -> list[InvariantCheck]:
-    """Invariants 1-12 of ../shared/DOMAIN.md for one pool, each with its figures; 10 and 12 are
-    reported as not applicable yet (their flows do not exist)."""
+    """Invariants 1-12 of ../shared/DOMAIN.md for one pool, each with its figures; 12 is reported
+    as not applicable yet (its flow does not exist)."""
     state = state or read_chain(pool, books)
     checks = [check(books, state) for check in CHECKS]
     checks += [
@@ -588,11 +980,13 @@ def _holders(books: Books, state: ChainState) -> list[str]:
 
 
 def supply_check(books: Books, state: ChainState) -> InvariantCheck:
+    """The vault's own balance from Transfer events is its dead shares plus the escrow the queue's
+    events account for."""
     holders = _holders(books, state)
     on_chain = {h: state.balances.get(h, 0) for h in holders}
     return _check(
         1,
-        "fraction balances sum to total supply (dead shares included)",
+        "fraction balances sum to total supply (dead shares and escrow included)",
         sum(on_chain.values()) == state.supply == books.supply
         and all(books.balances.get(h, 0) == on_chain[h] for h in holders)
         and books.dead_shares == (state.dead_shares_constant if books.supply else 0),
@@ -602,6 +996,7 @@ def supply_check(books: Books, state: ChainState) -> InvariantCheck:
         holders=sum(1 for h in holders if on_chain[h]),
         dead_shares=books.dead_shares,
         dead_shares_constant=state.dead_shares_constant,
+        escrow_from_queue_events=books.queue.escrowed,
     )
 
 
@@ -654,21 +1049,34 @@ def revenue_check(books: Books, state: ChainState) -> InvariantCheck:
 
 
 def cash_check(books: Books, state: ChainState) -> InvariantCheck:
+    """The pool's stablecoin is the vault's (free cash, revenue held, fees) and the queue's (the
+    reserve of fulfilled requests, outside NAV and free cash); each may also hold a donation not
+    skimmed or swept yet."""
     buckets = (state.free_cash, state.held, state.fees)
+    queue, reserved = books.queue, state.queue.reserved
     return _check(
         4,
-        "stablecoin held equals the books (plus donations not skimmed yet)",
+        "stablecoin held equals the books: free cash, revenue, fees and the redemption reserve "
+        "(plus donations not skimmed yet)",
         state.stablecoin_balance == books.stablecoin_held == sum(buckets) + books.donations
         and books.donations >= 0
-        and buckets == (books.free_cash, books.revenue_held, books.fees_accrued),
+        and buckets == (books.free_cash, books.revenue_held, books.fees_accrued)
+        and state.queue.stablecoin_balance == queue.stablecoin_held == reserved + queue.donations
+        and queue.donations >= 0
+        and reserved == queue.reserve,
         stablecoin_balance=state.stablecoin_balance,
         donations=books.donations,
         free_cash=state.free_cash,
         revenue_held=state.held,
         fees_accrued=state.fees,
+        reserved=reserved,
+        queue_stablecoin_balance=state.queue.stablecoin_balance,
+        queue_donations=queue.donations,
         free_cash_from_events=books.free_cash,
         revenue_held_from_events=books.revenue_held,
         fees_from_events=books.fees_accrued,
+        reserved_from_events=queue.reserve,
+        queue_swept=queue.swept,
     )
 
 
@@ -729,16 +1137,26 @@ def rebuilt_books_check(books: Books, state: ChainState) -> InvariantCheck:
         for g in gpus
         if state.registry_terms.get(g.token_id) != (g.status, g.last_attested_at)
     ]
+    queue, on_chain = books.queue, state.queue
+    totals = (queue.pending, len(queue.open_requests), queue.cancelled, queue.reserve)
+    queue_totals_match = totals == (
+        on_chain.pending_shares,
+        on_chain.open_requests,
+        on_chain.cancelled_shares,
+        on_chain.reserved,
+    )
     return _check(
         8,
         "books rebuilt from events match the contracts",
         (books.free_cash, books.revenue_held, books.fees_accrued, books.supply)
         == (state.free_cash, state.held, state.fees, state.supply)
+        and queue_totals_match
         and not position_diffs
         and not registry_diffs,
         gpu_positions_compared=len(gpus),
         positions_differing=_ids(position_diffs),
         registry_terms_differing=_ids(registry_diffs),
+        queue_totals_match=queue_totals_match,
     )
 
 
@@ -750,6 +1168,84 @@ def pause_check(books: Books, state: ChainState) -> InvariantCheck:
         pauses=len(books.pauses),
         transfers_while_paused=books.transfers_while_paused,
         cash_out_while_paused=books.cash_out_while_paused,
+    )
+
+
+def queue_check(books: Books, state: ChainState) -> InvariantCheck:
+    """The queue rebuilt from its events against its views: the escrow (the vault's own fractions
+    beyond its dead shares) is the pending plus the cancelled-not-claimed-back shares, by the
+    events' sums and by the requests one by one; the reserve (the queue's stablecoin) is what the
+    controllers can claim; the queue's order and every controller's state and `max*` are the
+    events'; a max claim, simulated, pays exactly the other view and leaves nothing behind; and
+    each settlement paid from the vault is the fulfilments of its transaction."""
+    queue, on_chain = books.queue, state.queue
+    escrow_parts = queue.pending + queue.cancelled
+    entries = [(r.request_id, r.controller, r.pending) for r in queue.open_requests]
+    differing = []
+    for address, controller in sorted(queue.controllers.items()):
+        claimable = (
+            (0, 0) if state.paused else (controller.claimable_shares, controller.claimable_assets)
+        )
+        expected_views = (*claimable, controller.cancelled, controller.pending)
+        if (
+            on_chain.controllers.get(address) != controller.state
+            or on_chain.views.get(address) != expected_views
+        ):
+            differing.append(address)
+    # redeem(maxRedeem) pays maxWithdraw and withdraw(maxWithdraw) takes maxRedeem: all of both.
+    inexact = [
+        address
+        for address, claims in on_chain.max_claims.items()
+        if claims != (on_chain.views[address][1], on_chain.views[address][0])
+    ]
+    expected_claims = (
+        0
+        if state.paused
+        else sum(1 for c in queue.controllers.values() if c.claimable_shares or c.claimable_assets)
+    )
+    return _check(
+        10,
+        "queued redemptions: escrow = pending + cancelled requests, reserve = claimable assets, "
+        "max claims exact",
+        on_chain.pending_shares == queue.pending
+        and on_chain.open_requests == len(entries)
+        and on_chain.cancelled_shares == queue.cancelled
+        and on_chain.escrow == queue.escrowed == escrow_parts
+        and on_chain.reserved == queue.reserve == queue.claimable_assets
+        and on_chain.stablecoin_balance == queue.stablecoin_held >= queue.reserve
+        and on_chain.entries == entries
+        and (queue.settled_shares, queue.settled_assets)
+        == (queue.fulfilled_shares, queue.fulfilled_assets)
+        and not differing
+        and not inexact
+        and len(on_chain.max_claims) == expected_claims
+        and not queue.anomalies,
+        requests=len(queue.requests),
+        pending_requests=on_chain.open_requests,
+        pending_from_events=len(entries),
+        pending_shares=on_chain.pending_shares,
+        pending_shares_from_events=queue.pending,
+        cancelled_shares=on_chain.cancelled_shares,
+        cancelled_from_events=queue.cancelled,
+        escrow=on_chain.escrow,
+        escrow_from_events=queue.escrowed,
+        reserved=on_chain.reserved,
+        reserved_from_events=queue.reserve,
+        claimable_assets_from_events=queue.claimable_assets,
+        queue_stablecoin_balance=on_chain.stablecoin_balance,
+        fulfilled_shares=queue.fulfilled_shares,
+        fulfilled_assets=queue.fulfilled_assets,
+        settled_by_vault_shares=queue.settled_shares,
+        settled_by_vault_assets=queue.settled_assets,
+        claimed_assets=queue.claimed_assets,
+        cancelled_total=queue.cancelled_total,
+        claimed_back=queue.claimed_back,
+        queue_order_matches=on_chain.entries == entries,
+        controllers=len(queue.controllers),
+        controllers_differing=", ".join(differing) or "-",
+        max_claims_simulated=len(on_chain.max_claims),
+        max_claims_inexact=", ".join(inexact) or "-",
+        anomalies="; ".join(queue.anomalies) or "-",
     )
 
 
@@ -815,6 +1311,7 @@ CHECKS = (
     rounding_check,
     rebuilt_books_check,
     pause_check,
+    queue_check,
     current_prices_check,
 )
 

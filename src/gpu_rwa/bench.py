@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ape import accounts, chain, project
+from ape.api import ReceiptAPI
 from eth_account import Account
 from rich.console import Console
 
@@ -127,6 +128,10 @@ VAULT_TARGETS = {
     "collateral: contribute GPU": Target(200_000),
     "collateral: buy GPU (owner accepts the offer)": Target(200_000),
 }
+# The marginal cost of a request fulfilled must not grow along a batch: each request of 2-25 and
+# of 26-50 within this tolerance of the other (bps).
+FULFIL_FLAT_BPS = 500
+FULFIL_BATCH = 50
 HOLDER_STEPS = (1, 100, 1_000)
 VERIFY_BATCH = 256
 DAY = 86_400
@@ -261,6 +266,7 @@ def bench_vault(
     )
     usdc.transfer(vault, 100 * unit, sender=other)
     measure("vault: skim a donation", lambda: vault.skim(sender=other))
+    _bench_queue(measure, report, contracts, investor, horizon, console)
     _bench_registry_hooks(measure, registry, custodian, appraiser)
     _bench_maturities(measure, contracts, operator, custodian, investor)
     return seconds, contracts
@@ -280,6 +286,75 @@ def _bench_gpu_purchase(measure, collateral, registry, operator) -> None:
         "collateral: buy GPU (owner accepts the offer)",
         lambda: collateral.sell_gpu(3, price, sender=operator),
     )
+
+
+def _bench_queue(measure, report: GasReport, contracts, investor, horizon: int, console) -> None:
+    """The RedemptionQueue: request, cancel, the claims, and fulfilment of 1 request and of
+    FULFIL_BATCH, each a distinct controller (the investor requests for verified controllers),
+    from the same queue of FULFIL_BATCH + 1 requests, restored between measures. A request costs
+    the same wherever it sits in a batch: the marginal costs of requests 2-25 and 26-50 must agree
+    within FULFIL_FLAT_BPS."""
+    queue, identity = contracts["RedemptionQueue"], contracts["IdentityRegistry"]
+    operator, compliance = local_account("operator"), local_account("compliance")
+    shares = 100 * queue.min_request()
+
+    def request(controller: str) -> ReceiptAPI:
+        return queue.requestRedeem(shares, controller, investor, sender=investor)
+
+    measure("queue: requestRedeem (empty queue)", lambda: request(investor.address))
+    measure(
+        "queue: requestRedeem (queue not empty, controller's second)",
+        lambda: request(investor.address),
+    )
+    measure(
+        "queue: cancelRedeemRequest",
+        lambda: queue.cancelRedeemRequest(2, investor, sender=investor),
+    )
+    measure(
+        "queue: claimCancelRedeemRequest",
+        lambda: queue.claimCancelRedeemRequest(2, investor, investor, sender=investor),
+    )
+    measure("queue: fulfil (1 request, the only one)", lambda: queue.fulfil(1, sender=operator))
+    measure(
+        "queue: redeem (claim all)",
+        lambda: queue.redeem(queue.maxRedeem(investor), investor, investor, sender=investor),
+    )
+
+    controllers = [Account.create().address for _ in range(FULFIL_BATCH + 1)]
+    identity.verify_batch(controllers, horizon, 840, sender=compliance)
+    for controller in controllers[:-1]:
+        request(controller)
+    measure(
+        "queue: requestRedeem (new controller, queue not empty)", lambda: request(controllers[-1])
+    )
+    queued = len(controllers)
+    sizes = (1, FULFIL_BATCH // 2, FULFIL_BATCH)
+    names = {size: f"queue: fulfil ({_requests(size)} of {queued} queued)" for size in sizes}
+    for size, name in names.items():
+        with chain.isolate():
+            measure(name, lambda size=size: queue.fulfil(size, sender=operator))
+    fulfil = {size: report.figures[name] for size, name in names.items()}
+    half = FULFIL_BATCH // 2
+    first = f"queue: fulfil, each request 2-{half} of a batch"
+    second = f"queue: fulfil, each request {half + 1}-{FULFIL_BATCH} of a batch"
+    report.figures[first] = (fulfil[half] - fulfil[1]) // (half - 1)
+    report.figures[second] = (fulfil[FULFIL_BATCH] - fulfil[half]) // (FULFIL_BATCH - half)
+    report.figures[f"queue: fulfil, per request in a batch of {FULFIL_BATCH}"] = (
+        fulfil[FULFIL_BATCH] // FULFIL_BATCH
+    )
+    report.flat.append(((first, second), FULFIL_FLAT_BPS))
+    low, high = sorted((report.figures[first], report.figures[second]))
+    console.print(
+        f"fulfil: 1 request {fulfil[1]:,} gas, {FULFIL_BATCH} requests {fulfil[FULFIL_BATCH]:,} "
+        f"({fulfil[FULFIL_BATCH] // FULFIL_BATCH:,} a request); each request after the first "
+        f"{report.figures[first]:,} (2-{half}) and {report.figures[second]:,} "
+        f"({half + 1}-{FULFIL_BATCH}): {(high - low) * 100 / low:.2f}% apart "
+        f"(at most {FULFIL_FLAT_BPS / 100:g}%)"
+    )
+
+
+def _requests(count: int) -> str:
+    return f"{count} request{'s' if count > 1 else ''}"
 
 
 def _bench_registry_hooks(measure, registry, custodian, appraiser) -> None:

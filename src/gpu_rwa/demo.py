@@ -3,8 +3,17 @@
 Each step is a function named for what the user sees, run in order by `run_lifecycle`:
 deploy -> register GPUs and contribute them to the pool's GpuCollateral -> investors are verified
 and buy (one with a permit) -> an unverified address is refused -> a lease over 8 of the GPUs ->
-twelve monthly instalments with chain time advanced -> pause holds -> the books are rebuilt from
-events and every invariant is checked.
+twelve monthly instalments with chain time advanced, with two queued redemptions -> a new investor's
+cash pays the queue -> pause holds -> the books are rebuilt from events and every invariant is
+checked.
+
+Queued redemptions (`gpu_rwa.queue`): in month 9 the operator asks to redeem its whole stake, worth
+more than the vault's free cash, so it queues; the operator fulfils at once what free cash pays and
+the rest stays pending. Lease instalments do not refill free cash (revenue is streamed to holders
+outside NAV), so the rest waits through months 10-12 while the requester's escrowed fractions earn
+nothing; after the last instalment a new investor buys, and its cash fulfils the rest. In month 10
+an investor queues part of its holding behind it and cancels in month 11, where the auditor also
+checks every invariant with requests pending, fulfilled and cancelled at once.
 
 The pool counts a GPU only while its last attestation is younger than the staleness window (30
 days, rounded down to a UTC midnight), so the custodian attests the pool's GPUs twice a month for
@@ -27,13 +36,16 @@ from rich.table import Table
 
 from gpu_rwa import collateral, identity, leases
 from gpu_rwa import pool as pools
+from gpu_rwa import queue as queues
 from gpu_rwa.audit import (
     InvariantCheck,
     check_invariants,
+    failures,
     gpu_table,
     invariants_table,
     read_chain,
     rebuild_books,
+    summary_line,
 )
 from gpu_rwa.chain import local_account, send
 from gpu_rwa.cli import validated
@@ -58,6 +70,17 @@ UNLEASED = 2
 CLAIM_MONTHS = (3, 6, 9, 12)
 REDEEM_MONTH = 8
 REDEEMER = 9
+# The operator queues its whole stake after this month's instalment.
+QUEUE_MONTH = 9
+# Investor TEST::8 queues CANCELLED_FRACTIONS in one month and cancels in the next.
+CANCELLER = 8
+CANCELLED_FRACTIONS = "50000"
+CANCEL_REQUEST_MONTH = 10
+CANCEL_MONTH = 11
+# What the new investor buys after the last instalment: the cash that pays the queue.
+NEWCOMER_PURCHASE = "150000"
+# Gas money for the new investor (a fresh account of the mnemonic; the node funds ten).
+NEWCOMER_ETH = 10**18
 PAUSED_BUYER = 8
 INVESTOR_DAYS = 365
 OPERATOR_DAYS = 3650
@@ -82,6 +105,44 @@ class MonthFigures(BaseModel):
     revenue_received: int
     revenue_claimed: int
     unvested: int
+    # Fractions waiting in the redemption queue, and stablecoin reserved for fulfilled requests.
+    queued: int
+    reserved: int
+
+
+class Fulfilled(BaseModel):
+    """One `fulfil` of a request: the shares it settled, the assets reserved for them, at the
+    price per fraction of its block."""
+
+    shares: int
+    assets: int
+    price_per_fraction: str
+    free_cash_before: int
+
+
+class QueuedRedemption(BaseModel):
+    """The request that waited for cash: priced at the NAV of the blocks that fulfilled it; its
+    fractions earned no revenue from the request on."""
+
+    controller: str
+    request_id: int
+    shares: int
+    value_at_request: int
+    price_at_request: str
+    free_cash_at_request: int
+    fulfilments: list[Fulfilled]
+    claimed: int
+    # The requester's claimable lease revenue just after its request and at its claim.
+    revenue_claimable_at_request: int
+    revenue_claimable_at_claim: int
+    instalments_while_queued: int
+
+
+class CancelledRedemption(BaseModel):
+    controller: str
+    request_id: int
+    shares: int
+    claimed_back: int
 
 
 class DemoReport(BaseModel):
@@ -93,6 +154,13 @@ class DemoReport(BaseModel):
     refused: list[str]
     months: list[MonthFigures]
     redeemed: dict[str, int | str]
+    queued: QueuedRedemption
+    cancelled: CancelledRedemption
+    # The new investor whose purchase paid the rest of the queue: account, paid, fractions.
+    newcomer: dict[str, int | str]
+    # Every invariant, checked in month 11 with a request pending, one fulfilled and not claimed
+    # yet and one cancelled and not claimed back.
+    queue_midway: list[InvariantCheck]
     claims: dict[str, int]
     fees_accrued: int
     dead_shares: int
@@ -108,7 +176,8 @@ class DemoReport(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return all(check.passed is not False for check in self.invariants)
+        checks = self.invariants + self.queue_midway
+        return all(check.passed is not False for check in checks)
 
 
 @dataclass(frozen=True)
@@ -151,6 +220,11 @@ class Run:
     months: list[MonthFigures] = field(default_factory=list)
     claims: dict[str, int] = field(default_factory=dict)
     redeemed: dict[str, int | str] = field(default_factory=dict)
+    queued: dict = field(default_factory=dict)
+    cancelled: CancelledRedemption | None = None
+    newcomer: AccountAPI | None = None
+    newcomer_purchase: dict[str, int | str] = field(default_factory=dict)
+    queue_midway: list[InvariantCheck] = field(default_factory=list)
     attestations: int = 0
     # When the custodian last attested the pool's GPUs (every visit attests all of them).
     attested_at: int = 0
@@ -173,6 +247,7 @@ def run_lifecycle(
     refuse_unverified(run)
     open_lease(run)
     twelve_months(run)
+    cash_pays_the_queue(run)
     pause_holds(run)
     return audit(run)
 
@@ -263,9 +338,9 @@ def open_lease(run: Run) -> None:
 
 
 def twelve_months(run: Run) -> None:
-    """Each month: the custodian's mid-month visit, the instalment, the claims and the redemption
-    of their months, the month's figures, the operator bringing the collateral's schedule current,
-    and the custodian's month-end visit."""
+    """Each month: the custodian's mid-month visit, the instalment, the claims, the redemption and
+    the queued redemptions of their months, the month's figures, the operator bringing the
+    collateral's schedule current, and the custodian's month-end visit."""
     run.console.rule(
         f"5. {INSTALMENTS} months, the custodian attesting every {VISIT // SECONDS_PER_DAY} days"
     )
@@ -274,19 +349,70 @@ def twelve_months(run: Run) -> None:
         attest_pool_gpus(run)
         advance(MONTH - VISIT)
         leases.pay_instalments(run.pool, run.cast.lessee, run.lease_id, 1, run.console)
+        if run.queued and run.pool.queue.request(run.queued["request_id"])[1]:
+            run.queued["instalments_while_queued"] += 1
         if month in CLAIM_MONTHS:
             claim_all(run, run.cast.investors.values())
         if month == REDEEM_MONTH:
             redeem_half(run, run.cast.investors[REDEEMER])
+        if month == QUEUE_MONTH:
+            queue_the_operators_stake(run)
+        if month == CANCEL_REQUEST_MONTH:
+            request_behind(run, run.cast.investors[CANCELLER])
+        if month == CANCEL_MONTH:
+            cancel_and_take_back(run, run.cast.investors[CANCELLER])
         run.months.append(month_figures(run, month))
         keep_current(run)
         attest_pool_gpus(run)
     run.console.print(months_table(run.pool, run.months))
 
 
+def cash_pays_the_queue(run: Run) -> None:
+    """After the last instalment a new investor buys; its cash fulfils the rest of the operator's
+    request, and the operator claims it all."""
+    pool, cast, console = run.pool, run.cast, run.console
+    console.rule("6. a new investor's cash pays the queue")
+    newcomer = accounts.test_accounts.generate_test_account()
+    send("funding the new investor's gas", cast.admin.transfer, newcomer, NEWCOMER_ETH)
+    run.newcomer = newcomer
+    _verify(run, [newcomer.address], INVESTOR_DAYS)
+    pools.faucet(pool, newcomer, int(NEWCOMER_PURCHASE) * 10**pool.decimals)
+    order = validated(pools.BuyOrder, dict(assets=NEWCOMER_PURCHASE), pool.context)
+    trade = pools.buy(pool, newcomer, order, console)
+    run.newcomer_purchase = {
+        "account": newcomer.address,
+        "paid": trade.assets,
+        "fractions": trade.shares,
+    }
+    console.print(
+        f"  new investor {newcomer.address}, verified, paid {pool.cash(trade.assets)} for "
+        f"{pool.fractions(trade.shares)}: the vault's free cash is now "
+        f"{pool.cash(pool.vault.free_cash())}"
+    )
+    queued = run.queued
+    fulfil_queue(run, "the rest of request")
+    claim = queues.claim_redeem(pool, cast.operator, None)
+    queued["claimed"] = claim.assets
+    queued["revenue_claimable_at_claim"] = pool.vault.claimable(cast.operator.address)
+    first, last = queued["fulfilments"][0], queued["fulfilments"][-1]
+    console.print(
+        f"  the operator claims {pool.cash(claim.assets)} for the {pool.fractions(claim.shares)} "
+        f"of request {queued['request_id']}, worth {pool.cash(queued['value_at_request'])} at "
+        f"the request: priced at the NAV of the blocks that fulfilled it, "
+        f"{first.price_per_fraction} then {last.price_per_fraction} a fraction (a request bears "
+        "the depreciation until it is fulfilled)"
+    )
+    console.print(
+        f"  its claimable lease revenue: {pool.cash(queued['revenue_claimable_at_request'])} "
+        f"just after the request, {pool.cash(queued['revenue_claimable_at_claim'])} now, "
+        f"{queued['instalments_while_queued']} instalments later: its escrowed fractions stopped "
+        "earning at the request, and what they would have earned went to the holders who stayed"
+    )
+
+
 def pause_holds(run: Run) -> None:
     pool, cast = run.pool, run.cast
-    run.console.rule("6. pause holds")
+    run.console.rule("7. pause holds")
     send("pausing", pool.vault.pause, sender=cast.pauser)
     order = validated(pools.BuyOrder, dict(assets="10"), pool.context)
     _refusal(
@@ -300,18 +426,19 @@ def pause_holds(run: Run) -> None:
 def audit(run: Run) -> DemoReport:
     pool, cast, console = run.pool, run.cast, run.console
     vault = pool.vault
-    console.rule("7. the audit")
+    console.rule("8. the audit")
     # The last instalment finishes vesting; the custodian's visit keeps the GPUs counting.
     advance(VISIT)
     attest_pool_gpus(run)
     advance(MONTH - VISIT)
     chain.mine()
     # Investors' verification has lapsed by now: they still claim to themselves (exit rights).
-    claim_all(run, [cast.operator, *cast.investors.values()])
+    investors = [*cast.investors.values(), run.newcomer]
+    claim_all(run, [cast.operator, *investors])
     books = rebuild_books(pool)
     state = read_chain(pool, books)
     invariants = check_invariants(pool, books, state)
-    holders = [vault.address, cast.operator.address, *(a.address for a in cast.investors.values())]
+    holders = [vault.address, cast.operator.address, *(a.address for a in investors)]
     positions = {
         account: {
             "fractions": state.balances.get(account, 0),
@@ -329,6 +456,10 @@ def audit(run: Run) -> DemoReport:
         refused=run.refused,
         months=run.months,
         redeemed=run.redeemed,
+        queued=QueuedRedemption(**run.queued),
+        cancelled=run.cancelled,
+        newcomer=run.newcomer_purchase,
+        queue_midway=run.queue_midway,
         claims=run.claims,
         fees_accrued=state.fees,
         dead_shares=books.dead_shares,
@@ -394,6 +525,115 @@ def redeem_half(run: Run, seller: AccountAPI) -> None:
     )
 
 
+def queue_the_operators_stake(run: Run) -> None:
+    """The operator asks to redeem its whole stake, worth more than the vault's free cash: it
+    queues, its fractions go into escrow and stop earning, and it fulfils at once, at this block's
+    NAV, what free cash pays."""
+    pool, operator, console = run.pool, run.cast.operator, run.console
+    vault = pool.vault
+    stake = vault.balanceOf(operator.address)
+    free_cash = vault.free_cash()
+    order = validated(queues.RequestOrder, dict(all_=True), pool.context)
+    requested = queues.request_redeem(pool, operator, order)
+    run.queued = {
+        "controller": requested.controller,
+        "request_id": requested.request_id,
+        "shares": requested.shares,
+        "value_at_request": requested.value,
+        "price_at_request": pool.price(requested.value, requested.shares),
+        "free_cash_at_request": free_cash,
+        "fulfilments": [],
+        "revenue_claimable_at_request": vault.claimable(operator.address),
+        "instalments_while_queued": 0,
+    }
+    console.print(
+        "  the operator asks to redeem its whole stake (the fractions it got for the GPUs it "
+        f"contributed), {pool.fractions(stake)} worth "
+        f"{pool.cash(requested.value)} at NAV; the vault's free cash is {pool.cash(free_cash)}, "
+        f"so it cannot sell it all now and queues: request {requested.request_id}. The fractions "
+        "are in escrow from this block and earn no more revenue"
+    )
+    fulfil_queue(run, "request")
+
+
+def fulfil_queue(run: Run, what: str) -> None:
+    """The operator (FULFILLER_ROLE) fulfils from the head of the queue as far as free cash goes,
+    at the NAV of this block."""
+    pool, console = run.pool, run.console
+    free_cash = pool.vault.free_cash()
+    done = queues.fulfil(pool, run.cast.operator, queues.DEFAULT_FULFIL)
+    price = pool.price(done.assets, done.shares)
+    run.queued["fulfilments"].append(
+        Fulfilled(
+            shares=done.shares,
+            assets=done.assets,
+            price_per_fraction=price,
+            free_cash_before=free_cash,
+        )
+    )
+    request_id = run.queued["request_id"]
+    how = "in part" if done.partial == request_id else "in full"
+    rest = f"; {pool.fractions(done.pending_shares)} stay pending" if done.pending_shares else ""
+    console.print(
+        f"  the operator fulfils {what} {request_id} {how}, at this block's NAV ({price} a "
+        f"fraction): {pool.fractions(done.shares)} burnt for {pool.cash(done.assets)} of the "
+        f"{pool.cash(free_cash)} free cash, reserved in the queue until the requester "
+        f"claims{rest}"
+    )
+
+
+def request_behind(run: Run, investor: AccountAPI) -> None:
+    """An investor queues part of its holding behind the rest of the operator's request (free
+    cash is spent, so it cannot sell now)."""
+    pool, console = run.pool, run.console
+    order = validated(queues.RequestOrder, dict(shares=CANCELLED_FRACTIONS), pool.context)
+    requested = queues.request_redeem(pool, investor, order)
+    run.cancelled = CancelledRedemption(
+        controller=requested.controller,
+        request_id=requested.request_id,
+        shares=requested.shares,
+        claimed_back=0,
+    )
+    ahead = pool.queue.pending_shares() - requested.shares
+    console.print(
+        f"  lease instalments do not refill free cash ({pool.cash(pool.vault.free_cash())}): the "
+        "revenue is streamed to holders outside NAV, so the rest of the operator's request waits"
+    )
+    console.print(
+        f"  {investor.address} queues {pool.fractions(requested.shares)}: request "
+        f"{requested.request_id}, behind {pool.fractions(ahead)}"
+    )
+
+
+def cancel_and_take_back(run: Run, investor: AccountAPI) -> None:
+    """The investor cancels before its request is fulfilled; the auditor checks every invariant
+    with requests in each state; then the investor takes its fractions back."""
+    pool, console = run.pool, run.console
+    cancelled = run.cancelled
+    _, shares, _ = queues.cancel(pool, investor, cancelled.request_id)
+    console.print(
+        f"  {investor.address} cancels request {cancelled.request_id} before it is fulfilled: "
+        f"its {pool.fractions(shares)} wait in escrow to be claimed back"
+    )
+    books = rebuild_books(pool)
+    run.queue_midway = check_invariants(pool, books)
+    queue = next(c for c in run.queue_midway if c.number == 10).compared
+    console.print(
+        "  the auditor rebuilds the queue from events, with a request pending "
+        f"({pool.fractions(queue['pending_shares'])}), one fulfilled and not claimed "
+        f"({pool.cash(queue['reserved'])} reserved) and one cancelled "
+        f"({pool.fractions(queue['cancelled_shares'])}): {summary_line(run.queue_midway)}"
+    )
+    if failures(run.queue_midway):
+        raise UserError(f"the audit in month {CANCEL_MONTH}: {summary_line(run.queue_midway)}")
+    claim = queues.claim_redeem(pool, investor, None)
+    run.cancelled = cancelled.model_copy(update={"claimed_back": claim.returned})
+    console.print(
+        f"  {investor.address} claims its {pool.fractions(claim.returned)} back: they earn "
+        "revenue again from this block"
+    )
+
+
 def _verify(run: Run, addresses: list[str], days: int) -> None:
     request = validated(
         identity.Verification, dict(accounts=addresses, days=days, jurisdiction=JURISDICTION)
@@ -435,6 +675,8 @@ def month_figures(run: Run, month: int) -> MonthFigures:
         revenue_received=vault.received(),
         revenue_claimed=run.claimed,
         unvested=vault.unvested(),
+        queued=pool.queue.pending_shares(),
+        reserved=pool.queue.reserved(),
     )
 
 

@@ -1,5 +1,6 @@
 """The Python API over one deployed pool: its contracts loaded from a manifest, the investor's
-flows (buy, redeem, claim, faucet), the portfolio and the vault's status.
+flows (buy, redeem, claim, faucet), the portfolio and the vault's status. Queued redemptions
+(request, cancel, claim, fulfil) are in `gpu_rwa.queue`.
 
 Every function checks what the chain can tell before it sends anything (paused, verified, balance,
 allowance, free cash, maturities due, entries closed while GPUs are written down, price bounds,
@@ -8,6 +9,7 @@ revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, leases in `
 identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -76,6 +78,12 @@ class Pool:
     def fractions(self, amount: int) -> str:
         """Fraction base units as `999.500000000000 GPU1`."""
         return f"{format_units(amount, self.fraction_decimals)} {self.fraction_symbol}"
+
+    def fractions_arg(self, amount: int) -> str:
+        """Fraction base units as a command takes them: `999.5` (no separators, no zeros after)."""
+        whole, rest = divmod(amount, 10**self.fraction_decimals)
+        decimals = f"{rest:0{self.fraction_decimals}d}".rstrip("0") if rest else ""
+        return f"{whole}.{decimals}" if decimals else str(whole)
 
     def price(self, assets: int, shares: int) -> str:
         """Stablecoin paid per whole fraction, at the stablecoin's precision plus two places."""
@@ -367,11 +375,40 @@ def require_exit(pool: Pool, owner: str, receiver: str, who: str) -> None:
         require_verified(pool, receiver, "receiver")
 
 
+def free_cash_short(pool: Pool, owner: str, shares: int, all_: bool) -> str:
+    """Why `shares` of `owner`'s fractions cannot leave now (free cash is short), in one line: how
+    much can (maxRedeem, maxWithdraw), and the commands that redeem that and queue the rest with
+    the RedemptionQueue (all of it when the rest alone is below the queue's minimum request)."""
+    vault = pool.vault
+    now_shares, now_assets = vault.maxRedeem(owner), vault.maxWithdraw(owner)
+    rest, minimum = shares - now_shares, pool.queue.min_request()
+    line = (
+        f"only {pool.fractions(now_shares)} ({pool.cash(now_assets)}) can be redeemed now: the "
+        f"vault's free cash is {pool.cash(vault.free_cash())}"
+    )
+    redeem_now = f"`ape run invest redeem {pool.fractions_arg(now_shares)}`"
+    if shares < minimum:
+        below = f"a queued request takes at least {pool.fractions(minimum)}"
+        if now_shares == 0:
+            return f"{line}; {below}"
+        return f"{line}; redeem that with {redeem_now} ({below})"
+    queue_all = f"`ape run invest request-redeem {'--all' if all_ else pool.fractions_arg(shares)}`"
+    if now_shares == 0:
+        return f"{line}; queue it with {queue_all}"
+    if rest < minimum:
+        return (
+            f"{line}; queue it all with {queue_all} (the rest alone is below the queue's minimum "
+            f"request of {pool.fractions(minimum)})"
+        )
+    queue_rest = f"`ape run invest request-redeem {'--all' if all_ else pool.fractions_arg(rest)}`"
+    return f"{line}; redeem that with {redeem_now} and queue the rest with {queue_rest}"
+
+
 def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
     """Sell fractions back at NAV from free cash with `vault.sell`: a minimum of stablecoin out
     (--min-assets, or previewRedeem less the slippage) and a deadline. `--assets` is turned into
     the fractions that pay it (previewWithdraw, rounded up). When free cash is short, the error
-    says how much can leave now."""
+    says how much can leave now and how to queue the rest (`free_cash_short`)."""
     vault = pool.vault
     owner = sender.address
     receiver = order.receiver or owner
@@ -381,11 +418,7 @@ def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
     held = vault.balanceOf(owner)
     if held == 0:
         raise UserError(f"{owner} holds no {pool.fraction_symbol} fractions")
-    now_shares, now_assets = vault.maxRedeem(owner), vault.maxWithdraw(owner)
-    short = (
-        f"only {pool.fractions(now_shares)} ({pool.cash(now_assets)}) can be redeemed now: "
-        f"the vault's free cash is {pool.cash(vault.free_cash())}"
-    )
+    now_shares = vault.maxRedeem(owner)
 
     if order.assets is not None:
         assets = order.assets
@@ -395,9 +428,9 @@ def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
                 f"--assets {pool.cash(assets)}: {owner} holds {pool.fractions(held)}, worth "
                 f"{pool.cash(worth)}"
             )
-        if assets > now_assets:
-            raise UserError(short)
         shares = min(vault.previewWithdraw(assets), held)
+        if assets > vault.maxWithdraw(owner):
+            raise UserError(free_cash_short(pool, owner, shares, False))
     else:
         shares = held if order.all_ else order.shares
         if shares > held:
@@ -405,7 +438,7 @@ def redeem(pool: Pool, sender: AccountAPI, order: RedeemOrder) -> Trade:
                 f"{owner} holds {pool.fractions(held)}, fewer than {pool.fractions(shares)}"
             )
     if shares > now_shares:
-        raise UserError(short)
+        raise UserError(free_cash_short(pool, owner, shares, order.all_))
     preview = vault.previewRedeem(shares)
     if preview == 0:
         raise UserError(f"{pool.fractions(shares)} are worth 0 {pool.symbol}; redeem more")
@@ -472,7 +505,9 @@ def _percent(part: int, whole: int) -> str:
     return f"{Decimal(part * 100) / whole:.4f} %"
 
 
-def portfolio_table(pool: Pool, account: str) -> Table:
+def portfolio_table(pool: Pool, account: str, queued: Sequence[tuple[str, str]] = ()) -> Table:
+    """The account's holding, its value and revenue, and its identity; `queued` (the rows of its
+    redemption requests, `gpu_rwa.queue.portfolio_rows`) go after what it can redeem now."""
     vault, identity = pool.vault, pool.identity
     held = vault.balanceOf(account)
     supply = vault.totalSupply()
@@ -492,6 +527,7 @@ def portfolio_table(pool: Pool, account: str) -> Table:
         ("value at NAV", pool.cash(vault.convertToAssets(held))),
         ("share of supply", _percent(held, supply)),
         ("redeemable now", pool.fractions(vault.maxRedeem(account))),
+        *queued,
         ("claimable revenue", pool.cash(vault.claimable(account))),
         (f"{pool.symbol} balance", pool.cash(pool.stablecoin.balanceOf(account))),
         ("identity", status),

@@ -1,15 +1,18 @@
 """Who may do what, across the pool's contracts: every fraction- or cash-moving path tried by and
 toward an unverified address, and under pause; the exit rights of a holder whose verification
-lapsed (it may still redeem, withdraw, sell and claim to itself, and nothing else); and the calls
-reserved to a role or to another contract of the pool."""
+lapsed (it may still redeem, withdraw, sell and claim to itself, request its own exit from the
+RedemptionQueue and claim it to itself, and nothing else); and the calls reserved to a role or to
+another contract of the pool."""
 
 import ape
 import pytest
 
+from tests.utils.queue import CONTROLLER_NOT_VERIFIED
 from tests.utils.registry import MISSING_ROLE, make_spec
 from tests.utils.vault import (
     DAY,
     JURISDICTION,
+    MIN_REQUEST,
     OWNER_NOT_VERIFIED,
     PAUSED,
     RECEIVER_NOT_VERIFIED,
@@ -309,6 +312,19 @@ RESERVED = {
         MISSING_ROLE,
     ),
     "pause (pauser)": (lambda k, r, who: k.vault.pause(sender=who), MISSING_ROLE),
+    "fulfil (fulfiller)": (lambda k, r, who: k.queue.fulfil(1, sender=who), MISSING_ROLE),
+    "set_min_request (admin)": (
+        lambda k, r, who: k.queue.set_min_request(1, sender=who),
+        MISSING_ROLE,
+    ),
+    "move_escrowed (redemption queue)": (
+        lambda k, r, who: k.vault.move_escrowed(who, k.vault, 1, sender=who),
+        MISSING_ROLE,
+    ),
+    "settle_redemptions (redemption queue)": (
+        lambda k, r, who: k.vault.settle_redemptions(1, 0, sender=who),
+        MISSING_ROLE,
+    ),
 }
 
 
@@ -323,3 +339,154 @@ def test_reserved_calls(kit, ready, operator, attacker, name):
         with ape.reverts(reason):
             call(kit, ready, caller)
         assert books(kit, caller) == before
+
+
+# THE REDEMPTION QUEUE (last in the module: `queue_ready` stays set up for the tests after it) #
+
+
+@pytest.fixture(scope="module")
+def queue_ready(kit, ready, investor, operator):
+    """On top of `ready` (module-wide, for the RedemptionQueue's paths only): the investor buys
+    more fractions and has three requests of MIN_REQUEST in the pool's queue: the first fulfilled
+    (claimable), the second cancelled (to claim back), the third pending."""
+    queue = kit.queue
+    buy(kit.vault, kit.token, investor, 100 * USDC)
+    for _ in range(3):
+        queue.requestRedeem(MIN_REQUEST, investor, investor, sender=investor)
+    queue.fulfil(1, sender=operator)
+    queue.cancelRedeemRequest(2, investor, sender=investor)
+
+
+def queue_paths(kit, investor, attacker):
+    """The RedemptionQueue's paths: name -> (call, expected reason while the attacker is
+    unverified)."""
+    queue = kit.queue
+    return {
+        "requestRedeem for unverified controller": (
+            lambda: queue.requestRedeem(MIN_REQUEST, attacker, investor, sender=investor),
+            CONTROLLER_NOT_VERIFIED,
+        ),
+        "requestRedeem of unverified owner for another": (
+            lambda: queue.requestRedeem(MIN_REQUEST, investor, attacker, sender=attacker),
+            OWNER_NOT_VERIFIED,
+        ),
+        "queue redeem to unverified": (
+            lambda: queue.redeem(MIN_REQUEST, attacker, investor, sender=investor),
+            RECEIVER_NOT_VERIFIED,
+        ),
+        "queue withdraw to unverified": (
+            lambda: queue.withdraw(1, attacker, investor, sender=investor),
+            RECEIVER_NOT_VERIFIED,
+        ),
+        "claimCancelRedeemRequest to unverified": (
+            lambda: queue.claimCancelRedeemRequest(2, attacker, investor, sender=investor),
+            RECEIVER_NOT_VERIFIED,
+        ),
+    }
+
+
+QUEUE_NAMES = [
+    "requestRedeem for unverified controller",
+    "requestRedeem of unverified owner for another",
+    "queue redeem to unverified",
+    "queue withdraw to unverified",
+    "claimCancelRedeemRequest to unverified",
+]
+
+
+def queue_books(kit, *accounts) -> tuple:
+    queue = kit.queue
+    return (
+        books(kit, *accounts),
+        queue.reserved(),
+        queue.pending_shares(),
+        queue.cancelled_shares(),
+        queue.last_id(),
+        *[tuple(queue.controller_state(a)) for a in accounts],
+    )
+
+
+@pytest.mark.parametrize("name", QUEUE_NAMES)
+def test_unverified_queue(kit, queue_ready, investor, attacker, name):
+    call, reason = queue_paths(kit, investor, attacker)[name]
+    before = queue_books(kit, investor, attacker)
+    with ape.reverts(reason):
+        call()
+    assert queue_books(kit, investor, attacker) == before
+
+
+def test_paused_queue(kit, queue_ready, investor, attacker, operator, pauser, compliance, identity):
+    """Every queue path of `test_unverified_queue`, with the attacker verified, and the
+    fulfilment of the pending request, stop on the pause."""
+    identity.verify(attacker, 2**40, JURISDICTION, sender=compliance)
+    calls = queue_paths(kit, investor, attacker)
+    kit.vault.pause(sender=pauser)
+    before = queue_books(kit, investor, attacker)
+    for name in QUEUE_NAMES:
+        call, _ = calls[name]
+        with ape.reverts(PAUSED):
+            call()
+    with ape.reverts(PAUSED):
+        kit.queue.fulfil(1, sender=operator)
+    assert queue_books(kit, investor, attacker) == before
+
+
+QUEUE_EXITS = {
+    "requestRedeem": lambda q, me: q.requestRedeem(MIN_REQUEST, me, me, sender=me),
+    "cancelRedeemRequest": lambda q, me: q.cancelRedeemRequest(3, me, sender=me),
+    "queue redeem": lambda q, me: q.redeem(MIN_REQUEST, me, me, sender=me),
+    "queue withdraw": lambda q, me: q.withdraw(q.maxWithdraw(me), me, me, sender=me),
+    "claim back": lambda q, me: q.claimCancelRedeemRequest(2, me, me, sender=me),
+}
+
+
+@pytest.mark.parametrize("exit_", list(QUEUE_EXITS))
+def test_queue_exit_rights(kit, queue_ready, lapsed, exit_):
+    """A holder whose verification lapsed requests its own exit from the queue, cancels it, takes
+    its cancelled fractions back, and claims the stablecoin to itself; what it gets is exactly
+    what the claim's event says."""
+    vault, queue, token, me = kit.vault, kit.queue, kit.token, lapsed
+    balance, cash = vault.balanceOf(me), token.balanceOf(me)
+    state = tuple(queue.controller_state(me))
+    tx = QUEUE_EXITS[exit_](queue, me)
+    if exit_ == "requestRedeem":
+        assert vault.balanceOf(me) == balance - MIN_REQUEST
+        assert queue.controller_state(me)[0] == state[0] + MIN_REQUEST
+    elif exit_ == "cancelRedeemRequest":
+        assert queue.controller_state(me)[4] == state[4] + MIN_REQUEST
+    elif exit_ == "claim back":
+        assert vault.balanceOf(me) == balance + state[4] > balance
+        assert queue.controller_state(me)[4] == 0
+    else:
+        (event,) = queue.Withdraw.from_receipt(tx)
+        assert (event.owner, event.receiver, event.assets) == (me.address, me.address, state[3])
+        assert token.balanceOf(me) == cash + state[3] > cash
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("request for another controller", OWNER_NOT_VERIFIED),
+        ("claim to another", CONTROLLER_NOT_VERIFIED),
+        ("claim back to another", CONTROLLER_NOT_VERIFIED),
+    ],
+)
+def test_queue_exit_rights_stop_at_the_holder(
+    kit, queue_ready, lapsed, other_investor, name, reason
+):
+    """...and in the queue too, nothing else: no request naming another controller, no claim of
+    assets or of cancelled fractions to anyone else."""
+    queue, me = kit.queue, lapsed
+    calls = {
+        "request for another controller": lambda: queue.requestRedeem(
+            MIN_REQUEST, other_investor, me, sender=me
+        ),
+        "claim to another": lambda: queue.redeem(MIN_REQUEST, other_investor, me, sender=me),
+        "claim back to another": lambda: queue.claimCancelRedeemRequest(
+            2, other_investor, me, sender=me
+        ),
+    }
+    before = queue_books(kit, me, other_investor)
+    with ape.reverts(reason):
+        calls[name]()
+    assert queue_books(kit, me, other_investor) == before

@@ -1,19 +1,37 @@
-"""Stateful fuzzing of one pool (GpuCollateral + CollateralVault + LeaseManager): buys, sells,
-transfers, instalments, claims, redemptions, donations and skims; GPUs contributed or bought with
-cash; the registry's attestations and status changes (impair, restore, retire, offline) reaching
-the collateral; time jumps, some straight onto the schedule's next change (an end of life, a stale
-day, a ramp's end); `process_maturities` and `sync`. After every step:
+"""Stateful fuzzing of one pool (GpuCollateral + CollateralVault + LeaseManager + RedemptionQueue):
+buys, sells, transfers, instalments, claims, redemptions, donations and skims; queued redemptions
+(requests, some for another verified controller, floods up to the open-request limit,
+cancellations, cancelled shares claimed back, fulfilments by the operator, `redeem`/`withdraw`
+claims, and a pause that stops them); GPUs contributed or bought with cash; the registry's
+attestations and status changes (impair, restore, retire, offline) reaching the collateral; time
+jumps, some straight onto the schedule's next change (an end of life, a stale day, a ramp's end);
+`process_maturities` and `sync`. After every step:
 
-- invariant 1: the balances (the dead shares included) sum to the supply;
-- invariant 3: revenue is conserved to the wei, dust bounded;
-- invariant 4: the stablecoin balance is the books (free cash + revenue held + fees) plus the
-  donations not yet skimmed;
+- invariant 1: the balances (the vault's own included: dead shares and escrow) sum to the supply;
+- invariant 3: revenue is conserved to the wei, dust bounded; and a holder with no fractions of
+  its own (all of them in escrow, or none) earns nothing: its claimable revenue stays as it was
+  until it claims;
+- invariant 4: the vault's stablecoin balance is the books (free cash + revenue held + fees) plus
+  the donations not yet skimmed; the queue's is its reserve;
+- invariant 10: the vault's own fractions are the dead shares plus the escrow, pending requests
+  plus cancelled shares not yet claimed back; the pending requests in order (`requests`), the
+  queue's totals and each controller's maxRedeem/maxWithdraw are the Python model's
+  (tests/utils/queue_model.py); the reserve is the sum of what is claimable, and claimable shares
+  and assets are zero together (a max claim leaves no dust). After each queue flow, its rule
+  also checks what only such a flow changes: each controller's totals, the ERC-7540/7887 views,
+  the list's ends and the links around the entries it touched;
 - NAV is free cash + the collateral's value, and that value is exactly the Python model's
   (tests/utils/exploits.py) and within [sum of value_of - counted, sum of value_of];
 - the schedule is the model's: the next node, the GPUs counted and written down (stale, or
   returning on a ramp) at the cursor and now, the nodes due, whether entries are open (and
   maxDeposit/maxMint 0 when they are not);
 - invariant 7 inside its rule: a mint and a redeem in one block never return more than was paid.
+
+Queue rules predict each refusal's exact reason in the contract's order (below the minimum, an
+unverified controller, too many open requests, the pause, the balance; no pending request, no
+cash to fulfil, the pause, maturities pending; a claim above what is claimable), and each
+fulfilment's events exactly: every request gets its shares' NAV at the fulfilling block, rounded
+down, and the one the cash ends inside gets the most shares the cash left pays.
 
 Entries (deposit, mint, contribute) wait while a counted GPU is written down, and every flow
 refuses while more than 16 nodes are due: each rule predicts, from the model at the block its
@@ -26,12 +44,21 @@ Each step is a few RPC round trips on Anvil; every example starts from the same 
 """
 
 import os
+from collections.abc import Sequence
 
 import ape
 from ape.exceptions import ContractLogicError
+from eth_abi import decode
+from eth_utils import to_bytes, to_hex
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.utils.exploits import (
     MATURITIES_PENDING,
@@ -43,9 +70,17 @@ from tests.utils.exploits import (
     on_anvil,
     one_block,
     pool_value,
-    read_all,
+    send_all,
     value_of,
     written_down,
+)
+from tests.utils.queue_model import (
+    MAX_OPEN_PER_CONTROLLER,
+    NO_CASH_TO_FULFIL,
+    NO_PENDING,
+    NOTHING_CANCELLED,
+    Fulfilment,
+    QueueModel,
 )
 from tests.utils.registry import GpuStatus, make_spec
 from tests.utils.vault import (
@@ -53,13 +88,16 @@ from tests.utils.vault import (
     DAY,
     ENTRIES_WAIT,
     MATURE_STEPS,
+    PAUSED,
     RECEIVER_NOT_VERIFIED,
     STALENESS_WINDOW,
     claimed_in,
     contribute,
     fund,
+    key_of,
     max_deposit,
     max_mint,
+    memoise_test_accounts,
     to_assets,
 )
 
@@ -89,14 +127,62 @@ TOO_FEW_ASSETS = "vault: slippage: too few assets"
 NO_CASH = "vault: insufficient free cash"
 VIEW_STEPS = 1_024  # nodes process_maturities matures at most in one call
 FAR = 2**40  # later than any node
+PAGE = 64  # the queue's MAX_PAGE: more than the machine's open requests (3 x 16)
+# Percent of what is claimable a claim takes: often all of it (the max claim), else a part.
+CLAIM_PART = st.one_of(st.just(100), st.integers(1, 99))
+# Queue calls tried while paused.
+PAUSED_CALLS = ["request", "fulfil", "redeem", "withdraw", "claim_cancelled", "cancel"]
+
+
+def read_head(chain, calls: Sequence[tuple]) -> tuple[int, list]:
+    """`read_all` (tests/utils/exploits.py) straight to the node: view calls `(contract_method,
+    args)` in one JSON-RPC batch at the head block, past web3's per-call formatting middleware
+    (several milliseconds a call in Python, most of a step once the queue's views joined the
+    books). Returns the head block's timestamp and the decoded results (a single output
+    unwrapped)."""
+    node = chain.provider.web3.provider
+    head = node.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+    requests = []
+    for method, args in calls:
+        call = {"to": method.contract.address, "data": to_hex(method.encode_input(*args))}
+        requests.append(("eth_call", [call, head["number"]]))
+    results = []
+    for (method, args), response in zip(calls, node.make_batch_request(requests), strict=True):
+        assert "error" not in response, (method, args, response)
+        (abi,) = [abi for abi in method.abis if len(abi.inputs) == len(args)]
+        types = [output.canonical_type for output in abi.outputs]
+        values = decode(types, to_bytes(hexstr=response["result"]))
+        results.append(values[0] if len(values) == 1 else tuple(values))
+    return int(head["timestamp"], 16), results
 
 
 def test_vault_machine(
-    kit, registry, operator, custodian, appraiser, investor, other_investor, attacker, lessee, chain
+    kit,
+    registry,
+    admin,
+    operator,
+    custodian,
+    appraiser,
+    pauser,
+    investor,
+    other_investor,
+    attacker,
+    lessee,
+    chain,
+    monkeypatch,
 ):
+    # Expected reverts cost ~0.5 s instead of ~2.5 s (see memoise_test_accounts).
+    memoise_test_accounts(monkeypatch)
     vault, leases, token, collateral = kit.vault, kit.leases, kit.token, kit.collateral
+    queue = kit.queue
     holders = [investor, other_investor, operator]
     accounts = [*holders, vault]
+    by_key = {key_of(h): h for h in holders}
+    # Controllers a request may name: the owner itself (None), a verified holder, or a stranger.
+    controllers = st.sampled_from([None, *holders, attacker])
+    # Receivers of a claim: the controller itself (None) or a verified holder.
+    receivers = st.sampled_from([None, *holders])
+    min_request = queue.min_request()
     # GPUs: the first is contributed and leased; the spares (lives of 40 to 68 days, so ends of
     # life fall within reach of a few jumps) wait with the operator.
     start = chain.pending_timestamp
@@ -134,6 +220,11 @@ def test_vault_machine(
             self.donations = 0
             self.held = [first]
             self.spares = list(spares)
+            self.queue = QueueModel(min_request)
+            # The last request each controller cancelled (the id its claim back names).
+            self.cancelled_ids: dict[str, int] = {}
+            # Holders with no fractions of their own at the last check: their claimable revenue.
+            self.idle: dict[str, int] = {}
 
         def teardown(self):
             chain.restore(self.snapshot)
@@ -155,11 +246,21 @@ def test_vault_machine(
         def refusal(self, entry: bool) -> str | None:
             """Why a flow mined in the next block (a second after the head) is refused, from the
             model: more than 16 nodes due then, or, for an entry, a counted GPU written down
-            then. None if it goes through."""
+            then. None if it goes through. Ganache's blocks follow its clock, so its next block
+            may share the head's second: where the answer changes between the two (the head a
+            second before a node), an empty block first steps over the change."""
+            reason = self.refusal_at(entry, 1)
+            if not deterministic and self.refusal_at(entry, 0) != reason:
+                chain.mine(timestamp=now(chain) + 1)
+                reason = self.refusal_at(entry, 1)
+            return reason
+
+        def refusal_at(self, entry: bool, delay: int) -> str | None:
+            """`refusal` for a block `delay` seconds after the head."""
             curves, at, t = self.schedule()
-            if len(nodes_between(curves, at, t + 1)) > MATURE_STEPS:
+            if len(nodes_between(curves, at, t + delay)) > MATURE_STEPS:
                 return MATURITIES_PENDING
-            if entry and written_down(curves, t + 1):
+            if entry and written_down(curves, t + delay):
                 return ENTRIES_WAIT
             return None
 
@@ -168,6 +269,7 @@ def test_vault_machine(
             model's NAV then; and the reason the exit is refused in the next block (a second
             after the head, where Anvil mines it), in the contract's order (None if it goes
             through). A result is checked at its transaction's own second, on any chain."""
+            reason = self.refusal(entry=False)
             curves, _, t = self.schedule()
             b = self.books()
             cash, supply = b["free_cash"], b["supply"]
@@ -176,7 +278,6 @@ def test_vault_machine(
                 return to_assets(shares, cash + pool_value(curves, at), supply)
 
             assets = price(t + 1)
-            reason = self.refusal(entry=False)
             if reason is None and assets == 0:
                 reason = ZERO_ASSETS
             if reason is None and assets < min_assets:
@@ -189,6 +290,27 @@ def test_vault_machine(
             return GpuStatus(registry.gpu(token_id).status)
 
         # FRACTIONS AND CASH #
+
+        @initialize(
+            assets=st.tuples(st.integers(10**9, 10**12), st.integers(10**9, 10**12)),
+            parts=st.tuples(*[st.sampled_from([0, 30, 70, 100])] * len(holders)),
+        )
+        def first_holdings(self, assets, parts):
+            """Both investors buy (the operator's fractions come from the first GPU), then each
+            holder may queue a part of its fractions (none, some, most or all, in percent): from
+            the first step there are requests to fulfil, cancel and claim, and free cash to pay
+            them. Sent as plain transactions (a step on Ganache costs enough already); the
+            invariants check the result."""
+            if self.refusal(entry=True) is None:
+                investors = zip([investor, other_investor], assets, strict=True)
+                send_all(chain, [(vault.deposit, (a, who), who) for who, a in investors])
+            requests = []
+            for who, part in zip(holders, parts, strict=True):
+                shares = self.balance_of(who) * part // 100
+                if shares >= min_request:
+                    requests.append((queue.requestRedeem, (shares, who, who), who))
+                    self.queue.request(shares, key_of(who))
+            send_all(chain, requests)
 
         @rule(who=st.sampled_from(holders), assets=st.integers(1, 10**12))
         def buy(self, who, assets):
@@ -239,12 +361,12 @@ def test_vault_machine(
             """Invariant 7: minting and redeeming the same fractions in one block (one price)
             never returns more than was paid."""
             afford(who, vault.previewMint(shares) * 2)
-            at = now(chain) + 1
             reason = self.refusal(entry=True)
             if reason is not None:
                 with ape.reverts(reason):
                     vault.mint(shares, who, sender=who)
                 return
+            at = now(chain) + 1
             if at % DAY == 0 or vault.previewRedeem(shares) < 1_000:
                 return  # (a redeem of dust would refuse: "vault: zero assets")
             with one_block(chain, timestamp=at) as block:
@@ -278,6 +400,8 @@ def test_vault_machine(
             if vault.claimable(who) == 0:
                 return
             self.claimed += claimed_in(vault.claim(sender=who), vault)
+            if key_of(who) in self.idle:
+                self.idle[key_of(who)] = 0
 
         @rule(amount=st.integers(1, 10**10))
         def donate(self, amount):
@@ -290,6 +414,327 @@ def test_vault_machine(
             tx = vault.skim(sender=attacker)
             assert vault.Skimmed.from_receipt(tx)[0].donation == self.donations
             self.donations = 0
+
+        # QUEUED REDEMPTIONS #
+
+        def balance_of(self, who) -> int:
+            return self.books()["balances"][accounts.index(who)]
+
+        def check_views(self, controllers, entries=()) -> None:
+            """After a queue flow, in one read: the list's ends and counters, the totals of
+            `controllers` (`controller_state`, and the ERC-7540/7887 views: pending, claimable,
+            cancelled; a cancel never pending) and the `entries` it touched (by id: controller,
+            shares, `pendingRedeemRequest` and the links to the neighbours while pending, zeros
+            after) are the model's."""
+            model = self.queue
+            ids = [r.id for r in model.queue]
+            calls = []
+            for request_id in entries:
+                r = model.queue[ids.index(request_id)] if request_id in ids else None
+                owner = by_key[r.controller] if r is not None else controllers[0]
+                calls += [
+                    (queue.request, (request_id,)),
+                    (queue.pendingRedeemRequest, (request_id, owner)),
+                ]
+            for c in controllers:
+                calls += [
+                    (queue.pendingRedeemRequest, (0, c)),
+                    (queue.claimableRedeemRequest, (0, c)),
+                    (queue.claimableCancelRedeemRequest, (0, c)),
+                    (queue.pendingCancelRedeemRequest, (0, c)),
+                ]
+            for c in controllers:
+                calls.append((queue.controller_state, (c,)))
+            calls += [
+                (queue.open_requests, ()),
+                (queue.head, ()),
+                (queue.tail, ()),
+                (queue.last_id, ()),
+            ]
+            _, results = read_head(chain, calls)
+            *results, open_requests, head, tail, last_id = results
+            assert (open_requests, last_id) == (len(ids), model.last_id)
+            assert (head, tail) == ((ids[0], ids[-1]) if ids else (0, 0))
+            for n, request_id in enumerate(entries):
+                (controller, shares, previous, following), by_id = results[2 * n : 2 * n + 2]
+                if request_id not in ids:
+                    assert (int(controller, 16), shares, previous, following, by_id) == (0,) * 5
+                    continue
+                i = ids.index(request_id)
+                assert (controller.lower(), shares, by_id) == (
+                    model.queue[i].controller.lower(),
+                    model.queue[i].shares,
+                    model.queue[i].shares,
+                )
+                assert following == (ids[i + 1] if i + 1 < len(ids) else 0)
+                # (the head's previous id may name an entry fulfilment removed)
+                assert i == 0 or previous == ids[i - 1]
+            views = results[2 * len(entries) :]
+            states = views[4 * len(controllers) :]
+            for n, c in enumerate(controllers):
+                key = key_of(c)
+                pending, claimable, cancelled, cancel_pending = views[4 * n : 4 * n + 4]
+                assert (pending, claimable, cancelled) == (
+                    model.pending_of(key),
+                    model.claimable_of(key)[0],
+                    model.cancelled_of(key),
+                )
+                assert cancel_pending is False
+                assert tuple(states[n]) == model.state_of(key), key
+
+        def request(self, who, controller, shares: int, paused: bool = False) -> None:
+            """`who` requests the exit of `shares` of its own fractions for `controller`: refused
+            with the model's reason, or queued as the model's next id with its event."""
+            owner, key = key_of(who), key_of(controller)
+            reason = self.queue.request_refusal(
+                shares, owner, key, self.balance_of(who), controller is not attacker, paused
+            )
+            if reason is not None:
+                with ape.reverts(reason):
+                    queue.requestRedeem(shares, controller, who, sender=who)
+                return
+            tx = queue.requestRedeem(shares, controller, who, sender=who)
+            request_id = self.queue.request(shares, key)
+            (log,) = queue.RedeemRequest.from_receipt(tx)
+            assert (log.controller, log.owner, log.requestId, log.sender, log.shares) == (
+                key,
+                owner,
+                request_id,
+                owner,
+                shares,
+            )
+            ids = [r.id for r in self.queue.queue]
+            self.check_views([controller], ids[-2:])
+
+        @rule(
+            who=st.sampled_from(holders),
+            controller=controllers,
+            size=st.sampled_from(["below minimum", "part", "all", "above balance"]),
+            part=st.integers(1, 99),
+        )
+        def request_redeem(self, who, controller, size, part):
+            """The owner's own exit (for itself or another controller), from below the minimum
+            to above its balance."""
+            balance = self.balance_of(who)
+            shares = {
+                "below minimum": min_request * part // 100,
+                "part": balance * part // 100,
+                "all": balance,
+                "above balance": balance + part,
+            }[size]
+            self.request(who, controller or who, shares)
+
+        @rule(who=st.sampled_from(holders))
+        def flood(self, who):
+            """Requests of the minimum until `who` has as many open as a controller may (in one
+            batch); the next is refused."""
+            room = MAX_OPEN_PER_CONTROLLER - self.queue.open_of(key_of(who))
+            if room * min_request > self.balance_of(who):
+                return
+            send_all(chain, [(queue.requestRedeem, (min_request, who, who), who)] * room)
+            for _ in range(room):
+                self.queue.request(min_request, key_of(who))
+            self.check_views([who], [r.id for r in self.queue.queue][-room - 1 :])
+            self.request(who, who, min_request)
+
+        @rule(index=INDEX, stray=st.integers(0, 7))
+        def cancel_request(self, index, stray):
+            """The controller cancels a pending request (the head too, after a partial
+            fulfilment); one time in eight it names an id that is not its pending request."""
+            if not self.queue.queue:
+                return
+            r = self.queue.queue[index % len(self.queue.queue)]
+            controller = by_key[r.controller]
+            if stray == 0:
+                others = [q.id for q in self.queue.queue if q.controller != r.controller]
+                wrong = others[0] if others else self.queue.last_id + 1
+                with ape.reverts(NO_PENDING):
+                    queue.cancelRedeemRequest(wrong, controller, sender=controller)
+                return
+            self.cancel(r)
+
+        def cancel(self, r) -> None:
+            """The controller cancels pending request `r`: the entry is unlinked (its neighbours
+            now point at each other) and its shares become claimable back."""
+            controller = by_key[r.controller]
+            ids = [q.id for q in self.queue.queue]
+            i = ids.index(r.id)
+            tx = queue.cancelRedeemRequest(r.id, controller, sender=controller)
+            self.queue.cancel(r.id, r.controller)
+            self.cancelled_ids[r.controller] = r.id
+            (log,) = queue.CancelRedeemRequest.from_receipt(tx)
+            assert (log.controller, log.requestId, log.sender) == (r.controller, r.id, r.controller)
+            self.check_views([controller], ids[max(i - 1, 0) : i + 2])
+
+        def controller(self, index: int, has) -> object:
+            """A holder for which `has(key)` (the model), if any; otherwise any holder."""
+            candidates = [h for h in holders if has(key_of(h))] or holders
+            return candidates[index % len(candidates)]
+
+        @rule(index=INDEX, receiver=controllers)
+        def claim_cancelled(self, index, receiver):
+            """A controller takes its cancelled shares back, to itself or another verified
+            holder (a stranger is refused; so is a controller with nothing cancelled)."""
+            who = self.controller(index, self.queue.cancelled_of)
+            receiver = receiver or who
+            key = key_of(who)
+            shares = self.queue.cancelled_of(key)
+            reason = None
+            if shares == 0:
+                reason = NOTHING_CANCELLED
+            elif receiver is attacker:
+                reason = RECEIVER_NOT_VERIFIED
+            request_id = self.cancelled_ids.get(key, 0)
+            if reason is not None:
+                with ape.reverts(reason):
+                    queue.claimCancelRedeemRequest(request_id, receiver, who, sender=who)
+                return
+            before = self.balance_of(receiver)
+            tx = queue.claimCancelRedeemRequest(request_id, receiver, who, sender=who)
+            assert self.queue.claim_cancelled(key) == shares
+            (log,) = queue.CancelRedeemClaim.from_receipt(tx)
+            assert (log.controller, log.receiver, log.requestId, log.sender, log.shares) == (
+                key,
+                key_of(receiver),
+                request_id,
+                key,
+                shares,
+            )
+            assert vault.balanceOf(receiver) == before + shares
+            self.check_views([who])
+
+        def fulfil_plan(self, max_requests: int):
+            """(plan, t): `plan(at)`, the model's fulfilment in a block at `at`; t, the head's."""
+            curves, _, t = self.schedule()
+            b = self.books()
+            cash, supply = b["free_cash"], b["supply"]
+
+            def plan(at: int) -> list[Fulfilment]:
+                nav = cash + pool_value(curves, at)
+                return self.queue.plan_fulfil(max_requests, nav, supply, cash)
+
+            return plan, t
+
+        def fulfil_refusal(self, plan, t: int, paused: bool) -> str | None:
+            """Why `fulfil` mined a second after the head is refused, in the contract's order."""
+            if not self.queue.queue:
+                return NO_PENDING
+            if not plan(t + 1):
+                return NO_CASH_TO_FULFIL
+            if paused:
+                return PAUSED
+            return self.refusal(entry=False)
+
+        @rule(max_requests=st.integers(1, 24))
+        def fulfil(self, max_requests):
+            """The operator pays requests from the head at the NAV of the fulfilling block: the
+            events are the model's to the wei, the settlement their sum."""
+            plan, t = self.fulfil_plan(max_requests)
+            reason = self.fulfil_refusal(plan, t, paused=False)
+            if reason is not None:
+                with ape.reverts(reason):
+                    queue.fulfil(max_requests, sender=operator)
+                return
+            tx = queue.fulfil(max_requests, sender=operator)
+            expected = plan(tx.timestamp)
+            got = [
+                Fulfilment(e.controller, e.requestId, e.shares, e.assets, e.remaining)
+                for e in queue.RedeemFulfilled.from_receipt(tx)
+            ]
+            assert got == expected
+            (settled,) = vault.Withdraw.from_receipt(tx)
+            assert (settled.owner, settled.receiver, settled.shares, settled.assets) == (
+                vault.address,
+                queue.address,
+                sum(f.shares for f in expected),
+                sum(f.assets for f in expected),
+            )
+            self.queue.fulfil(expected)
+            touched = {f.controller: by_key[f.controller] for f in expected}
+            head = [self.queue.queue[0].id] if self.queue.queue else []
+            self.check_views(list(touched.values()), [f.request_id for f in expected] + head)
+
+        def claimed_from_queue(self, tx, who, receiver, shares: int, assets: int, before: int):
+            """A claim's event and payment are the model's; the model's books follow it."""
+            (log,) = queue.Withdraw.from_receipt(tx)
+            assert (log.sender, log.receiver, log.owner, log.assets, log.shares) == (
+                key_of(who),
+                key_of(receiver),
+                key_of(who),
+                assets,
+                shares,
+            )
+            assert token.balanceOf(receiver) == before + assets
+            self.queue.claim(key_of(who), shares, assets)
+            self.check_views([who])
+
+        @rule(index=INDEX, part=CLAIM_PART, receiver=receivers)
+        def claim_redeem(self, index, part, receiver):
+            """A controller's `redeem` of part (100: all, maxRedeem) of its claimable shares, to
+            itself or another verified holder: assets rounded down, all of them for all the
+            shares."""
+            who = self.controller(index, lambda key: self.queue.claimable_of(key)[0])
+            receiver = receiver or who
+            claimable_shares, _ = self.queue.claimable_of(key_of(who))
+            if claimable_shares == 0 and part != 1:
+                return  # (now and then, a claim of nothing is refused)
+            shares = max(1, claimable_shares * part // 100)
+            assets, reason = self.queue.redeem_outcome(key_of(who), shares)
+            if reason is not None:
+                with ape.reverts(reason):
+                    queue.redeem(shares, receiver, who, sender=who)
+                return
+            before = token.balanceOf(receiver)
+            tx = queue.redeem(shares, receiver, who, sender=who)
+            self.claimed_from_queue(tx, who, receiver, shares, assets, before)
+
+        @rule(index=INDEX, part=CLAIM_PART, receiver=receivers)
+        def claim_withdraw(self, index, part, receiver):
+            """A controller's `withdraw` of part (100: all, maxWithdraw) of its claimable assets:
+            claimable shares taken rounded up, all of them for all the assets."""
+            who = self.controller(index, lambda key: self.queue.claimable_of(key)[1])
+            receiver = receiver or who
+            _, claimable_assets = self.queue.claimable_of(key_of(who))
+            if claimable_assets == 0 and part != 1:
+                return
+            assets = max(1, claimable_assets * part // 100)
+            shares, reason = self.queue.withdraw_outcome(key_of(who), assets)
+            if reason is not None:
+                with ape.reverts(reason):
+                    queue.withdraw(assets, receiver, who, sender=who)
+                return
+            before = token.balanceOf(receiver)
+            tx = queue.withdraw(assets, receiver, who, sender=who)
+            self.claimed_from_queue(tx, who, receiver, shares, assets, before)
+
+        @rule(call=st.sampled_from(PAUSED_CALLS), who=st.sampled_from(holders), index=INDEX)
+        def paused_queue(self, call, who, index):
+            """Paused: requests, fulfilment and claims are refused (with the pause's reason once
+            their own checks pass), maxRedeem and maxWithdraw read 0; a cancel goes through."""
+            vault.pause(sender=pauser)
+            _, maxima = read_head(
+                chain,
+                [(queue.maxRedeem, (h,)) for h in holders]
+                + [(queue.maxWithdraw, (h,)) for h in holders],
+            )
+            assert not any(maxima)
+            if call == "request":
+                self.request(who, who, self.balance_of(who), paused=True)
+            elif call == "fulfil":
+                plan, t = self.fulfil_plan(1)
+                reason = self.fulfil_refusal(plan, t, paused=True)
+                with ape.reverts(reason):
+                    queue.fulfil(1, sender=operator)
+            elif call in ("redeem", "withdraw"):
+                with ape.reverts(PAUSED):
+                    getattr(queue, call)(1, who, who, sender=who)
+            elif call == "claim_cancelled":
+                reason = NOTHING_CANCELLED if self.queue.cancelled_of(key_of(who)) == 0 else PAUSED
+                with ape.reverts(reason):
+                    queue.claimCancelRedeemRequest(0, who, who, sender=who)
+            elif self.queue.queue:
+                self.cancel(self.queue.queue[index % len(self.queue.queue)])
+            vault.unpause(sender=admin)
 
         # GPUS #
 
@@ -424,7 +869,7 @@ def test_vault_machine(
 
         def read_books(self) -> dict:
             calls = {
-                "balances": [(vault.balanceOf, (a,)) for a in [*accounts, attacker]],
+                "balances": [(vault.balanceOf, (a,)) for a in [*accounts, attacker, queue]],
                 "claimable": [(vault.claimable, (a,)) for a in accounts],
                 "positions": [(collateral.position, (i,)) for i in self.held],
                 "value_of": [(collateral.value_of, (i,)) for i in self.held],
@@ -446,9 +891,18 @@ def test_vault_machine(
                     (vault.maxDeposit, (investor,)),
                     (vault.maxMint, (investor,)),
                 ],
+                "queue_scalars": [
+                    (queue.pending_shares, ()),
+                    (queue.cancelled_shares, ()),
+                    (queue.reserved, ()),
+                    (token.balanceOf, (queue,)),
+                    (queue.requests, (0, PAGE)),
+                ],
+                "max_redeem": [(queue.maxRedeem, (h,)) for h in holders],
+                "max_withdraw": [(queue.maxWithdraw, (h,)) for h in holders],
             }
             flat = [call for group in calls.values() for call in group]
-            t, results = read_all(chain, flat)
+            t, results = read_head(chain, flat)
             books, at = {"t": t}, 0
             for name, group in calls.items():
                 books[name], at = results[at : at + len(group)], at + len(group)
@@ -470,16 +924,26 @@ def test_vault_machine(
                 books["max_deposit"],
                 books["max_mint"],
             ) = books.pop("scalars")
+            (
+                books["pending_shares"],
+                books["cancelled_shares"],
+                books["reserved"],
+                books["queue_balance"],
+                books["requests"],
+            ) = books.pop("queue_scalars")
             books["counted"] = books["schedule_state"][1]
             return books
 
         @invariant()
         def supply_is_sum_of_balances(self):
+            """Invariant 1, the vault's own balance included: the dead shares and the escrow
+            (invariant 10: pending requests and cancelled shares not yet claimed back). The
+            queue holds no fractions."""
             b = self.books()
-            *own, dead, stranger = b["balances"]
-            assert sum(own) + dead == b["supply"]
-            assert dead == DEAD_SHARES
-            assert stranger == 0
+            *own, vault_own, stranger, queue_own = b["balances"]
+            assert sum(own) + vault_own == b["supply"]
+            assert vault_own == DEAD_SHARES + b["pending_shares"] + b["cancelled_shares"]
+            assert stranger == queue_own == 0
 
         @invariant()
         def revenue_conserved(self):
@@ -496,9 +960,50 @@ def test_vault_machine(
             assert 0 <= dust <= bound, f"dust {dust} above {bound} (supply {b['supply']})"
 
         @invariant()
+        def escrow_earns_nothing(self):
+            """A holder with no fractions of its own (all of them in escrow, or none) earns no
+            revenue: its claimable stays as it was, whatever time passed, until it claims."""
+            b = self.books()
+            n = len(holders)
+            mine = zip(holders, b["balances"][:n], b["claimable"][:n], strict=True)
+            for holder, balance, claimable in mine:
+                key = key_of(holder)
+                if balance != 0:
+                    self.idle.pop(key, None)
+                    continue
+                if key in self.idle:
+                    assert claimable == self.idle[key], f"{key} earned with no fractions"
+                self.idle[key] = claimable
+
+        @invariant()
         def cash_matches_books(self):
+            """Invariant 4: the vault's stablecoin is its books plus unskimmed donations; the
+            queue's is its reserve, the sum of what its controllers can claim."""
             b = self.books()
             assert b["balance"] == b["free_cash"] + b["held"] + b["fees"] + self.donations
+            assert b["queue_balance"] == b["reserved"] == self.queue.reserved
+
+        @invariant()
+        def queue_is_the_model(self):
+            """Invariant 10: the pending requests (in order, with their controllers and shares)
+            and the totals (pending, cancelled) are the model's, and maxRedeem/maxWithdraw are
+            exactly what each controller can claim (claimable shares and assets zero together).
+            What only a queue flow changes (each controller's totals, the ERC-7540 views, the
+            ends and links of the list) is checked by the rule of that flow (`check_views`)."""
+            b = self.books()
+            model = self.queue
+            assert b["pending_shares"] == model.pending_shares
+            assert b["pending_shares"] == sum(shares for _, _, shares in b["requests"])
+            assert b["cancelled_shares"] == model.cancelled_shares
+            assert len(b["requests"]) < PAGE
+            assert [tuple(e) for e in b["requests"]] == [
+                (r.id, int(r.controller, 16), r.shares) for r in model.queue
+            ]
+            for i, holder in enumerate(holders):
+                claimable_shares, claimable_assets = model.claimable_of(key_of(holder))
+                assert (claimable_shares == 0) == (claimable_assets == 0)
+                assert b["max_redeem"][i] == claimable_shares
+                assert b["max_withdraw"][i] == claimable_assets
 
         @invariant()
         def nav_is_cash_plus_collateral(self):

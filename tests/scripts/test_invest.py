@@ -430,16 +430,21 @@ def test_redeem_an_amount_of_stablecoin(invested, investor):
 
 
 def test_redeem_beyond_free_cash_says_what_can_leave(invested, operator):
+    """And how to queue the rest (tests/scripts/test_invest_queue.py runs the commands)."""
     vault = invested.vault
     before = balances(invested, operator)
-    can = vault.maxRedeem(operator)
-
-    result = script(invested, "invest", "redeem", "--all", "--account", "TEST::1")
-
-    refused(
-        result,
+    can, held = vault.maxRedeem(operator), vault.balanceOf(operator)
+    line = (
         f"only {invested.fractions(can)} ({invested.cash(vault.maxWithdraw(operator))}) can be "
-        "redeemed now: the vault's free cash is 10,000.000000 USDC",
+        "redeemed now: the vault's free cash is 10,000.000000 USDC; redeem that with "
+        f"`ape run invest redeem {invested.fractions_arg(can)}` and queue the rest with "
+        "`ape run invest request-redeem"
+    )
+
+    refused(script(invested, "invest", "redeem", "--all", "--account", "TEST::1"), f"{line} --all`")
+    refused(
+        script(invested, "invest", "redeem", invested.fractions_arg(held), "--account", "TEST::1"),
+        f"{line} {invested.fractions_arg(held - can)}`",
     )
     assert balances(invested, operator) == before
 
