@@ -16,14 +16,16 @@ MNEMONIC := test test test test test test test test test test test junk
 # Each job gets a chain of its own, so none touches the persistent `make node` chain on 8545.
 TEST_PORT := 8546
 DEMO_PORT := 8547
+DEMO_DEFAULT_PORT := 8549
 BENCH_PORT := 8548
 GANACHE_PORT := 8555
 NODE_STATE := .anvil/state.json
 
-.PHONY: help deps demo test test-ganache node bench lint format lock clean
+.PHONY: help deps demo demo-default test test-ganache node bench lint format lock clean
 
 help:
 	@echo "make demo          deploy to an auto-started Anvil and run the lifecycle"
+	@echo "make demo-default  a lease default and the wind-down to zero (its own Anvil)"
 	@echo "make test          the whole test suite on an Anvil that ape starts and stops"
 	@echo "make test-ganache  the same suite on a Ganache started and stopped here"
 	@echo "make node          a persistent Anvil on :8545 whose state survives restarts"
@@ -53,6 +55,10 @@ deps: $(PY_STAMP) $(NODE_STAMP) $(BUILD_STAMP)
 
 demo: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(DEMO_PORT) ape run demo --network ethereum:local:foundry
+
+demo-default: deps
+	APE_FOUNDRY_HOST=http://127.0.0.1:$(DEMO_DEFAULT_PORT) ape run demo --scenario default \
+		--network ethereum:local:foundry
 
 test: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) ape test --network ethereum:local:foundry

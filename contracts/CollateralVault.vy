@@ -134,14 +134,14 @@ REDEMPTION_QUEUE_ROLE: public(constant(bytes32)) = keccak256("REDEMPTION_QUEUE_R
 # keccak256("PAUSER_ROLE"): pauses (the admin unpauses).
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 # Highest servicing fee, in basis points.
-MAX_FEE_BPS: public(constant(uint256)) = 2_000
+MAX_FEE_BPS: constant(uint256) = 2_000
 # Fractions have DECIMALS_OFFSET more decimals than the stablecoin (inflation defence).
 DECIMALS_OFFSET: public(constant(uint256)) = 6
 # Free cash stays at or below this (with GPU costs below 2**96 each, NAV stays below 2**128, so
 # every conversion product stays below 2**255).
-MAX_CASH: public(constant(uint256)) = 2**127 - 1
+MAX_CASH: constant(uint256) = 2**127 - 1
 # Total supply stays below this (the revenue remainder is packed in 127 bits).
-SUPPLY_CAP: public(constant(uint256)) = 2**127
+SUPPLY_CAP: constant(uint256) = 2**127
 # Due schedule changes a flow matures itself (GpuCollateral's MAX_MATURE_STEPS).
 _MATURE_STEPS: constant(uint256) = 16
 # Basis points denominator.
@@ -570,7 +570,7 @@ def issue_for_gpu(receiver: address, value_in: uint256, collateral_before: uint2
     @param min_shares Revert if fewer fractions would be minted to `receiver`.
     @return uint256 Fractions minted to `receiver`.
     """
-    assert msg.sender == COLLATERAL.address, "vault: caller is not the collateral"
+    self._require_collateral()
     self._require_not_paused()
     self._require_verified(receiver)
     supply: uint256 = erc20.totalSupply
@@ -589,7 +589,7 @@ def pay_for_gpu(seller: address, price: uint256):
     @param seller The GPU's former owner.
     @param price Stablecoin units, at most free cash.
     """
-    assert msg.sender == COLLATERAL.address, "vault: caller is not the collateral"
+    self._require_collateral()
     self._require_not_paused()
     assert self._is_verified(seller), "identity: seller not verified"
     cash: uint256 = self.free_cash
@@ -597,6 +597,24 @@ def pay_for_gpu(seller: address, price: uint256):
     # price <= cash, checked above.
     self.free_cash = unsafe_sub(cash, price)
     self._pay_out(seller, price)
+
+
+@external
+def collect_sale(buyer: address, price: uint256, to_cash: uint256):
+    """
+    @notice GpuCollateral only: the buyer of a GPU the pool sold pays `price` (approve this vault);
+            `to_cash` of it (at most the price: the GPU's collateral value, or all of it in
+            wind-down) enters free cash, the rest stays beyond the books for `skim` to stream.
+    @param buyer Who pays.
+    @param price Stablecoin units.
+    @param to_cash Stablecoin units added to free cash.
+    """
+    self._require_collateral()
+    self._require_not_paused()
+    cash: uint256 = self.free_cash + to_cash
+    assert cash <= MAX_CASH, "vault: cash cap"
+    self._pull(buyer, price)
+    self.free_cash = cash
 
 
 # REDEMPTION QUEUE (called by the pool's RedemptionQueue) #
@@ -793,16 +811,6 @@ def set_fee_recipient(fee_recipient_: address):
 
 @view
 @external
-def collateral_value() -> uint256:
-    """
-    @notice The collateral value in NAV (`COLLATERAL.value()`).
-    @return uint256 Stablecoin units.
-    """
-    return staticcall COLLATERAL.value()
-
-
-@view
-@external
 def claimable(account: address) -> uint256:
     """
     @notice Revenue `account` can claim now (stablecoin units; the vault's own account is what its
@@ -958,6 +966,12 @@ def _mint(receiver: address, shares: uint256, supply: uint256):
     # balance <= supply < new_supply < SUPPLY_CAP.
     erc20.balanceOf[receiver] = unsafe_add(balance, shares)
     log IERC20.Transfer(sender=empty(address), receiver=receiver, value=shares)
+
+
+@view
+@internal
+def _require_collateral():
+    assert msg.sender == COLLATERAL.address, "vault: caller is not the collateral"
 
 
 @view

@@ -8,10 +8,9 @@
         position per GPU, and the `schedule` of their collateral value (book value times
         ADVANCE_RATE_BPS), which its CollateralVault reads for NAV in one call.
         - In: the operator `contribute`s a GPU it owns (fractions minted at NAV for the value that
-          came in), or offers to buy one with the pool's free cash (`offer_gpu`), which the owner
-          accepts by calling `sell_gpu`: no GPU is paid for without its owner's consent. A GPU
-          comes in ACTIVE, freshly attested, and at most once: a GPU this contract holds, or one
-          sent to it with a plain transfer, can never be contributed or bought.
+          came in); the pool's GpuMarket buys one with free cash from its owner, who accepted an
+          offer (`admit`). A GPU comes in ACTIVE, freshly attested, and at most once: a GPU this
+          contract holds, or one sent to it with a plain transfer, can never be brought in.
         - Current, always: the registry calls `on_gpu_status` / `on_gpu_attested` (COLLATERAL_ROLE)
           in the same transaction as a status change or an attestation of a GPU held here. IMPAIRED
           or RETIRED takes the GPU out of NAV at once; a GPU whose last attestation is older than
@@ -28,7 +27,13 @@
           every flow that prices from the value first matures up to MAX_MATURE_STEPS of them and
           refuses if more are due ("collateral: maturities pending; call process_maturities");
           views count every due node, so they never understate.
-        - Sales and liquidations of GPUs come with the wind-down issue; nothing takes a GPU out yet.
+        - Appraisals: the pool's GpuAppraisals (the rules: down at once, up by a bounded step)
+          `revalue`s a GPU: its curve restarts from the mark, at once or returning over
+          UNLOCK_PERIOD. A GPU restored from IMPAIRED returns the same way, to at most one step.
+        - Out: the pool's GpuMarket sells a GPU (`release`: the buyer pays in the same transaction,
+          the floor checked by the market); an RMA `exchange` (the LeaseManager) swaps a failed GPU
+          for a replacement worth at least as much. Nothing else takes a GPU out (invariant 6).
+        - Wind-down (`wind_down`, the admin): no more entries or purchases with cash.
 @custom:security The vault trusts this contract's `collateral_before` and `value` (immutables on
         both sides bind the pair). Every external call goes to the registry or the vault, both
         trusted; effects come first (checks-effects-interactions). Needs COLLATERAL_ROLE on the
@@ -84,13 +89,28 @@ _LEASED: constant(uint256) = 2
 _OFFLINE: constant(uint256) = 4
 _IMPAIRED: constant(uint256) = 8
 _RETIRED: constant(uint256) = 16
-# Position states.
+# keccak256("APPRAISALS_ROLE"): the pool's GpuAppraisals (marks).
+APPRAISALS_ROLE: public(constant(bytes32)) = keccak256("APPRAISALS_ROLE")
+# keccak256("MOVER_ROLE"): moves GPUs in and out against their value: the pool's GpuMarket
+# (purchases and sales) and LeaseManager (RMA exchanges), which check the terms.
+MOVER_ROLE: public(constant(bytes32)) = keccak256("MOVER_ROLE")
+# A mark-up raises a GPU's book value by at most this share of its straight-line book value, and
+# returns over UNLOCK_PERIOD; the next one waits for the end of that ramp.
+MAX_MARK_STEP_BPS: public(constant(uint256)) = 2_500
+# Position states (bits 0..1) and flags.
+_STATE: constant(uint256) = 3
 _NONE: constant(uint256) = 0
 _COUNTED: constant(uint256) = 1
 _UNCOUNTED: constant(uint256) = 2
-# Packing of a position: state (bits 0..7) | since (8..47) | ramp_end (48..87) | stale_at (88..127);
-# of an offer: price (0..127) | expires_at (128..167).
+# The curve follows an appraiser's mark (`_marks`) rather than the registry's cost.
+_MARKED: constant(uint256) = 4
+# Marked down by a lease default (its sale floor may be the recovery value).
+_DEFAULTED: constant(uint256) = 8
+# Packing of a position: state and flags (bits 0..7) | since (8..47) | ramp_end (48..87) |
+# stale_at (88..127) | ramp_from (128..224, book value); of a mark: value (0..96) | at (97..).
 _MASK_40: constant(uint256) = 2**40 - 1
+# Book values are at most MAX_COST = 2**96: 97 bits.
+_MASK_VALUE: constant(uint256) = 2**97 - 1
 _MASK_128: constant(uint256) = 2**128 - 1
 
 
@@ -108,8 +128,10 @@ UNLOCK_PERIOD: public(immutable(uint256))
 
 # token id -> packed position (see _MASK_40).
 _positions: HashMap[uint256, uint256]
-# token id -> packed offer to buy it (0: none).
-_offers: HashMap[uint256, uint256]
+# token id -> packed mark (see _MASK_40).
+_marks: HashMap[uint256, uint256]
+# Set once by the admin: no entries, no purchases with cash, no new leases; GPUs are sold.
+winding_down: public(bool)
 
 
 @deploy
@@ -176,63 +198,111 @@ def contribute(token_id: uint256, receiver: address, min_shares: uint256) -> uin
 
 
 @external
-def offer_gpu(token_id: uint256, price: uint256, expires_at: uint256):
+def admit(token_id: uint256, owner: address, price: uint256) -> uint256:
     """
-    @notice OPERATOR_ROLE: offer to buy a GPU from its owner with the pool's free cash (replaces
-            any earlier offer). The owner accepts with `sell_gpu`; the price is checked against the
-            collateral value and the free cash then.
-    @param token_id A registered GPU.
-    @param price Stablecoin to pay, non-zero, below 2**128.
-    @param expires_at The last second the offer can be accepted (not in the past).
+    @notice MOVER_ROLE (the pool's GpuMarket buying a GPU, or its LeaseManager taking an RMA
+            replacement): a GPU `owner` holds comes in (approve this contract on the registry
+            first), counted from now; `price` (0 for a replacement) is paid to `owner` from free
+            cash, at most the collateral value that came in; `owner` must then be verified.
+    @param token_id An ACTIVE, freshly attested GPU owned by `owner`, never held here.
+    @param owner The GPU's owner.
+    @param price Stablecoin paid for it.
+    @return uint256 Its collateral value now.
     """
-    access_control._check_role(OPERATOR_ROLE, msg.sender)
-    assert price != 0, "collateral: zero price"
-    assert price <= _MASK_128, "collateral: price too large"
-    assert expires_at >= block.timestamp, "collateral: offer expired"
-    assert expires_at <= _MASK_40, "collateral: expiry too far"
-    # The registry's owner covers every GPU held, counted or not (one sent by plain transfer too).
-    assert (staticcall GPU_REGISTRY.terms(token_id)).owner != self, "collateral: gpu already held"
-    self._offers[token_id] = price | (expires_at << 128)
-    log IGpuCollateral.GpuOffered(token_id=token_id, price=price, expires_at=expires_at, operator=msg.sender)
-
-
-@external
-def cancel_offer(token_id: uint256):
-    """
-    @notice OPERATOR_ROLE: withdraw the offer for a GPU.
-    @param token_id A GPU with an open offer.
-    """
-    access_control._check_role(OPERATOR_ROLE, msg.sender)
-    assert self._offers[token_id] != 0, "collateral: no offer"
-    self._offers[token_id] = 0
-    log IGpuCollateral.GpuOfferCancelled(token_id=token_id, operator=msg.sender)
-
-
-@external
-def sell_gpu(token_id: uint256, price: uint256) -> uint256:
-    """
-    @notice The GPU's owner accepts the operator's offer: the GPU comes in (approve this contract
-            on the registry first) and the price is paid from the pool's free cash. The owner must
-            be a verified address; the price must not exceed the collateral value that comes in.
-    @param token_id A GPU the caller owns, with an open offer.
-    @param price The offer's price (guards against an offer changed meanwhile).
-    @return uint256 The collateral value that came in.
-    """
-    offer: uint256 = self._offers[token_id]
-    assert offer != 0, "collateral: no offer"
-    assert offer & _MASK_128 == price, "collateral: price differs from the offer"
-    assert block.timestamp <= offer >> 128, "collateral: offer expired"
+    access_control._check_role(MOVER_ROLE, msg.sender)
+    # A purchase with cash in wind-down would turn holders' cash back into a GPU to sell.
+    assert price == 0 or not self.winding_down, "collateral: pool winding down"
     terms: IGpuRegistry.GpuTerms = staticcall GPU_REGISTRY.terms(token_id)
-    assert terms.owner == msg.sender, "collateral: caller does not own the gpu"
-    self._offers[token_id] = 0
-    added: uint256 = 0
-    before: uint256 = 0
-    added, before = self._bring_in(token_id, terms, False)
-    assert price <= added, "collateral: price above collateral value"
-    log IGpuCollateral.GpuPurchased(token_id=token_id, seller=msg.sender, price=price, value=added)
-    extcall GPU_REGISTRY.transferFrom(msg.sender, self, token_id)
-    extcall VAULT.pay_for_gpu(msg.sender, price)
-    return added
+    assert terms.owner == owner, "collateral: owner does not own the gpu"
+    self._bring_in(token_id, terms, False)
+    value_in: uint256 = self._value_of(token_id)
+    assert price <= value_in, "collateral: price above collateral value"
+    log IGpuCollateral.GpuAdmitted(token_id=token_id, owner=owner, price=price, value=value_in)
+    extcall GPU_REGISTRY.transferFrom(owner, self, token_id)
+    if price != 0:
+        extcall VAULT.pay_for_gpu(owner, price)
+    return value_in
+
+
+@external
+def release(token_id: uint256, to: address, price: uint256) -> uint256:
+    """
+    @notice MOVER_ROLE (the pool's GpuMarket selling a GPU, having checked the listing and the
+            floor; or its LeaseManager handing back an RMA'd GPU, price 0): a GPU stops counting
+            and goes to `to`, who pays `price` to the vault in the same transaction (approve the
+            vault). Up to the GPU's collateral value the price enters free
+            cash, so NAV is unchanged; the rest is a gain streamed to holders like revenue (`skim`),
+            so nobody captures it by buying fractions just before. In wind-down all of it enters
+            free cash (no entry remains to capture it).
+    @param token_id A GPU held here, not under lease.
+    @param to Who pays and receives the GPU token.
+    @param price Stablecoin units (0: nothing is paid).
+    @return uint256 The collateral value that left NAV.
+    """
+    access_control._check_role(MOVER_ROLE, msg.sender)
+    value: uint256 = self._take_out(token_id, self._held(token_id), staticcall GPU_REGISTRY.terms(token_id))
+    to_cash: uint256 = min(price, value)
+    if self.winding_down:
+        to_cash = price
+    log IGpuCollateral.GpuReleased(token_id=token_id, to=to, price=price, value=value, to_cash=to_cash)
+    extcall GPU_REGISTRY.transferFrom(self, to, token_id)
+    if price != 0:
+        extcall VAULT.collect_sale(to, price, to_cash)
+        if to_cash < price:
+            extcall VAULT.skim()
+    return value
+
+
+@external
+def wind_down():
+    """
+    @notice DEFAULT_ADMIN_ROLE (the timelock once it exists): put the pool in wind-down, for good.
+            No deposit, mint, contribution or purchase with cash is priced again, the LeaseManager
+            opens no lease; GPUs are sold (`list_gpu`) and the cash reaches holders through
+            redemptions: the queue's fulfilments then price pro rata without the dead shares, so
+            the last request takes the last of the free cash.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    assert not self.winding_down, "collateral: already winding down"
+    self.winding_down = True
+    log IGpuCollateral.WindDownStarted(admin=msg.sender)
+
+
+# APPRAISALS (the pool's GpuAppraisals applies the rules) #
+
+
+@external
+def revalue(token_id: uint256, book_value: uint256, rising: bool, defaulted: bool) -> uint256:
+    """
+    @notice APPRAISALS_ROLE (the pool's GpuAppraisals, which checks the appraisal rules): a GPU's
+            book value is `book_value` from now on, falling straight to its salvage value (at most
+            the mark) at the end of its useful life. `rising`: it returns linearly from where it
+            stands over UNLOCK_PERIOD (entries wait meanwhile); otherwise it applies at once.
+            `defaulted`: its lease defaulted (the sale floor may then be its recovery value).
+    @param token_id A GPU held here.
+    @param book_value The new book value (before the advance rate), stablecoin units.
+    @param rising Whether the value returns gradually (a mark-up).
+    @param defaulted Flag the GPU as marked down by a lease default.
+    @return uint256 Where its book value stood before (`book_of`).
+    """
+    access_control._check_role(APPRAISALS_ROLE, msg.sender)
+    packed: uint256 = self._held(token_id)
+    if defaulted:
+        packed |= _DEFAULTED
+    terms: IGpuRegistry.GpuTerms = staticcall GPU_REGISTRY.terms(token_id)
+    old: schedule.Curve = self._curve(token_id, packed, terms)
+    previous: uint256 = self._book_now(old)
+    ramp_end: uint256 = 0
+    if rising:
+        ramp_end = self._grid_ceil(block.timestamp + UNLOCK_PERIOD)
+    if packed & _STATE == _COUNTED:
+        self._make_current()
+        schedule._apply(old, False)
+        state: uint256 = self._store_mark(token_id, packed, book_value, previous, ramp_end)
+        self._count(token_id, self._new_curve(token_id, state, terms, ramp_end, previous), state)
+    else:
+        self._positions[token_id] = self._store_mark(token_id, packed, book_value, previous, ramp_end)
+    return previous
 
 
 # KEEPING CURRENT #
@@ -249,7 +319,7 @@ def on_gpu_status(token_id: uint256, status: uint256):
     """
     assert msg.sender == GPU_REGISTRY.address, "collateral: caller is not the registry"
     packed: uint256 = self._positions[token_id]
-    state: uint256 = packed & 255
+    state: uint256 = packed & _STATE
     if state == _COUNTED and (status == _IMPAIRED or status == _RETIRED):
         self._uncount(token_id, packed, status, staticcall GPU_REGISTRY.terms(token_id))
     elif state == _UNCOUNTED and status == _ACTIVE:
@@ -267,7 +337,7 @@ def on_gpu_attested(token_id: uint256, attested_at: uint256):
     """
     assert msg.sender == GPU_REGISTRY.address, "collateral: caller is not the registry"
     packed: uint256 = self._positions[token_id]
-    if packed & 255 != _NONE:
+    if packed & _STATE != _NONE:
         self._recount(token_id, packed, staticcall GPU_REGISTRY.terms(token_id), False)
 
 
@@ -279,7 +349,7 @@ def sync(token_id: uint256):
     @param token_id A GPU held here whose position differs from what the registry says.
     """
     packed: uint256 = self._positions[token_id]
-    state: uint256 = packed & 255
+    state: uint256 = packed & _STATE
     assert state != _NONE, "collateral: gpu not held"
     terms: IGpuRegistry.GpuTerms = staticcall GPU_REGISTRY.terms(token_id)
     if state == _COUNTED and (terms.status == _IMPAIRED or terms.status == _RETIRED):
@@ -346,10 +416,7 @@ def value_of(token_id: uint256) -> uint256:
     @param token_id Any token id.
     @return uint256 Stablecoin units.
     """
-    packed: uint256 = self._positions[token_id]
-    if packed & 255 != _COUNTED:
-        return 0
-    return schedule._curve_value(self._curve(packed, staticcall GPU_REGISTRY.terms(token_id)), ADVANCE_RATE_BPS)
+    return self._value_of(token_id)
 
 
 @view
@@ -361,7 +428,7 @@ def counts(token_id: uint256) -> bool:
     @return bool True if it counts now.
     """
     packed: uint256 = self._positions[token_id]
-    return packed & 255 == _COUNTED and self._stale_at(packed) > block.timestamp
+    return packed & _STATE == _COUNTED and self._stale_at(packed) > block.timestamp
 
 
 @view
@@ -374,19 +441,35 @@ def position(token_id: uint256) -> (uint256, uint256, uint256, uint256):
     @return (uint256, uint256, uint256, uint256) The four fields.
     """
     packed: uint256 = self._positions[token_id]
-    return packed & 255, (packed >> 8) & _MASK_40, (packed >> 48) & _MASK_40, self._stale_at(packed)
+    return packed & _STATE, (packed >> 8) & _MASK_40, (packed >> 48) & _MASK_40, self._stale_at(packed)
 
 
 @view
 @external
-def offer(token_id: uint256) -> (uint256, uint256):
+def appraisal(token_id: uint256) -> (uint256, uint256, bool, uint256):
     """
-    @notice The open offer to buy a GPU: price and expiry (0, 0: none).
+    @notice A GPU's appraisal: its mark (book value) and when it was set (0, 0: none, the
+            registry's cost line applies), whether a lease default marked it down, and where its
+            current return ramp started (book value).
     @param token_id Any token id.
-    @return (uint256, uint256) Price and last second it can be accepted.
+    @return (uint256, uint256, bool, uint256) The four fields.
     """
-    packed: uint256 = self._offers[token_id]
-    return packed & _MASK_128, packed >> 128
+    packed: uint256 = self._positions[token_id]
+    marked: uint256 = self._marks[token_id]
+    return marked & _MASK_VALUE, marked >> 97, packed & _DEFAULTED != 0, (packed >> 128) & _MASK_VALUE
+
+
+@view
+@external
+def book_of(token_id: uint256) -> uint256:
+    """
+    @notice Where a GPU held here stands in book value now (before the advance rate): on its
+            return ramp, its mark's line or the registry's cost line, stale or not.
+    @param token_id A GPU held here.
+    @return uint256 Stablecoin units.
+    """
+    packed: uint256 = self._held(token_id)
+    return self._book_now(self._curve(token_id, packed, staticcall GPU_REGISTRY.terms(token_id)))
 
 
 @view
@@ -408,7 +491,11 @@ def entries_open() -> bool:
             written down.
     @return bool True if deposits, mints and contributions can be priced now.
     """
-    return schedule._pending(schedule.MAX_MATURE_STEPS + 1) <= schedule.MAX_MATURE_STEPS and schedule._written_down() == 0
+    return (
+        not self.winding_down
+        and schedule._pending(schedule.MAX_MATURE_STEPS + 1) <= schedule.MAX_MATURE_STEPS
+        and schedule._written_down() == 0
+    )
 
 
 @view
@@ -432,7 +519,7 @@ def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (
          value before it. `entry`: fractions are minted against it (a contribution), so no GPU may
          be written down for a while (see the module notice); a purchase with cash mints nothing.
     """
-    assert self._positions[token_id] & 255 == _NONE, "collateral: gpu already held"
+    assert self._positions[token_id] & _STATE == _NONE, "collateral: gpu already held"
     assert terms.status == _ACTIVE, "collateral: gpu not active"
     assert terms.cost <= MAX_COST, "collateral: cost too large"
     assert staticcall GPU_REGISTRY.hasRole(_COLLATERAL_ROLE, self), "collateral: not a collateral holder on the registry"
@@ -440,9 +527,9 @@ def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (
     if entry:
         self._require_none_written_down()
     before: uint256 = schedule._value(ADVANCE_RATE_BPS)
-    curve: schedule.Curve = self._new_curve(terms, 0)
+    curve: schedule.Curve = self._new_curve(token_id, 0, terms, 0, 0)
     assert curve.stale_at > block.timestamp, "collateral: attestation stale; the custodian attests first"
-    self._count(token_id, curve)
+    self._count(token_id, curve, 0)
     after: uint256 = schedule._value(ADVANCE_RATE_BPS)
     if after <= before:
         return 0, before
@@ -463,23 +550,31 @@ def _recount(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms, s
     stale_at: uint256 = self._grid_floor(terms.last_attested_at + STALENESS_WINDOW)
     if stale_at <= block.timestamp:
         return False
-    if packed & 255 == _COUNTED:
-        old: schedule.Curve = self._curve(packed, terms)
+    state: uint256 = packed
+    if packed & _STATE == _COUNTED:
+        old: schedule.Curve = self._curve(token_id, packed, terms)
         if old.stale_at > block.timestamp:
             if stale_at <= old.stale_at:
                 return False
             # Still counting: only the future stale day moves (no value changes now).
             schedule._apply(old, False)
             old.stale_at = stale_at
-            self._count(token_id, old)
+            self._count(token_id, old, packed)
             return True
     if strict:
         self._make_current()
     elif not self._try_current():
         return False
-    if packed & 255 == _COUNTED:
-        schedule._apply(self._curve(packed, terms), False)
-    self._count(token_id, self._new_curve(terms, self._grid_ceil(block.timestamp + UNLOCK_PERIOD)))
+    ramp_end: uint256 = self._grid_ceil(block.timestamp + UNLOCK_PERIOD)
+    if packed & _STATE == _COUNTED:
+        schedule._apply(self._curve(token_id, packed, terms), False)
+    else:
+        # Restored from IMPAIRED: it returns as a mark-up would, to at most one step of its
+        # straight-line book value (the appraiser marks it further up, a step per period).
+        step: uint256 = staticcall GPU_REGISTRY.book_value(token_id) * MAX_MARK_STEP_BPS // _BPS
+        if self._book_now(self._curve(token_id, packed, terms)) > step:
+            state = self._store_mark(token_id, packed, step, 0, ramp_end)
+    self._count(token_id, self._new_curve(token_id, state, terms, ramp_end, 0), state)
     return True
 
 
@@ -488,20 +583,28 @@ def _uncount(token_id: uint256, packed: uint256, status: uint256, terms: IGpuReg
     """
     @dev Stop counting a GPU at once (any time: removal needs no current schedule).
     """
-    curve: schedule.Curve = self._curve(packed, terms)
+    curve: schedule.Curve = self._curve(token_id, packed, terms)
     removed: uint256 = schedule._curve_value(curve, ADVANCE_RATE_BPS)
     schedule._apply(curve, False)
-    self._positions[token_id] = _UNCOUNTED
+    self._positions[token_id] = _UNCOUNTED | (packed & (_MARKED | _DEFAULTED))
     log IGpuCollateral.GpuUncounted(token_id=token_id, status=status, value=removed)
 
 
 @internal
-def _count(token_id: uint256, curve: schedule.Curve):
+def _count(token_id: uint256, curve: schedule.Curve, flags: uint256):
     """
-    @dev Put a curve in the schedule and record it as the GPU's position.
+    @dev Put a curve in the schedule and record it as the GPU's position (keeping the mark and
+         default flags of `flags`).
     """
     schedule._apply(curve, True)
-    self._positions[token_id] = _COUNTED | (curve.since << 8) | (curve.ramp_end << 48) | (curve.stale_at << 88)
+    self._positions[token_id] = (
+        _COUNTED
+        | (flags & (_MARKED | _DEFAULTED))
+        | (curve.since << 8)
+        | (curve.ramp_end << 48)
+        | (curve.stale_at << 88)
+        | (curve.ramp_from << 128)
+    )
     log IGpuCollateral.GpuCounted(
         token_id=token_id,
         since=curve.since,
@@ -523,8 +626,10 @@ def _make_current():
 @internal
 def _require_none_written_down():
     """
-    @dev After `_make_current`: refuse an entry while a counted GPU is stale or returning.
+    @dev After `_make_current`: refuse an entry in wind-down, or while a counted GPU is stale or
+         returning.
     """
+    assert not self.winding_down, "collateral: pool winding down"
     assert schedule._written_down() == 0, "collateral: gpus stale or returning; entries wait for attest and unlock"
 
 
@@ -536,36 +641,101 @@ def _try_current() -> bool:
 
 @view
 @internal
-def _new_curve(terms: IGpuRegistry.GpuTerms, ramp_end: uint256) -> schedule.Curve:
+def _new_curve(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms, ramp_end: uint256, ramp_from: uint256) -> schedule.Curve:
     """
-    @dev The curve of a GPU counted from now, from the registry's terms.
+    @dev The curve of a GPU counted from now, from the registry's terms and its mark.
     """
-    return schedule.Curve(
-        cost=terms.cost,
-        salvage=terms.salvage,
-        start=terms.acquired_at,
-        end=self._grid_floor(terms.acquired_at + min(terms.useful_life, schedule.MAX_LIFE)),
-        since=block.timestamp,
-        ramp_end=ramp_end,
-        stale_at=self._grid_floor(terms.last_attested_at + STALENESS_WINDOW),
-    )
+    curve: schedule.Curve = self._curve(token_id, packed, terms)
+    curve.since = block.timestamp
+    curve.ramp_end = ramp_end
+    curve.ramp_from = ramp_from
+    curve.stale_at = self._grid_floor(terms.last_attested_at + STALENESS_WINDOW)
+    return curve
 
 
-@pure
+@view
 @internal
-def _curve(packed: uint256, terms: IGpuRegistry.GpuTerms) -> schedule.Curve:
+def _curve(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms) -> schedule.Curve:
     """
-    @dev The curve a counted position stands for (its registry terms never change).
+    @dev The curve a position stands for (the registry's terms never change; a mark replaces the
+         cost, its time the start, and caps the salvage value).
     """
-    return schedule.Curve(
+    curve: schedule.Curve = schedule.Curve(
         cost=terms.cost,
         salvage=terms.salvage,
         start=terms.acquired_at,
         end=self._grid_floor(terms.acquired_at + min(terms.useful_life, schedule.MAX_LIFE)),
         since=(packed >> 8) & _MASK_40,
         ramp_end=(packed >> 48) & _MASK_40,
+        ramp_from=(packed >> 128) & _MASK_VALUE,
         stale_at=self._stale_at(packed),
     )
+    if packed & _MARKED != 0:
+        marked: uint256 = self._marks[token_id]
+        curve.cost = marked & _MASK_VALUE
+        curve.start = marked >> 97
+        curve.salvage = min(curve.salvage, curve.cost)
+    return curve
+
+
+@view
+@internal
+def _book_now(curve: schedule.Curve) -> uint256:
+    """
+    @dev Where a curve stands now in book value (before the advance rate), stale or not.
+    """
+    live: schedule.Curve = curve
+    live.stale_at = max_value(uint256)
+    return schedule._curve_value(live, _BPS)
+
+
+@internal
+def _store_mark(token_id: uint256, packed: uint256, marked: uint256, previous: uint256, ramp_end: uint256) -> uint256:
+    """
+    @dev Record a mark and log it; returns the position flagged. A mark is at most the GPU's
+         book value, so at most its cost, which came in at most MAX_COST (97 bits).
+    """
+    self._marks[token_id] = marked | (block.timestamp << 97)
+    log IGpuCollateral.GpuRevalued(token_id=token_id, book_value=marked, previous=previous, ramp_end=ramp_end)
+    return packed | _MARKED
+
+
+@view
+@internal
+def _value_of(token_id: uint256) -> uint256:
+    packed: uint256 = self._positions[token_id]
+    if packed & _STATE != _COUNTED:
+        return 0
+    return schedule._curve_value(self._curve(token_id, packed, staticcall GPU_REGISTRY.terms(token_id)), ADVANCE_RATE_BPS)
+
+
+@view
+@internal
+def _held(token_id: uint256) -> uint256:
+    """
+    @dev The position of a GPU held here (reverts otherwise).
+    """
+    packed: uint256 = self._positions[token_id]
+    assert packed & _STATE != _NONE, "collateral: gpu not held"
+    return packed
+
+
+@internal
+def _take_out(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms) -> uint256:
+    """
+    @dev A GPU leaves: out of the schedule (with the schedule current, so the value is the one
+         every exit is priced from) and no position left. Returns its collateral value now.
+    """
+    assert terms.status != _LEASED, "collateral: gpu under lease; close the lease first"
+    self._make_current()
+    value: uint256 = 0
+    if packed & _STATE == _COUNTED:
+        curve: schedule.Curve = self._curve(token_id, packed, terms)
+        value = schedule._curve_value(curve, ADVANCE_RATE_BPS)
+        schedule._apply(curve, False)
+    self._positions[token_id] = 0
+    self._marks[token_id] = 0
+    return value
 
 
 @pure

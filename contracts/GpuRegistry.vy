@@ -12,7 +12,10 @@
         JSON description the GpuMetadata renderer builds on-chain: no off-chain service is needed.
 
         Roles (snekmate access_control, `DEFAULT_ADMIN_ROLE` to the deployer):
-        - CUSTODIAN_ROLE registers and attests units, takes them offline and back, retires them;
+        - CUSTODIAN_ROLE registers units, takes them offline and back, retires them, and signs
+          attestations (off chain);
+        - ATTESTER_ROLE (the CustodyAttestor) records an attestation once enough custodians have
+          signed it: the units were seen in place and running at the signed time;
         - APPRAISER_ROLE impairs units and restores repaired ones;
         - LEASE_MANAGER_ROLE (granted to lease managers) moves units between ACTIVE and LEASED;
         - COLLATERAL_ROLE marks the pools' collateral contracts: a status change or an attestation
@@ -38,13 +41,16 @@
         - A holder with COLLATERAL_ROLE is trusted code: if its hook reverts, so does the status
           change or attestation. Revoking the role from a contract that holds units cuts its
           notifications: the admin does it only once the contract holds none.
+        - An attestation's time is the custodians' signed time, not the block's: at most now and
+          after the unit's last attestation, so attestations of a unit only move forward and a
+          replayed or stale message is refused.
         - Token ids are sequential from 1 and never burnt, so the "all tokens" enumeration is
           `tokenByIndex(i) = i + 1` without storage (snekmate's keeps two slots a unit for it).
 @custom:kill
-        In an emergency the admin revokes CUSTODIAN_ROLE, APPRAISER_ROLE and LEASE_MANAGER_ROLE from
-        every holder (`revokeRole`): no unit can then be registered, attested or change status, and
-        attestations go stale, which the vaults read as zero collateral. Transfers of existing tokens
-        stay with their holders.
+        In an emergency the admin revokes CUSTODIAN_ROLE, APPRAISER_ROLE, LEASE_MANAGER_ROLE and
+        ATTESTER_ROLE from every holder (`revokeRole`): no unit can then be registered, attested or
+        change status, and attestations go stale, which the vaults read as zero collateral.
+        Transfers of existing tokens stay with their holders.
 """
 
 
@@ -127,8 +133,13 @@ exports: (
 )
 
 
-# @dev The custodian: registers and attests units, takes them offline and back, retires them.
+# @dev The custodian: registers units, takes them offline and back, retires them, and signs the
+# attestations the CustodyAttestor submits.
 CUSTODIAN_ROLE: public(constant(bytes32)) = keccak256("CUSTODIAN_ROLE")
+
+
+# @dev The CustodyAttestor: records attestations once enough custodians have signed them.
+ATTESTER_ROLE: public(constant(bytes32)) = keccak256("ATTESTER_ROLE")
 
 
 # @dev The appraiser: impairs units and restores repaired ones.
@@ -147,8 +158,9 @@ COLLATERAL_ROLE: public(constant(bytes32)) = keccak256("COLLATERAL_ROLE")
 MAX_BATCH: public(constant(uint256)) = 50
 
 
-# @dev Most units `attest` takes in one call (the ABI bound of `token_ids`).
-MAX_ATTEST_BATCH: public(constant(uint256)) = 256
+# @dev Most units `attest` takes in one call (the ABI bound of `token_ids`; the CustodyAttestor's
+# MAX_IDS).
+MAX_ATTEST_BATCH: public(constant(uint256)) = 1_024
 
 
 # @dev ERC-165 ids: ERC-165, ERC-721, ERC-721 metadata, ERC-721 enumerable, ERC-4494 (permit),
@@ -301,30 +313,40 @@ def register(owner: address, specs: DynArray[IGpuRegistry.GpuSpec, MAX_BATCH]) -
 
 
 @external
-def attest(token_ids: DynArray[uint256, MAX_ATTEST_BATCH]):
+def attest(holder: address, token_ids: DynArray[uint256, MAX_ATTEST_BATCH], attested_at: uint256):
     """
-    @notice Records that each unit was seen in place and running now (the custodian's attestation).
-    @dev CUSTODIAN_ROLE only. Each unit must exist and not be RETIRED. Logs GpuAttested per unit.
-    @param token_ids The units, 1 to MAX_ATTEST_BATCH (repeats are allowed and harmless).
+    @notice Records the custodians' attestation that each unit was seen in place and running at
+            `attested_at`.
+    @dev ATTESTER_ROLE only: the CustodyAttestor, once it has checked the custodians' signatures.
+         Each unit must exist, be owned by `holder`, not be RETIRED and have been attested last
+         before `attested_at` (so a unit listed twice reverts); `attested_at` is at most now (a
+         time in the past is fine: a pool reckons staleness from it). Logs GpuAttested per unit;
+         if `holder` holds COLLATERAL_ROLE, calls its `on_gpu_attested` per unit.
+    @param holder The owner of every unit.
+    @param token_ids The units, 1 to MAX_ATTEST_BATCH.
+    @param attested_at When the custodians saw them.
     """
-    access_control._check_role(CUSTODIAN_ROLE, msg.sender)
+    access_control._check_role(ATTESTER_ROLE, msg.sender)
     assert len(token_ids) != 0, "registry: empty batch"
+    assert attested_at <= block.timestamp, "registry: attestation in the future"
+    # Checked once for the batch: every unit has this one owner.
+    notify: bool = access_control.hasRole[COLLATERAL_ROLE][holder]
+    # At most block.timestamp, checked above: fits in 40 bits until the year ~36,800.
+    packed_at: uint256 = self._to_uint40(attested_at) << _ATTESTED_SHIFT
 
     for token_id: uint256 in token_ids:
         meta: uint256 = self._records[token_id].meta
         assert meta != 0, "registry: unknown GPU"
+        assert erc721._owners[token_id] == holder, "registry: gpu not held by holder"
         assert self._meta_status(meta) != _RETIRED, "registry: GPU retired"
-        # Clear the 40 bits of last_attested_at, then write the current timestamp there.
-        meta = (meta & ~(_MAX_UINT40 << _ATTESTED_SHIFT)) | (
-            self._to_uint40(block.timestamp) << _ATTESTED_SHIFT
-        )
-        self._records[token_id].meta = meta
+        assert attested_at > self._meta_attested_at(meta), "registry: attestation not newer"
+        # Clear the 40 bits of last_attested_at, then write the attestation time there.
+        self._records[token_id].meta = (meta & ~(_MAX_UINT40 << _ATTESTED_SHIFT)) | packed_at
         log IGpuRegistry.GpuAttested(
-            token_id=token_id, attested_at=block.timestamp, custodian=msg.sender
+            token_id=token_id, attested_at=attested_at, custodian=msg.sender
         )
-        holder: address = self._collateral_holder(token_id)
-        if holder != empty(address):
-            extcall IGpuHolder(holder).on_gpu_attested(token_id, block.timestamp)
+        if notify:
+            extcall IGpuHolder(holder).on_gpu_attested(token_id, attested_at)
 
 
 # STATUS #

@@ -54,6 +54,7 @@ from ethereum.ercs import IERC4626
 
 
 from .interfaces import ICollateralVault
+from .interfaces import IGpuCollateral
 from .interfaces import IIdentityRegistry
 
 
@@ -150,6 +151,10 @@ asset: public(immutable(address))
 IDENTITY_REGISTRY: public(immutable(IIdentityRegistry))
 # The vault's virtual shares (10**DECIMALS_OFFSET): its conversions, repeated here exactly.
 _VIRTUAL_SHARES: immutable(uint256)
+# The vault's dead shares (no holder: left out of the wind-down's pro rata price).
+_DEAD_SHARES: immutable(uint256)
+# The pool's GpuCollateral (whether the pool is winding down).
+_COLLATERAL: immutable(IGpuCollateral)
 
 
 # controller -> operator -> approved (ERC-7540).
@@ -193,6 +198,8 @@ def __init__(vault_: address, min_request_: uint256):
     asset = staticcall VAULT.asset()
     IDENTITY_REGISTRY = IIdentityRegistry(staticcall VAULT.IDENTITY_REGISTRY())
     _VIRTUAL_SHARES = 10 ** staticcall VAULT.DECIMALS_OFFSET()
+    _DEAD_SHARES = staticcall VAULT.DEAD_SHARES()
+    _COLLATERAL = IGpuCollateral(staticcall VAULT.COLLATERAL())
     self.min_request = min_request_
     access_control.__init__()
     log UpdateMinRequest(previous=0, current=min_request_)
@@ -426,9 +433,17 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
     request_id: uint256 = self.head
     assert request_id != 0, "queue: no pending request"
     # The vault's conversion, floor(shares * (T + 1) / (supply + V)), at this block's NAV (the
-    # vault re-prices the total when it settles, after maturing what is due).
+    # vault re-prices the total when it settles, after maturing what is due). In wind-down no
+    # fraction is minted again, so no inflation is left to defend against: the price is pro rata
+    # without the dead and virtual shares, floor(shares * T / (supply - DEAD_SHARES)), and the
+    # request that takes the last live fractions takes the last of NAV, to the wei.
     nav: uint256 = staticcall VAULT.totalAssets() + 1
     units: uint256 = staticcall VAULT.totalSupply() + _VIRTUAL_SHARES
+    winding: bool = staticcall _COLLATERAL.winding_down()
+    if winding:
+        # A request is pending, so its escrowed shares are in the supply beyond DEAD_SHARES.
+        nav = unsafe_sub(nav, 1)
+        units = unsafe_sub(units, _VIRTUAL_SHARES + _DEAD_SHARES)
     cash: uint256 = staticcall VAULT.free_cash()
     done: uint256 = 0
     burnt: uint256 = 0
@@ -444,7 +459,8 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
         # paid <= cash throughout.
         left: uint256 = unsafe_sub(cash, paid)
         if assets > left:
-            # The most shares `left` pays: floor(x * nav / units) <= left <=> x * nav < (left + 1) * units.
+            # The most shares `left` pays: floor(x * nav / units) <= left <=> x * nav < (left + 1) * units
+            # (nav > 0 here: assets > left >= 0).
             take = ((left + 1) * units - 1) // nav
             assets = take * nav // units
         if assets == 0:
@@ -458,6 +474,12 @@ def fulfil(max_requests: uint256) -> (uint256, uint256, uint256):
         controller: address = convert(links & _MASK_160, address)
         burnt += take
         paid += assets
+        if winding:
+            # Pro rata of what is left, as a call of its own would price it: the request holding
+            # the last live fractions takes the last of NAV wherever it sits in the batch
+            # (assets <= nav as take <= units: the escrow is in the live supply).
+            nav = unsafe_sub(nav, assets)
+            units = unsafe_sub(units, take)
         # take <= pending: full, or the part the cash pays (assets(take) <= left < assets(pending)).
         remaining: uint256 = unsafe_sub(pending, take)
         self._credit(controller, take, assets, remaining == 0)

@@ -9,10 +9,12 @@
         end of a return ramp) at a known time on a grid of whole days (UTC midnights).
         Each counted GPU has a `Curve`: its book value (scaled by PRECISION) as a function of time,
         piecewise linear with segments `a - b * t`:
-        - ramp, while `t < ramp_end`: rises from 0 at `since` to the normal value at `ramp_end`
-          (a GPU that comes back, re-attested or restored, returns gradually: "up gradually");
+        - ramp, while `t < ramp_end`: moves straight from `ramp_from` at `since` to the normal value
+          at `ramp_end` (a GPU that comes back, re-attested, restored or marked up, returns
+          gradually from where it stands: "up gradually");
         - line, while `t < end`: falls straight from cost at `start` to salvage at `end`, the end of
-          its useful life rounded down to the grid (a few hours early: conservative);
+          its useful life rounded down to the grid (a few hours early: conservative); after an
+          appraiser's mark, `cost` is the mark, `start` its time and `salvage` at most the mark;
         - salvage, from `end` on;
         - nothing from `stale_at` on: the last attestation plus the pool's staleness window,
           rounded down to the grid.
@@ -24,7 +26,7 @@
         the unmatured ones on the fly, all of them, so a view never understates.
 @custom:security
         - Rounding (why the sum never exceeds the per-GPU values): the line's slope is rounded up,
-          the ramp's down, salvage is exact; so each curve is at most the GPU's straight-line
+          the ramp's down (towards minus infinity when it falls), salvage is exact; so each curve is at most the GPU's straight-line
           book value scaled by PRECISION, and `_curve_value` floors it after the advance rate.
           `_value` floors the sum, clamps it at zero (a line may dip below zero by less than
           `life / PRECISION` wei when salvage is zero) and subtracts one wei per counted GPU, so
@@ -69,6 +71,7 @@ struct Curve:
     end: uint256
     since: uint256
     ramp_end: uint256
+    ramp_from: uint256
     stale_at: uint256
 
 
@@ -347,9 +350,14 @@ def _segment(curve: Curve, t: uint256) -> (int256, int256):
     if t >= curve.stale_at:
         return 0, 0
     if t < curve.ramp_end:
-        # ramp_end > t >= since: the ramp is a real interval.
-        rise: int256 = convert(self._normal_at(curve, curve.ramp_end) // unsafe_sub(curve.ramp_end, curve.since), int256)
-        return -(rise * convert(curve.since, int256)), -rise
+        base: int256 = convert(curve.ramp_from * PRECISION, int256)
+        # ramp_end > t >= since: the ramp is a real interval; the rise is floored (conservative).
+        span: int256 = convert(unsafe_sub(curve.ramp_end, curve.since), int256)
+        gap: int256 = convert(self._normal_at(curve, curve.ramp_end), int256) - base
+        rise: int256 = gap // span
+        if gap < 0 and rise * span != gap:
+            rise -= 1
+        return base - rise * convert(curve.since, int256), -rise
     if t < curve.end:
         fall: uint256 = self._fall(curve)
         return convert(curve.cost * PRECISION + fall * curve.start, int256), convert(fall, int256)

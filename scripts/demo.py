@@ -11,38 +11,87 @@ unverified buyer and a buy while paused are refused, then rebuilds the books fro
 every invariant. Prints NAV, price per fraction, collateral value and revenue month by month and
 writes the figures to reports/demo.json; exits 1 if an invariant fails. Its manifest is
 deployments/demo.json, so it never disturbs the manifest of a chain you work on by hand.
+
+    make demo-default    # on an Anvil of its own (DEMO_DEFAULT_PORT), beside `make demo`
+    ape run demo --scenario default --network ethereum:local:foundry
+
+The default scenario (src/gpu_rwa/demo_default.py): a lease falls into arrears and is declared in
+default (its GPUs marked down in that block), a queued exit is paid at the lower NAV, the lease is
+closed, a recovery reaches holders, the pool winds down, every GPU is sold and every holder leaves
+through the queue: nothing is stranded. The audit runs before the default, after it and at the
+end; the report is reports/demo-default.json, the manifest deployments/demo-default.json.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from ape.cli import ConnectedProviderCommand
 
+from gpu_rwa import demo, demo_default
 from gpu_rwa.audit import failures, summary_line
 from gpu_rwa.chain import is_local
 from gpu_rwa.cli import config_option, console
-from gpu_rwa.demo import run_lifecycle, summary_tables
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
 
-DEMO_MANIFEST = Path("deployments/demo.json")
 SAMPLE_INVENTORY = Path("inventory/sample.csv")
-REPORT = Path("reports/demo.json")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A story: how it runs, its summary tables, where it writes, and its audits (each a list of
+    invariant checks) from its report."""
+
+    run: Callable
+    tables: Callable
+    manifest: Path
+    report: Path
+    audits: Callable
+
+
+SCENARIOS = {
+    "lifecycle": Scenario(
+        demo.run_lifecycle,
+        demo.summary_tables,
+        Path("deployments/demo.json"),
+        Path("reports/demo.json"),
+        lambda report: [report.invariants],
+    ),
+    "default": Scenario(
+        demo_default.run_default_lifecycle,
+        demo_default.summary_tables,
+        Path("deployments/demo-default.json"),
+        Path("reports/demo-default.json"),
+        lambda report: list(report.audits.values()),
+    ),
+}
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Deploy and run the lifecycle")
+@click.option(
+    "--scenario",
+    type=click.Choice(sorted(SCENARIOS)),
+    default="lifecycle",
+    show_default=True,
+    help="The twelve-month lifecycle, or a default and the wind-down to zero.",
+)
 @config_option
-def cli(deploy_config):
+def cli(scenario, deploy_config):
     if not is_local():
         raise UserError("the demo uses the test accounts of a local chain; pick a local network")
-    report = run_lifecycle(deploy_config, SAMPLE_INVENTORY, DEMO_MANIFEST, console)
-    pool = load_pool(read_manifest(DEMO_MANIFEST))
-    for table in summary_tables(pool, report):
+    chosen = SCENARIOS[scenario]
+    report = chosen.run(deploy_config, SAMPLE_INVENTORY, chosen.manifest, console)
+    pool = load_pool(read_manifest(chosen.manifest))
+    for table in chosen.tables(pool, report):
         console.print(table)
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(report.model_dump_json(indent=2) + "\n")
-    console.print(f"wrote {REPORT}")
-    if failures(report.invariants):
-        raise UserError(summary_line(report.invariants))
-    console.print(summary_line(report.invariants))
+    chosen.report.parent.mkdir(exist_ok=True)
+    chosen.report.write_text(report.model_dump_json(indent=2) + "\n")
+    console.print(f"wrote {chosen.report}")
+    audits = chosen.audits(report)
+    for checks in audits:
+        if failures(checks):
+            raise UserError(summary_line(checks))
+    console.print(summary_line(audits[-1]))

@@ -1,16 +1,22 @@
-"""Leases of a pool: open one over GPUs the pool holds, pay instalments, show the lease book.
+"""Leases of a pool: open one over GPUs the pool holds, pay instalments, cure arrears, declare a
+default, close a defaulted lease, pay recoveries, show the lease book.
 
     ape run lease open --lessee 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --instalment 10000 \
         --period-days 30 --instalments 12 --grace-days 5 --gpu 1 --gpu 2
     ape run lease pay 1                 # the next instalment (approves the vault if needed)
     ape run lease pay 1 --times 3       # the next three
-    ape run lease status                # every lease
+    ape run lease cure 1                # every instalment in arrears, in one transaction
+    ape run lease default 1             # anyone, once the oldest unpaid one is default_after late
+    ape run lease close 1               # the operator: a defaulted lease's GPUs are freed
+    ape run lease recover 1 2500        # money recovered after a default, to holders
+    ape run lease status                # every lease: arrears (amount, days late), default state
     ape run lease status 1
 
-`open` is the operator's (TEST::1 on a local chain): the GPUs must be held by the pool's
-GpuCollateral, counted (attestation fresh) and in no other lease. `pay` is the lessee's (TEST::6
-locally) or anyone's: the vault pulls each instalment from the payer, so it is approved for the
-total first. Nothing is sent when a check the chain can answer fails.
+`open` and `close` are the operator's (TEST::1 on a local chain): the GPUs must be held by the
+pool's GpuCollateral, counted (attestation fresh) and in no other lease, and the grace below the
+pool's default_after. `pay`, `cure` and `recover` are the lessee's (TEST::6 locally) or anyone's:
+the vault pulls the money from the payer, so it is approved for the total first. `default` is
+anyone's (the operator's account locally). Nothing is sent when a check the chain can answer fails.
 """
 
 import click
@@ -18,11 +24,23 @@ from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
 from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
-from gpu_rwa.leases import LeaseTerms, lease_table, open_lease, pay_instalments, require_lease
+from gpu_rwa.leases import (
+    LeaseTerms,
+    Recovery,
+    close_lease,
+    cure,
+    declare_default,
+    lease_notes,
+    lease_table,
+    open_lease,
+    pay_instalments,
+    pay_recovery,
+    require_lease,
+)
 from gpu_rwa.pool import load_pool
 
 
-@click.group(short_help="Open leases, pay instalments, lease status")
+@click.group(short_help="Open leases, pay instalments, cure, default, close, recover, status")
 def cli():
     pass
 
@@ -32,7 +50,13 @@ def cli():
 @click.option("--instalment", required=True, help="Stablecoin per instalment, e.g. 10000.")
 @click.option("--period-days", type=int, required=True, help="Days between instalments.")
 @click.option("--instalments", type=int, required=True, help="Number of instalments.")
-@click.option("--grace-days", type=int, default=0, show_default=True, help="Days before arrears.")
+@click.option(
+    "--grace-days",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Days before arrears (below the pool's default_after).",
+)
 @click.option("--gpu", "gpus", type=int, multiple=True, help="A GPU id (repeat for each).")
 @manifest_option
 @account_option
@@ -73,6 +97,53 @@ def pay(lease_id, times, manifest_file, account_alias):
     console.print(lease_table(pool, [lease_id]))
 
 
+@cli.command("cure", cls=ConnectedProviderCommand, short_help="Pay every instalment in arrears")
+@click.argument("lease_id", type=click.IntRange(min=0))
+@manifest_option
+@account_option
+def cure_(lease_id, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "lessee")
+    cure(pool, sender, lease_id, console)
+    console.print(lease_table(pool, [lease_id]))
+
+
+@cli.command(
+    "default", cls=ConnectedProviderCommand, short_help="Declare a lease in default (anyone)"
+)
+@click.argument("lease_id", type=click.IntRange(min=0))
+@manifest_option
+@account_option
+def default_(lease_id, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    declare_default(pool, sender, lease_id, console)
+
+
+@cli.command("close", cls=ConnectedProviderCommand, short_help="Close a defaulted lease")
+@click.argument("lease_id", type=click.IntRange(min=0))
+@manifest_option
+@account_option
+def close_(lease_id, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    close_lease(pool, sender, lease_id, console)
+
+
+@cli.command(
+    "recover", cls=ConnectedProviderCommand, short_help="Pay money recovered after a default"
+)
+@click.argument("lease_id", type=click.IntRange(min=0))
+@click.argument("amount")
+@manifest_option
+@account_option
+def recover(lease_id, amount, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    value = validated(Recovery, dict(amount=amount), pool.context).amount
+    sender = resolve_sender(account_alias, "lessee")
+    pay_recovery(pool, sender, lease_id, value, console)
+
+
 @cli.command(cls=ConnectedProviderCommand, short_help="The lease book (or one lease)")
 @click.argument("lease_id", type=click.IntRange(min=0), required=False)
 @manifest_option
@@ -84,3 +155,5 @@ def status(lease_id, manifest_file):
     else:
         ids = list(range(1, pool.leases.lease_count() + 1))
     console.print(lease_table(pool, ids))
+    for note in lease_notes(pool, ids):
+        console.print(note, soft_wrap=True)

@@ -8,10 +8,12 @@
 `register` validates every row first (a bad row is reported with its line number and nothing is
 sent), skips serials already on chain (so an interrupted run resumes without registering a GPU
 twice) and sends the rest in batches. GPUs are minted to --owner (default: the custodian).
-`attest` (CUSTODIAN_ROLE, TEST::2 on a local chain) records an attestation now, in batches of up
-to 256: a GPU the pool holds keeps counting for another staleness window, and one that had gone
-stale counts again, its value rising over the unlock period. Every id is checked first (known,
-not RETIRED); nothing is sent on a bad one.
+`attest` is one custodian's visit in one step (CUSTODIAN_ROLE, TEST::2 on a local chain): it signs
+an attestation at the chain's time and submits it through the CustodyAttestor, a batch per holder
+of up to 500 GPUs. A GPU the pool holds keeps counting for another staleness window, and one that
+had gone stale counts again, its value rising over the unlock period. Every id is checked first
+(known, not RETIRED, last attested before now); nothing is sent on a bad one. Where a holder's
+GPUs take more than one custodian's signature, use `ape run custody sign` and `submit` instead.
 """
 
 from pathlib import Path
@@ -30,6 +32,7 @@ from gpu_rwa.cli import (
     validated,
 )
 from gpu_rwa.collateral import return_deferred
+from gpu_rwa.custody import attest_now
 from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import load_inventory
 from gpu_rwa.pool import load_pool
@@ -37,16 +40,12 @@ from gpu_rwa.registry import (
     MAX_BATCH,
     STATUS_CODES,
     Attestation,
-    check_attestable,
     check_not_future,
     held_by,
     pending_entries,
     read_terms,
     register_entries,
     registry_table,
-)
-from gpu_rwa.registry import (
-    attest as attest_gpus,
 )
 from gpu_rwa.types import format_time
 
@@ -116,8 +115,7 @@ def attest(ids, all_held, manifest_file, account_alias):
         ]
         if not token_ids:
             raise UserError("the pool holds no GPU to attest (none, or only RETIRED ones)")
-    terms = check_attestable(registry, token_ids)
-    receipts = attest_gpus(registry, sender, token_ids)
+    signed, receipts = attest_now(registry, pool.attestor, sender, token_ids)
     console.print(f"attested {len(token_ids)} GPU(s) in {len(receipts)} transaction(s)")
     for receipt in receipts:
         for log in collateral.GpuCounted.from_receipt(receipt):
@@ -129,7 +127,10 @@ def attest(ids, all_held, manifest_file, account_alias):
                 )
             else:
                 console.print(f"GPU {log.token_id} counts on, {stale}")
-    for token_id in (i for i in token_ids if terms[i].owner == collateral.address):
+    held = (
+        i for batch in signed.batches if batch.holder == collateral.address for i in batch.token_ids
+    )
+    for token_id in held:
         if return_deferred(pool, token_id):
             console.print(
                 f"GPU {token_id} counts again once maturities are processed: run `ape run vault "

@@ -1,20 +1,34 @@
 """A pool's vault and the GPUs its GpuCollateral holds: their state, GPUs brought in, the schedule
-of their value kept current.
+of their value kept current, an RMA swap of a leased GPU, the wind-down.
 
-    ape run vault status [--limit 20]              # NAV, cash, revenue, entries, every GPU
+    ape run vault status [--limit 20]              # NAV, cash, revenue, entries, GPUs, leases
     ape run vault contribute 1 2 3                 # operator: fractions minted at NAV
     ape run vault contribute 4 --receiver 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
     ape run vault offer-gpu 5 --price 20000        # operator: offer free cash for a GPU
     ape run vault offer-gpu 5 --price 20000 --expires-days 3
     ape run vault cancel-offer 5                   # operator
     ape run vault accept-offer 5                   # the GPU's owner sells at the offer's price
+    ape run vault sell-gpu 2 25000                 # operator: list a GPU the pool holds
+    ape run vault sell-gpu 2 25000 --expires-in 48
+    ape run vault cancel-sale 2                    # operator
+    ape run vault take-gpu 2 --account TEST::6     # a buyer pays the listed price, gets the GPU
     ape run vault process-maturities [--max 100]   # anyone: mature due changes of the schedule
     ape run vault sync 5                           # anyone: apply a return the registry deferred
     ape run vault fulfil [--max 50]                # operator: pay queued redemptions from cash
+    ape run vault swap-gpu 1 4 11                  # operator: GPU 11 replaces GPU 4 in lease 1
+    ape run vault wind-down                        # admin: no more entries; GPUs are sold
 
-`status` is read-only. `contribute`, `offer-gpu` and `cancel-offer` are the operator's
-(OPERATOR_ROLE on the GpuCollateral, TEST::1 on a local chain). `accept-offer` is sent by the
-GPU's owner: on a local chain the test account that owns it, elsewhere --account. Anyone may send
+`status` is read-only. `contribute` is the operator's (OPERATOR_ROLE on the GpuCollateral, TEST::1
+on a local chain); so are `offer-gpu`, `cancel-offer`, `sell-gpu` and `cancel-sale` (OPERATOR_ROLE
+on the GpuMarket). `accept-offer` is sent by the GPU's owner: on a local chain the test account
+that owns it, elsewhere --account. `sell-gpu TOKEN PRICE` lists a GPU the pool holds (not leased,
+not returning over the unlock period) at PRICE, at least its floor now (its collateral value, or
+the appraiser's recovery value for a GPU impaired, retired or marked down by a default), for
+--expires-in hours (a week by default); `take-gpu TOKEN` is the buyer's (--account; the investor,
+TEST::7, by default on a local chain): it approves the vault for the price if needed and buys, the
+GPU token and the payment changing hands in one transaction. Up to the GPU's collateral value the
+price enters free cash; the rest is streamed to holders (all of it is free cash in wind-down).
+Anyone may send
 `process-maturities` and `sync` (TEST::1 by default on a local chain). Every check the chain can
 answer is made first; nothing is sent when one fails. A contribution is an entry: it waits, like
 a buy, while a GPU the pool counts is written down (stale, or returning over the unlock period);
@@ -22,13 +36,23 @@ a buy, while a GPU the pool counts is written down (stale, or returning over the
 (FULFILLER_ROLE on the RedemptionQueue): it pays queued redemption requests from the head of the
 queue at the NAV of its block, as far as free cash goes (the last one maybe in part), and reserves
 their stablecoin for their controllers to claim (`ape run invest claim-redeem`).
+
+`status` shows whether the pool is winding down, each GPU's collateral value, the appraiser's mark
+(book value, when, and whether a lease default set it), the age of its last attestation and the
+day it goes stale, then the lease book (arrears: instalments, amount, days late; default state).
+`swap-gpu LEASE FAILED REPLACEMENT` is the operator's RMA: the replacement, a GPU the operator
+owns (ACTIVE, freshly attested, in no lease), takes the failed GPU's place in an active lease and
+must be worth at least the failed one's collateral value now (computed as the contract will, its
+mark and ramp included); the script approves the GpuCollateral for it on the registry first.
+`wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral, TEST::0 locally), once and for
+good: no deposit, mint, contribution, purchase of a GPU or new lease from then on.
 """
 
 import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa import collateral, queue
+from gpu_rwa import collateral, market, queue
 from gpu_rwa.chain import resolve_account_of, resolve_sender
 from gpu_rwa.cli import (
     account_option,
@@ -38,11 +62,14 @@ from gpu_rwa.cli import (
     require_manifest,
     validated,
 )
+from gpu_rwa.leases import lease_notes, lease_table
 from gpu_rwa.pool import MAX_MATURE_STEPS, load_pool, vault_table
 from gpu_rwa.types import SECONDS_PER_DAY, format_time
 
+SECONDS_PER_HOUR = 3_600
 
-@click.group(short_help="Vault status, GPUs in, the collateral kept current")
+
+@click.group(short_help="Vault status, GPUs in and out, the collateral kept current")
 def cli():
     pass
 
@@ -61,6 +88,11 @@ def status(limit, manifest_file):
     pool = load_pool(require_manifest(manifest_file))
     console.print(vault_table(pool))
     console.print(collateral.collateral_gpus_table(pool, limit))
+    lease_ids = list(range(1, pool.leases.lease_count() + 1))
+    if lease_ids:
+        console.print(lease_table(pool, lease_ids))
+        for note in lease_notes(pool, lease_ids):
+            console.print(note, soft_wrap=True)
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Contribute GPUs for fractions")
@@ -87,10 +119,10 @@ def contribute(token_ids, receiver, manifest_file, account_alias):
     "offer-gpu", cls=ConnectedProviderCommand, short_help="Offer free cash for a GPU (operator)"
 )
 @click.argument("token_id", metavar="TOKEN")
-@click.option("--price", required=True, help="Stablecoin units, at most the value it adds.")
+@click.option("--price", required=True, help="Stablecoin units, at most its collateral value.")
 @click.option(
     "--expires-days",
-    default=str(collateral.DEFAULT_OFFER_DAYS),
+    default=str(market.DEFAULT_OFFER_DAYS),
     show_default=True,
     help="The owner may accept for this many days.",
 )
@@ -99,13 +131,13 @@ def contribute(token_ids, receiver, manifest_file, account_alias):
 def offer_gpu(token_id, price, expires_days, manifest_file, account_alias):
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
-        collateral.OfferOrder,
+        market.OfferOrder,
         dict(token_id=token_id, price=price, expires_days=expires_days),
         pool.context,
     )
     sender = resolve_sender(account_alias, "operator")
     expires_at = chain.pending_timestamp + order.expires_days * SECONDS_PER_DAY
-    collateral.offer_gpu(pool, sender, order.token_id, order.price, expires_at)
+    market.offer_gpu(pool, sender, order.token_id, order.price, expires_at)
     console.print(
         f"offered {pool.cash(order.price)} for GPU {order.token_id}, open until "
         f"{format_time(expires_at)} UTC: its owner runs `ape run vault accept-offer "
@@ -121,7 +153,7 @@ def cancel_offer(token_id, manifest_file, account_alias):
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
-    collateral.cancel_offer(pool, sender, token_id)
+    market.cancel_offer(pool, sender, token_id)
     console.print(f"the offer for GPU {token_id} is cancelled")
 
 
@@ -134,13 +166,77 @@ def cancel_offer(token_id, manifest_file, account_alias):
 def accept_offer(token_id, manifest_file, account_alias):
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
-    collateral.open_offer(pool, token_id)
+    market.open_offer(pool, token_id)
     owner = collateral.terms_of(pool, token_id).owner
     seller = resolve_account_of(account_alias, owner, f"the owner of GPU {token_id}")
-    price, value, _ = collateral.accept_offer(pool, seller, token_id)
+    price, value, _ = market.accept_offer(pool, seller, token_id)
     console.print(
-        f"{seller.address} sold GPU {token_id} to the pool for {pool.cash(price)}; it adds "
+        f"{seller.address} sold GPU {token_id} to the pool for {pool.cash(price)}; it counts "
         f"{pool.cash(value)} of collateral"
+    )
+
+
+@cli.command(
+    "sell-gpu", cls=ConnectedProviderCommand, short_help="List a GPU the pool holds (operator)"
+)
+@token_argument
+@click.argument("price", metavar="PRICE")
+@click.option(
+    "--expires-in",
+    default=str(market.DEFAULT_LISTING_HOURS),
+    show_default=True,
+    help="A buyer may take it for this many hours.",
+)
+@manifest_option
+@account_option
+def sell_gpu(token_id, price, expires_in, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        market.ListingOrder,
+        dict(token_id=token_id, price=price, expires_in=expires_in),
+        pool.context,
+    )
+    sender = resolve_sender(account_alias, "operator")
+    expires_at = chain.pending_timestamp + order.expires_in * SECONDS_PER_HOUR
+    floor, _ = market.list_gpu(pool, sender, order.token_id, order.price, expires_at)
+    console.print(
+        f"listed GPU {order.token_id} for {pool.cash(order.price)} (floor now "
+        f"{pool.cash(floor)}), open until {format_time(expires_at)} UTC: a buyer runs "
+        f"`ape run vault take-gpu {order.token_id} --account BUYER`",
+        soft_wrap=True,
+    )
+
+
+@cli.command("cancel-sale", cls=ConnectedProviderCommand, short_help="Withdraw a listing")
+@token_argument
+@manifest_option
+@account_option
+def cancel_sale(token_id, manifest_file, account_alias):
+    token_id = _token_id(token_id)
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    market.cancel_listing(pool, sender, token_id)
+    console.print(f"GPU {token_id} is no longer listed")
+
+
+@cli.command(
+    "take-gpu", cls=ConnectedProviderCommand, short_help="Buy a listed GPU at its price (anyone)"
+)
+@token_argument
+@manifest_option
+@account_option
+def take_gpu(token_id, manifest_file, account_alias):
+    token_id = _token_id(token_id)
+    pool = load_pool(require_manifest(manifest_file))
+    market.open_listing(pool, token_id)
+    buyer = resolve_sender(account_alias, "investor")
+    sale = market.take_gpu(pool, buyer, token_id)
+    streamed = sale.price - sale.to_cash
+    console.print(
+        f"{buyer.address} bought GPU {token_id} for {pool.cash(sale.price)}: "
+        f"{pool.cash(sale.value)} of collateral left NAV, {pool.cash(sale.to_cash)} entered "
+        f"free cash, {pool.cash(streamed)} streamed to holders",
+        soft_wrap=True,
     )
 
 
@@ -226,3 +322,43 @@ def fulfil(max_requests, manifest_file, account_alias):
         )
     else:
         console.print("no request is pending")
+
+
+@cli.command(
+    "swap-gpu", cls=ConnectedProviderCommand, short_help="RMA: replace a leased GPU (operator)"
+)
+@click.argument("lease_id", metavar="LEASE")
+@click.argument("failed", metavar="FAILED")
+@click.argument("replacement", metavar="REPLACEMENT")
+@manifest_option
+@account_option
+def swap_gpu(lease_id, failed, replacement, manifest_file, account_alias):
+    order = validated(
+        collateral.SwapOrder,
+        dict(lease_id=lease_id, failed=failed, replacement=replacement),
+    )
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    swap = collateral.swap_gpu(pool, sender, order.lease_id, order.failed, order.replacement)
+    console.print(
+        f"GPU {order.replacement} replaces GPU {order.failed} in lease {order.lease_id}: "
+        f"{pool.cash(swap.value_in)} of collateral came in, {pool.cash(swap.value_out)} left with "
+        f"GPU {order.failed} (back to {sender.address})"
+    )
+
+
+@cli.command(
+    "wind-down", cls=ConnectedProviderCommand, short_help="Put the pool in wind-down (admin)"
+)
+@manifest_option
+@account_option
+def wind_down(manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "admin")
+    collateral.wind_down(pool, sender)
+    console.print(
+        "the pool is winding down: no deposit, mint, contribution, purchase of a GPU or new "
+        "lease from now on; list its GPUs for sale, and holders leave through the queue "
+        "(`ape run invest request-redeem --all`, then the operator's `ape run vault fulfil`)",
+        soft_wrap=True,
+    )

@@ -5,10 +5,14 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
 - `rebuild_books` replays the logs from the deploy block to the head: cash buckets (vault), fraction
   balances (ERC-20 Transfer; the vault's own balance is the dead shares plus the redemption
   escrow), identities, every GPU of the pool from the registry (GpuRegistered, GpuStatusChanged,
-  GpuAttested, ERC-721 Transfer) and the collateral (GpuContributed, GpuPurchased, GpuCounted,
-  GpuUncounted), and the RedemptionQueue request by request (RedeemRequest, RedeemFulfilled,
-  CancelRedeemRequest, CancelRedeemClaim, its Withdraw claims, Swept), each escrow move and
-  settlement matched to the vault's Transfer and Withdraw of the same transaction;
+  GpuAttested, ERC-721 Transfer) and the collateral (GpuContributed, GpuAdmitted, GpuReleased,
+  GpuRevalued, GpuCounted, GpuUncounted, WindDownStarted), the trades that move a GPU in or out for
+  cash or in an RMA matched transaction by transaction (the market's GpuPurchased and GpuSold, the
+  LeaseManager's GpuReplaced, the vault's skim of a sale's gain), and the RedemptionQueue request by
+  request
+  (RedeemRequest, RedeemFulfilled, CancelRedeemRequest, CancelRedeemClaim, its Withdraw claims,
+  Swept), each escrow move and settlement matched to the vault's Transfer and Withdraw of the same
+  transaction;
 - `read_chain` reads what the contracts say now, at the head block.
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
@@ -92,6 +96,8 @@ def entries_line(checks: list[InvariantCheck]) -> str | None:
         return None
     if current.compared["entries_open"]:
         return "entries open"
+    if current.compared.get("winding_down"):
+        return "entries closed (winding down)"
     down = current.compared["written_down"]
     why = f"{down} GPU(s) written down" if down else "maturities due"
     return f"entries closed ({why})"
@@ -126,6 +132,8 @@ class Curve:
     since: int
     ramp_end: int
     stale_at: int
+    # Book value (unscaled) the ramp starts from at `since`: 0, or where a rising mark found it.
+    ramp_from: int = 0
 
     def _fall(self) -> int:
         # The line's slope, rounded up (steeper than the registry's straight line).
@@ -142,8 +150,10 @@ class Curve:
         if t >= self.stale_at:
             return 0
         if t < self.ramp_end:
-            rise = self._normal_at(self.ramp_end) // (self.ramp_end - self.since)
-            return rise * (t - self.since)
+            # Towards minus infinity (Python's floor division), as schedule.vy rounds the rise.
+            base = self.ramp_from * PRECISION
+            rise = (self._normal_at(self.ramp_end) - base) // (self.ramp_end - self.since)
+            return base + rise * (t - self.since)
         if t < self.end:
             return self.cost * PRECISION - self._fall() * (t - self.start)
         return self.salvage * PRECISION
@@ -169,11 +179,21 @@ class GpuBook:
     useful_life: int
     status: int
     last_attested_at: int
-    came_in: str | None = None  # "contributed" or "purchased": the flow that brought it in
+    # The flow that brought it in: "contributed", "purchased" or "swapped in" (an RMA
+    # replacement); the flow that took it out: "sold" or "swapped out" (None while held).
+    came_in: str | None = None
+    went_out: str | None = None
     state: int = NOT_HELD
     since: int = 0
     ramp_end: int = 0
     stale_at: int = 0
+    ramp_from: int = 0
+    # The appraiser's last mark (book value, time; GpuRevalued), None: the registry's cost line.
+    mark: tuple[int, int] | None = None
+    # The transaction of the last GpuRevalued and where the GPU stood before it (the ramp of a
+    # rising mark starts there).
+    revalued_in: str = ""
+    revalued_from: int = 0
 
     @property
     def end_of_life(self) -> int:
@@ -184,15 +204,26 @@ class GpuBook:
         """As `GpuCollateral.position(id)` reports it."""
         return self.state, self.since, self.ramp_end, self.stale_at
 
+    @property
+    def held_by_flow(self) -> bool:
+        return self.came_in is not None and self.went_out is None
+
     def curve(self) -> Curve:
+        """The registry's cost line, or after a mark the line from the mark down to at most the
+        salvage value at the same end of life."""
+        cost, start, salvage = self.cost, self.acquired_at, self.salvage
+        if self.mark is not None:
+            cost, start = self.mark
+            salvage = min(salvage, cost)
         return Curve(
-            cost=self.cost,
-            salvage=self.salvage,
-            start=self.acquired_at,
+            cost=cost,
+            salvage=salvage,
+            start=start,
             end=self.end_of_life,
             since=self.since,
             ramp_end=self.ramp_end,
             stale_at=self.stale_at,
+            ramp_from=self.ramp_from,
         )
 
 
@@ -331,6 +362,27 @@ class QueueBooks:
 
 
 @dataclass
+class Moves:
+    """What one transaction logged of the flows that move a GPU in or out of the pool."""
+
+    block: int
+    # ERC-721 transfers out of the collateral: (token id, receiver).
+    exits: list[tuple[int, str]] = field(default_factory=list)
+    # The collateral's GpuReleased: token id -> (to, price, value, to_cash, the to_cash expected).
+    released: dict[int, tuple[str, int, int, int, int]] = field(default_factory=dict)
+    # The collateral's GpuAdmitted: token id -> (price, value).
+    admitted: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The market's GpuSold: token id -> (buyer, price, value, floor); GpuPurchased: -> (price,
+    # value).
+    sold: dict[int, tuple[str, int, int, int]] = field(default_factory=dict)
+    purchased: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The LeaseManager's GpuReplaced: failed -> (replacement, value out, value in).
+    replaced: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    # The vault's Skimmed donations in the transaction.
+    skimmed: int = 0
+
+
+@dataclass
 class Books:
     """What the events say: cash buckets, fraction balances, identities, the pool's GPUs, the
     redemption queue."""
@@ -357,8 +409,20 @@ class Books:
     gpus: dict[int, GpuBook] = field(default_factory=dict)
     # GPUs the collateral holds (registry ERC-721 Transfer events to and from it).
     held: set[int] = field(default_factory=set)
-    # GPUs that left the collateral (no flow takes one out yet).
+    # GPUs that left the collateral (registry Transfer events from it), and those of them whose
+    # every exit a flow accounted for in its transaction (a sale or an RMA: `_match_moves`).
     left: set[int] = field(default_factory=set)
+    released: set[int] = field(default_factory=set)
+    # Per transaction, what the flows moving GPUs in and out logged (matched after the replay).
+    moves: dict[str, Moves] = field(default_factory=dict)
+    # A flow that moved a GPU without accounting for its value: "GPU 3 left ... (block 120)".
+    move_anomalies: list[str] = field(default_factory=list)
+    # Sales (and their price at or above the floor), and the gains over the collateral value they
+    # streamed to holders (part of the vault's Skimmed, not a donation).
+    sales: int = 0
+    sales_below_floor: int = 0
+    sale_gains: int = 0
+    winding_down: bool = False
     # Where a GpuCounted disagreed with the registry at its block: "GPU 3: stale day ...".
     position_anomalies: list[str] = field(default_factory=list)
 
@@ -383,7 +447,11 @@ class Books:
 
     @property
     def came_in_by_flow(self) -> set[int]:
-        return {token_id for token_id, gpu in self.gpus.items() if gpu.came_in}
+        """GPUs a flow brought in and no flow took out."""
+        return {token_id for token_id, gpu in self.gpus.items() if gpu.held_by_flow}
+
+    def went_out(self, flow: str) -> set[int]:
+        return {token_id for token_id, gpu in self.gpus.items() if gpu.went_out == flow}
 
     @property
     def counted(self) -> list[GpuBook]:
@@ -430,6 +498,7 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
     start, stop = pool.manifest.deploy_block or 0, chain.blocks.head.number
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
     registry, collateral, queue = pool.registry, pool.collateral, pool.queue
+    market, leases = pool.market, pool.leases
     books_events = [
         vault.Deposit,
         vault.Withdraw,
@@ -445,9 +514,15 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         registry.GpuStatusChanged,
         registry.GpuAttested,
         collateral.GpuContributed,
-        collateral.GpuPurchased,
+        collateral.GpuAdmitted,
+        collateral.GpuReleased,
+        collateral.GpuRevalued,
         collateral.GpuCounted,
         collateral.GpuUncounted,
+        collateral.WindDownStarted,
+        market.GpuPurchased,
+        market.GpuSold,
+        leases.GpuReplaced,
     ]
     queue_events = [
         queue.RedeemRequest,
@@ -457,7 +532,14 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         queue.Withdraw,
         queue.Swept,
     ]
-    sources = [vault.address, identity.address, registry.address, collateral.address]
+    sources = [
+        vault.address,
+        identity.address,
+        registry.address,
+        collateral.address,
+        market.address,
+        leases.address,
+    ]
     logs = _logs(books_events, sources, start, stop)
     logs += _logs([vault.Transfer], [vault.address], start, stop)
     # The queue's Withdraw shares its topic with the vault's: a query of its own.
@@ -489,9 +571,12 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
             _registry(books, log, collateral.address, timestamps)
         elif source == collateral.address:
             _collateral(books, log, timestamps)
+        elif source in (market.address, leases.address):
+            _trade(books, log)
         else:
             _vault(books, log, timestamps)
     books.balances.pop(ZERO_ADDRESS, None)
+    _match_moves(books)
     queue = books.queue
     queue.anomalies += [
         f"{shares} fractions {sender} -> {receiver} announced by the queue, no vault Transfer "
@@ -553,9 +638,8 @@ def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> No
             last_attested_at=timestamps[log.block_number],
         )
     elif name == "GpuAttested":
+        # The custodians' signed time, at most its block's (not the block's time itself).
         books.gpus[args["token_id"]].last_attested_at = args["attested_at"]
-        # An attestation is stamped with its block's time: one block fewer to fetch.
-        timestamps.setdefault(log.block_number, args["attested_at"])
     elif name == "GpuStatusChanged":
         books.gpus[args["token_id"]].status = int(args["current"])
     elif name == "Transfer":
@@ -565,24 +649,59 @@ def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> No
         if args["sender"] == collateral:
             books.held.discard(token_id)
             books.left.add(token_id)
+            _moves(books, log).exits.append((token_id, args["receiver"]))
 
 
 def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
     name, args = log.event_name, log.event_arguments
+    if name == "WindDownStarted":
+        books.winding_down = True
+        return
     gpu = books.gpus[args["token_id"]]
     if name == "GpuContributed":
-        gpu.came_in = "contributed"
-    elif name == "GpuPurchased":
-        gpu.came_in = "purchased"
+        gpu.came_in, gpu.went_out = "contributed", None
+    elif name == "GpuAdmitted":
+        # Bought with free cash from an owner who accepted an offer, or an RMA replacement (0).
+        gpu.came_in, gpu.went_out = ("purchased" if args["price"] else "swapped in"), None
         books.free_cash -= args["price"]
+        _moves(books, log).admitted[gpu.token_id] = (args["price"], args["value"])
+    elif name == "GpuReleased":
+        # Sold (the price paid in, `to_cash` of it into free cash, the rest skimmed to holders in
+        # the same transaction), or an RMA'd GPU handed back for nothing.
+        gpu.went_out = "sold" if args["price"] else "swapped out"
+        books.free_cash += args["to_cash"]
+        # In wind-down all of the price enters free cash; otherwise up to the collateral value.
+        expected = args["price"] if books.winding_down else min(args["price"], args["value"])
+        _moves(books, log).released[gpu.token_id] = (
+            args["to"],
+            args["price"],
+            args["value"],
+            args["to_cash"],
+            expected,
+        )
+        gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at, gpu.ramp_from = NOT_HELD, 0, 0, 0, 0
+        gpu.mark = None
+    elif name == "GpuRevalued":
+        gpu.mark = (args["book_value"], timestamps[log.block_number])
+        gpu.revalued_in, gpu.revalued_from = _tx(log), args["previous"]
     elif name == "GpuUncounted":
         gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at = HELD_UNCOUNTED, 0, 0, 0
+        gpu.ramp_from = 0
     elif name == "GpuCounted":
-        gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at = (
+        # A rising mark's ramp starts where the GPU stood (GpuRevalued.previous, same
+        # transaction); a moved stale day keeps the curve; any other (re)count starts from 0.
+        if gpu.revalued_in == _tx(log):
+            ramp_from = gpu.revalued_from
+        elif gpu.state == COUNTED and args["since"] == gpu.since:
+            ramp_from = gpu.ramp_from
+        else:
+            ramp_from = 0
+        gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at, gpu.ramp_from = (
             COUNTED,
             args["since"],
             args["ramp_end"],
             args["stale_at"],
+            ramp_from,
         )
         # The collateral's curve must follow the registry as it stood in that transaction.
         expected = books.parameters.stale_day(gpu.last_attested_at)
@@ -599,6 +718,83 @@ def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
             books.position_anomalies.append(
                 f"GPU {gpu.token_id}: counted while {STATUS_NAMES[gpu.status]} in the registry"
             )
+
+
+def _moves(books: Books, log) -> Moves:
+    """The moves of `log`'s transaction (recorded as they come)."""
+    return books.moves.setdefault(_tx(log), Moves(block=log.block_number))
+
+
+def _trade(books: Books, log) -> None:
+    """The market's GpuPurchased / GpuSold, the LeaseManager's GpuReplaced: the terms of a move
+    the collateral's GpuAdmitted / GpuReleased of the same transaction must agree with."""
+    name, args, moves = log.event_name, log.event_arguments, _moves(books, log)
+    if name == "GpuPurchased":
+        moves.purchased[args["token_id"]] = (args["price"], args["value"])
+    elif name == "GpuSold":
+        moves.sold[args["token_id"]] = (args["buyer"], args["price"], args["value"], args["floor"])
+        books.sales += 1
+        books.sales_below_floor += args["price"] < args["floor"]
+    elif name == "GpuReplaced":
+        moves.replaced[args["failed"]] = (args["replacement"], args["value_out"], args["value_in"])
+
+
+def _match_moves(books: Books) -> None:
+    """Invariant 6 from the events, transaction by transaction. A GPU leaves the collateral only
+    with a GpuReleased to its receiver, and either the market's GpuSold of the same price and
+    value at no less than its floor (the price into free cash up to the value, or all of it in
+    wind-down, the rest skimmed to holders in the same transaction), or an RMA: the
+    LeaseManager's GpuReplaced with the same value out, its replacement admitted at a value of at
+    least that. A GPU comes in for cash only at the market's purchase (same price and value), or
+    for nothing as an RMA replacement."""
+    anomalies = books.move_anomalies
+    for moves in books.moves.values():
+        where = f"(block {moves.block})"
+        for token_id, receiver in moves.exits:
+            why = _exit_unaccounted(moves, token_id, receiver)
+            if why is None:
+                books.released.add(token_id)
+            else:
+                anomalies.append(f"GPU {token_id} left the pool {why} {where}")
+        gains = sum(r[1] - r[3] for r in moves.released.values())
+        if moves.skimmed < gains:
+            anomalies.append(f"a sale's gain of {gains} was not streamed to holders {where}")
+        for token_id, (price, value) in moves.admitted.items():
+            bought = moves.purchased.get(token_id)
+            replacing = any(r[0] == token_id for r in moves.replaced.values())
+            if (price or not replacing) and bought != (price, value):
+                anomalies.append(
+                    f"GPU {token_id} came in for {price} with no purchase of the market to match "
+                    f"(it logged {bought}) {where}"
+                )
+
+
+def _exit_unaccounted(moves: Moves, token_id: int, receiver: str) -> str | None:
+    """Why one exit is not accounted for by its transaction's flows (None: it is)."""
+    released = moves.released.get(token_id)
+    if released is None:
+        return "with no GpuReleased"
+    to, price, value, to_cash, expected = released
+    if to != receiver:
+        return f"to {receiver}, GpuReleased named {to}"
+    if token_id in moves.sold:
+        buyer, sold_price, sold_value, floor = moves.sold[token_id]
+        if (buyer, sold_price, sold_value) != (to, price, value):
+            return f"sold as {(buyer, sold_price, sold_value)}, released as {(to, price, value)}"
+        if price < floor:
+            return f"sold for {price}, below its floor of {floor}"
+        if to_cash != expected:
+            return f"sold for {price}: {to_cash} into free cash, {expected} expected"
+        return None
+    if token_id in moves.replaced:
+        replacement, value_out, value_in = moves.replaced[token_id]
+        admitted = moves.admitted.get(replacement)
+        if price or value_out != value:
+            return f"in an RMA, released for {price} at {value}, GpuReplaced says {value_out}"
+        if admitted is None or admitted[1] != value_in or value_in < value_out:
+            return f"in an RMA for GPU {replacement}, admitted as {admitted}, worth {value_in}"
+        return None
+    return "with neither a sale nor an RMA"
 
 
 def _tx(log) -> str:
@@ -737,8 +933,16 @@ def _vault(books: Books, log, timestamps: _Timestamps) -> None:
         books.revenue_received += args["amount"] - args["fee"]
         books.fees_charged += args["fee"]
     elif name == "Skimmed":
+        # A sale's gain over the collateral value (its price less what entered free cash) is
+        # streamed by the skim of its own transaction: not a donation.
         books.revenue_received += args["donation"]
-        books.donations_skimmed += args["donation"]
+        moves = books.moves.get(_tx(log))
+        gain = 0
+        if moves is not None:
+            gain = min(args["donation"], sum(r[1] - r[3] for r in moves.released.values()))
+            moves.skimmed += args["donation"]
+        books.sale_gains += gain
+        books.donations_skimmed += args["donation"] - gain
     elif name == "RevenueClaimed":
         books.revenue_claimed += args["amount"]
     elif name == "FeesClaimed":
@@ -829,13 +1033,17 @@ class ChainState:
     gpus_held: set[int]
     counted: int
     pending: int
-    # Counted GPUs stale or returning now (`written_down()`), and whether entries are open.
+    # Counted GPUs stale or returning now (`written_down()`), whether entries are open, and
+    # whether the pool is winding down (entries closed for good).
     written_down: int
     entries_open: bool
+    winding_down: bool
     positions: dict[int, tuple[int, int, int, int]]
     value_of: dict[int, int]
     # Registry terms of the pool's GPUs: (status, last attested at).
     registry_terms: dict[int, tuple[int, int]]
+    # The appraiser's mark of the pool's GPUs (`appraisal(id)[:2]`: book value, time; 0, 0: none).
+    marks: dict[int, tuple[int, int]]
     round_trips: list[tuple[int, int]]
     paused: bool
     queue: QueueState
@@ -856,7 +1064,7 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
         balances={a: vault.balanceOf(a) for a in accounts},
         claimable={a: vault.claimable(a) for a in accounts},
         free_cash=vault.free_cash(),
-        collateral_value=vault.collateral_value(),
+        collateral_value=collateral.value(),
         total_assets=vault.totalAssets(),
         value_of_supply=vault.convertToAssets(supply),
         received=vault.received(),
@@ -870,9 +1078,11 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
         pending=collateral.pending(),
         written_down=collateral.written_down(),
         entries_open=collateral.entries_open(),
+        winding_down=collateral.winding_down(),
         positions={i: tuple(collateral.position(i)) for i in gpu_ids},
         value_of={i: collateral.value_of(i) for i in gpu_ids},
         registry_terms={i: (t.status, t.last_attested_at) for i, t in terms.items()},
+        marks={i: tuple(collateral.appraisal(i))[:2] for i in gpu_ids},
         round_trips=[
             (a, vault.convertToAssets(vault.convertToShares(a))) for a in ROUND_TRIP_AMOUNTS
         ],
@@ -1039,6 +1249,7 @@ def revenue_check(books: Books, state: ChainState) -> InvariantCheck:
         received=state.received,
         received_from_events=books.revenue_received,
         donations_skimmed=books.donations_skimmed,
+        sale_gains_streamed=books.sale_gains,
         fees_charged=books.fees_charged,
         claimed=books.revenue_claimed,
         claimable=claimable,
@@ -1090,11 +1301,13 @@ def identity_check(books: Books, state: ChainState) -> InvariantCheck:
 
 
 def gpus_check(books: Books, state: ChainState) -> InvariantCheck:
-    """Every GPU the collateral holds came in by GpuContributed or GpuPurchased; a GPU sent with a
-    plain transfer is held but never counted (reported, not an error); none has left (no flow
-    takes one out yet)."""
+    """Every GPU the collateral holds came in by GpuContributed or GpuAdmitted (a purchase or an
+    RMA replacement); a GPU sent with a plain transfer is held but never counted (reported, not an
+    error); every GPU that left went out by GpuReleased in a transaction whose flow accounts for
+    its value (`_match_moves`: a sale at no less than its floor, its price into free cash up to
+    the value and the rest streamed, or an RMA against a replacement worth at least as much)."""
     by_flow = books.came_in_by_flow
-    left_without_flow = (by_flow - state.gpus_held) | books.left
+    left_without_flow = (by_flow - state.gpus_held) | (books.left - books.released)
     plain_transfers = state.gpus_held - by_flow
     positions_wrong = [
         i
@@ -1104,14 +1317,23 @@ def gpus_check(books: Books, state: ChainState) -> InvariantCheck:
     counted = len(books.counted)
     return _check(
         6,
-        "every GPU the pool holds came in by a flow that accounts for its value; none left",
+        "every GPU the pool holds came in, and every GPU that left went out, by a flow that "
+        "accounts for its value",
         state.gpus_held == books.held
         and not left_without_flow
+        and not books.move_anomalies
+        and books.sales_below_floor == 0
         and not positions_wrong
         and state.counted == counted,
         gpus_held=len(state.gpus_held),
         gpus_held_from_events=len(books.held),
         came_in_by_flow=len(by_flow),
+        sold=len(books.went_out("sold")),
+        swapped_out=len(books.went_out("swapped out")),
+        sales=books.sales,
+        sales_below_floor=books.sales_below_floor,
+        sale_gains_streamed=books.sale_gains,
+        moves_unaccounted="; ".join(books.move_anomalies) or "-",
         held_not_counted_plain_transfer=_ids(plain_transfers),
         left_without_flow=_ids(left_without_flow),
         positions_disagreeing_with_flows=_ids(positions_wrong),
@@ -1137,6 +1359,7 @@ def rebuilt_books_check(books: Books, state: ChainState) -> InvariantCheck:
         for g in gpus
         if state.registry_terms.get(g.token_id) != (g.status, g.last_attested_at)
     ]
+    mark_diffs = [g.token_id for g in gpus if state.marks.get(g.token_id) != (g.mark or (0, 0))]
     queue, on_chain = books.queue, state.queue
     totals = (queue.pending, len(queue.open_requests), queue.cancelled, queue.reserve)
     queue_totals_match = totals == (
@@ -1152,9 +1375,11 @@ def rebuilt_books_check(books: Books, state: ChainState) -> InvariantCheck:
         == (state.free_cash, state.held, state.fees, state.supply)
         and queue_totals_match
         and not position_diffs
-        and not registry_diffs,
+        and not registry_diffs
+        and not mark_diffs,
         gpu_positions_compared=len(gpus),
         positions_differing=_ids(position_diffs),
+        marks_differing=_ids(mark_diffs),
         registry_terms_differing=_ids(registry_diffs),
         queue_totals_match=queue_totals_match,
     )
@@ -1291,6 +1516,7 @@ def current_prices_check(books: Books, state: ChainState) -> InvariantCheck:
         written_down=state.written_down,
         written_down_from_events=written_down,
         entries_open=state.entries_open,
+        winding_down=state.winding_down,
         counted_impaired_or_retired=_ids(impaired),
         stale_counted=len(stale),
         stale_with_value=_ids(stale_with_value),
@@ -1336,7 +1562,7 @@ def gpu_table(pool: Pool, books: Books, state: ChainState) -> Table:
     table = Table(title=f"GPUs of the pool: {len(books.pool_gpus)}")
     for column in (
         "id",
-        "came in",
+        "came in, went out",
         "status",
         "position",
         "attested (days ago)",
@@ -1344,12 +1570,13 @@ def gpu_table(pool: Pool, books: Books, state: ChainState) -> Table:
         "value_of",
         "from events",
     ):
-        table.add_column(column, justify="left" if column in ("came in", "position") else "right")
+        left = column in ("came in, went out", "position")
+        table.add_column(column, justify="left" if left else "right")
     for gpu in books.pool_gpus:
         stale_in = (gpu.stale_at - state.timestamp) / GRID if gpu.state == COUNTED else None
         table.add_row(
             str(gpu.token_id),
-            gpu.came_in or "plain transfer",
+            ", ".join(filter(None, (gpu.came_in or "plain transfer", gpu.went_out))),
             STATUS_NAMES.get(gpu.status, str(gpu.status)),
             states[gpu.state],
             f"{(state.timestamp - gpu.last_attested_at) / GRID:.1f}",

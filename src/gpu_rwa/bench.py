@@ -16,6 +16,7 @@ from rich.console import Console
 
 from gpu_rwa.chain import local_account
 from gpu_rwa.config import load_deploy_config
+from gpu_rwa.custody import attestation_message, sign_all
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.gas import GasReport, Target
 from gpu_rwa.inventory import InventoryEntry, InventoryRow
@@ -69,11 +70,12 @@ def bench_registry(report: GasReport, console: Console) -> dict[str, float]:
             receipt.gas_used // size
         )
 
+    attestor = _attestor(registry, admin)
     token = 1
-    report.record("registry: attest (1 GPU)", registry.attest([token], sender=custodian))
+    chain.pending_timestamp += 60
     report.record(
-        f"registry: attest ({MAX_BATCH} GPUs)",
-        registry.attest(list(range(2, 2 + MAX_BATCH)), sender=custodian),
+        "custody: submit (1 GPU, 1 signature)",
+        submit_attestation(attestor, custodian.address, [token], [custodian]),
     )
     transitions = (
         ("ACTIVE", "OFFLINE", custodian),
@@ -114,7 +116,48 @@ def bench_registry(report: GasReport, console: Console) -> dict[str, float]:
     )
     seconds = time.perf_counter() - started
     console.print(f"registered 1,000 GPUs in {seconds:.1f} s (batches of {MAX_BATCH})")
+    _bench_attestations(report, registry, attestor, admin, custodian.address)
     return {"register 1,000 GPUs, seconds": round(seconds, 2)}
+
+
+def _attestor(registry, admin):
+    """A CustodyAttestor for `registry` (one signature), holding its ATTESTER_ROLE."""
+    attestor = admin.deploy(project.CustodyAttestor, registry, 1)
+    registry.grantRole(registry.ATTESTER_ROLE(), attestor, sender=admin)
+    return attestor
+
+
+def submit_attestation(attestor, holder: str, token_ids: list[int], signers) -> ReceiptAPI:
+    """`signers` attest `token_ids` of `holder` at the chain's time; the first one submits."""
+    attested_at = chain.pending_timestamp
+    message = attestation_message(chain.chain_id, attestor.address, token_ids, attested_at)
+    signatures = sign_all(signers, message)
+    return attestor.submit(holder, token_ids, attested_at, signatures, sender=signers[0])
+
+
+# GPUs a custody batch of the benchmark attests; 2 of 3 custodians sign the quorum batch.
+CUSTODY_BATCH = 100
+
+
+def _bench_attestations(report: GasReport, registry, attestor, admin, holder: str) -> None:
+    """A batch of CUSTODY_BATCH GPUs (none held by a pool) attested with 1 signature of 1, then,
+    after the admin raised the threshold to 2 with 3 custodians, with 2 signatures of 3."""
+    custodians = [local_account(role) for role in ("custodian", "operator", "appraiser")]
+    for account in custodians[1:]:
+        registry.grantRole(registry.CUSTODIAN_ROLE(), account, sender=admin)
+    batches = {
+        "1 of 1 signature": (custodians[:1], range(101, 101 + CUSTODY_BATCH)),
+        "2 of 3 custodians": (custodians[:2], range(201, 201 + CUSTODY_BATCH)),
+    }
+    for quorum, (signers, token_ids) in batches.items():
+        if len(signers) > 1:
+            attestor.set_threshold(len(signers), sender=admin)
+        chain.pending_timestamp += 60
+        receipt = submit_attestation(attestor, holder, list(token_ids), signers)
+        report.record(f"custody: submit ({CUSTODY_BATCH} GPUs, {quorum})", receipt)
+        report.figures[f"custody: submit, per GPU in a batch of {CUSTODY_BATCH} ({quorum})"] = (
+            receipt.gas_used // CUSTODY_BATCH
+        )
 
 
 # The issues' targets for the pool's hot paths (gas from receipts).
@@ -126,7 +169,7 @@ VAULT_TARGETS = {
     "lease: pay instalment (100 holders)": Target(120_000),
     "lease: pay instalment (1,000 holders)": Target(120_000),
     "collateral: contribute GPU": Target(200_000),
-    "collateral: buy GPU (owner accepts the offer)": Target(200_000),
+    "market: buy a GPU in (owner accepts the offer)": Target(200_000),
 }
 # The marginal cost of a request fulfilled must not grow along a batch: each request of 2-25 and
 # of 26-50 within this tolerance of the other (bps).
@@ -241,7 +284,8 @@ def bench_vault(
         "vault: buy with permit (first-time holder)",
         lambda: vault.buy_with_permit(1_000 * unit, other, 1, deadline, v, r, s, sender=other),
     )
-    _bench_gpu_purchase(measure, collateral, registry, operator)
+    _bench_gpu_purchase(measure, contracts, operator)
+    _bench_gpu_sale(measure, contracts, operator, other)
 
     chain.pending_timestamp += 7 * DAY
     leases.pay_instalment(lease_id, sender=lessee)
@@ -267,24 +311,52 @@ def bench_vault(
     usdc.transfer(vault, 100 * unit, sender=other)
     measure("vault: skim a donation", lambda: vault.skim(sender=other))
     _bench_queue(measure, report, contracts, investor, horizon, console)
-    _bench_registry_hooks(measure, registry, custodian, appraiser)
+    _bench_registry_hooks(
+        measure, registry, contracts["CustodyAttestor"], collateral, custodian, appraiser
+    )
+    _bench_appraisals(measure, contracts, appraiser)
     _bench_maturities(measure, contracts, operator, custodian, investor)
+    _bench_default_sale_and_swap(measure, contracts, operator, custodian, lessee, investor)
     return seconds, contracts
 
 
-def _bench_gpu_purchase(measure, collateral, registry, operator) -> None:
-    """The pool buys GPU 3 from its owner: the operator offers, the owner accepts (here the owner
-    is the operator itself; a third-party seller costs the same)."""
-    rate = collateral.ADVANCE_RATE_BPS()
+def _bench_gpu_purchase(measure, contracts, operator) -> None:
+    """The pool buys GPU 3 from its owner through its GpuMarket: the operator offers, the owner
+    accepts (here the owner is the operator itself; a third-party seller costs the same)."""
+    market, registry = contracts["GpuMarket"], contracts["GpuRegistry"]
+    rate = contracts["GpuCollateral"].ADVANCE_RATE_BPS()
     # Below the GPU's collateral value at any later block: book value only falls.
     price = registry.book_value(3) * rate // 10_000 * 9 // 10
     measure(
-        "collateral: offer to buy a GPU",
-        lambda: collateral.offer_gpu(3, price, chain.pending_timestamp + DAY, sender=operator),
+        "market: offer to buy a GPU",
+        lambda: market.offer_gpu(3, price, chain.pending_timestamp + DAY, sender=operator),
     )
     measure(
-        "collateral: buy GPU (owner accepts the offer)",
-        lambda: collateral.sell_gpu(3, price, sender=operator),
+        "market: buy a GPU in (owner accepts the offer)",
+        lambda: market.sell_gpu(3, price, sender=operator),
+    )
+
+
+# What a buyer pays above the GPU's collateral value in the sale benchmarked (streamed to holders).
+SALE_PREMIUM = 1_000 * 10**DECIMALS
+
+
+def _bench_gpu_sale(measure, contracts, operator, buyer) -> None:
+    """The pool sells GPU 4 (contributed first) through its GpuMarket: the operator lists it
+    above its floor, a buyer (who approved the vault) takes it, paying in the same transaction;
+    the premium is skimmed to holders in that transaction too."""
+    market, collateral = contracts["GpuMarket"], contracts["GpuCollateral"]
+    collateral.contribute(4, operator, 0, sender=operator)
+    chain.pending_timestamp += 60
+    price = market.floor(4) + SALE_PREMIUM
+    contracts["MockUSDC"].approve(contracts["CollateralVault"], price, sender=buyer)
+    measure(
+        "market: list a GPU for sale",
+        lambda: market.list_gpu(4, price, chain.pending_timestamp + DAY, sender=operator),
+    )
+    measure(
+        "market: sell a GPU out (buyer pays; premium above its value streamed)",
+        lambda: market.buy_gpu(4, price, sender=buyer),
     )
 
 
@@ -357,14 +429,15 @@ def _requests(count: int) -> str:
     return f"{count} request{'s' if count > 1 else ''}"
 
 
-def _bench_registry_hooks(measure, registry, custodian, appraiser) -> None:
+def _bench_registry_hooks(measure, registry, attestor, collateral, custodian, appraiser) -> None:
     """What the registry's calls into a pool cost: attestations and status changes of held GPUs."""
     measure(
-        "registry: attest (1 GPU held by a pool)", lambda: registry.attest([1], sender=custodian)
+        "custody: submit (1 GPU held by a pool, 1 signature)",
+        lambda: submit_attestation(attestor, collateral.address, [1], [custodian]),
     )
     measure(
-        "registry: attest (3 GPUs held by a pool)",
-        lambda: registry.attest([1, 2, 3], sender=custodian),
+        "custody: submit (3 GPUs held by a pool, 1 signature)",
+        lambda: submit_attestation(attestor, collateral.address, [1, 2, 3], [custodian]),
     )
     measure(
         "registry: set_status IMPAIRED of a GPU held by a pool",
@@ -373,6 +446,29 @@ def _bench_registry_hooks(measure, registry, custodian, appraiser) -> None:
     measure(
         "registry: set_status ACTIVE of an impaired GPU held by a pool (returns gradually)",
         lambda: registry.set_status(3, STATUS_CODES["ACTIVE"], sender=appraiser),
+    )
+
+
+# The reason a benchmark mark records (a report's hash).
+MARK_REASON = b"\x01" * 32
+
+
+def _bench_appraisals(measure, contracts, appraiser) -> None:
+    """The appraiser marks a counted GPU (GPU 2, leased) down to half where it stands (at once:
+    its curve restarts from the mark), then up by half a step (it returns over the unlock
+    period; the whole step would be refused a block later, where it stands having fallen)."""
+    appraisals, collateral = contracts["GpuAppraisals"], contracts["GpuCollateral"]
+    registry = contracts["GpuRegistry"]
+    measure(
+        "appraisals: mark down (a counted GPU)",
+        lambda: appraisals.mark(2, collateral.book_of(2) // 2, MARK_REASON, sender=appraiser),
+    )
+    half_step = registry.book_value(2) * appraisals.MAX_MARK_STEP_BPS() // 10_000 // 2
+    measure(
+        "appraisals: mark up (a counted GPU, returns over the unlock period)",
+        lambda: appraisals.mark(
+            2, collateral.book_of(2) + half_step, MARK_REASON, sender=appraiser
+        ),
     )
 
 
@@ -386,7 +482,7 @@ def _bench_maturities(measure, contracts, operator, custodian, investor) -> None
     # matured and the pool's earlier GPUs freshly attested.
     chain.pending_timestamp += collateral.UNLOCK_PERIOD() + DAY
     collateral.process_maturities(1_024, sender=investor)
-    registry.attest([1, 2, 3], sender=custodian)
+    submit_attestation(contracts["CustodyAttestor"], collateral.address, [1, 2, 3], [custodian])
     now = chain.pending_timestamp
     first = registry.totalSupply() + 1
     lives = 2 * MATURE_STEPS
@@ -427,3 +523,55 @@ def _add_holders(vault, identity, compliance, funder, count: int, horizon: int) 
         )
     for holder in holders:
         vault.deposit(10**DECIMALS, holder, sender=funder)
+
+
+# GPUs of the lease the benchmark declares in default.
+DEFAULTED_GPUS = 4
+
+
+def _bench_default_sale_and_swap(measure, contracts, operator, custodian, lessee, anyone) -> None:
+    """A lease of DEFAULTED_GPUS fresh GPUs: one exchanged for a replacement of equal value (RMA:
+    the failed one released, the replacement admitted), then the lease declared in default by
+    anyone once it is default_after late (its GPUs, freshly attested, marked down at once); and a
+    GPU in no lease listed at its floor and bought (GpuMarket.buy_gpu)."""
+    registry, collateral = contracts["GpuRegistry"], contracts["GpuCollateral"]
+    leases, market = contracts["LeaseManager"], contracts["GpuMarket"]
+    # What the end-of-life scenario left due: no measure below matures it itself.
+    collateral.process_maturities(1_024, sender=anyone)
+    first = registry.totalSupply() + 1
+    specs = [e.row.to_spec(DECIMALS) for e in synthetic_inventory(DEFAULTED_GPUS + 2, "D")]
+    registry.register(operator, specs, sender=custodian)
+    *leased, replacement, sold = range(first, first + len(specs))
+    # Bought in for a unit of cash each (a purchase is not an entry: it does not wait for the
+    # earlier scenarios' stale and returning GPUs, as a contribution would).
+    for token_id in (*leased, sold):
+        market.offer_gpu(token_id, 1, chain.pending_timestamp + DAY, sender=operator)
+        market.sell_gpu(token_id, 1, sender=operator)
+    receipt = leases.open_lease(
+        lessee, 1_000 * 10**DECIMALS, 30 * DAY, 12, 5 * DAY, leased, sender=operator
+    )
+    lease_id = receipt.decode_logs(leases.LeaseOpened)[0].lease_id
+    measure(
+        "lease: swap GPU (RMA, a replacement of equal value)",
+        lambda: leases.swap_gpu(lease_id, leased[0], replacement, sender=operator),
+    )
+    price = market.floor(sold)
+    market.list_gpu(sold, price, chain.pending_timestamp + DAY, sender=operator)
+    measure(
+        "market: buy GPU (a listed GPU, at its floor)",
+        lambda: market.buy_gpu(sold, price, sender=lessee),
+    )
+    lease = leases.lease(lease_id)
+    chain.pending_timestamp = lease.start + lease.period + lease.default_after + 1
+    submit_attestation(
+        contracts["CustodyAttestor"],
+        collateral.address,
+        list(leases.lease_gpus(lease_id)),
+        [custodian],
+    )
+    if collateral.pending():
+        collateral.process_maturities(1_024, sender=anyone)
+    measure(
+        f"lease: declare default ({DEFAULTED_GPUS} GPUs, marked down)",
+        lambda: leases.declare_default(lease_id, sender=anyone),
+    )

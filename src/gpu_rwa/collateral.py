@@ -1,14 +1,16 @@
-"""The pool's GPUs, held and valued by its GpuCollateral: GPUs in (contributed for fractions, or
-offered for and sold to the pool), the schedule kept current, and the collateral table.
+"""The pool's GPUs, held and valued by its GpuCollateral: GPUs contributed for fractions, the
+schedule kept current, the wind-down, an RMA swap of a leased GPU, and the collateral table. GPUs
+traded for cash (bought in at an offer, sold out at a listing) are `gpu_rwa.market`'s.
 
 A GPU enters only ACTIVE, freshly attested (its stale day, the last attestation plus the pool's
 staleness window rounded down to a UTC midnight, still ahead) and once: the collateral values it
-at book value x advance rate in the block it enters. Buying with free cash needs the owner's
-consent: the operator offers a price (`offer_gpu`), the owner accepts it (`accept_offer`).
+at book value x advance rate in the block it enters.
 
 Everything the chain can answer is checked before anything is sent, in one line (as in
 `gpu_rwa.pool`); what is sent goes through `send()`.
 """
+
+from dataclasses import dataclass
 
 from ape import chain
 from ape.api import AccountAPI, ReceiptAPI
@@ -16,8 +18,10 @@ from ape.exceptions import ContractLogicError
 from pydantic import Field
 from rich.table import Table
 
+from gpu_rwa.audit import Curve, collateral_value_at
 from gpu_rwa.chain import require_role, send
 from gpu_rwa.errors import UserError
+from gpu_rwa.leases import require_active
 from gpu_rwa.models import StrictModel
 from gpu_rwa.pool import (
     BPS,
@@ -33,7 +37,6 @@ from gpu_rwa.registry import STATUS_CODES, Terms
 from gpu_rwa.types import (
     SECONDS_PER_DAY,
     GpuIdList,
-    StableAmount,
     floor_day,
     format_age,
     format_time,
@@ -44,13 +47,6 @@ PRECISION = 10**18
 MAX_LIFE = 50 * 365 * SECONDS_PER_DAY
 MAX_COST = 2**96
 MAX_PROCESS_STEPS = 1_024
-MAX_OFFER_PRICE = 2**128 - 1
-# An offer's default and longest life, in days.
-DEFAULT_OFFER_DAYS = 7
-MAX_OFFER_DAYS = 365
-# The accept pre-check values the GPU this much later than the pending block: the value only
-# falls, so a price that passes here passes in the block that includes the sale.
-PRICE_CHECK_MARGIN = 60
 
 
 def _date(timestamp: int) -> str:
@@ -203,108 +199,6 @@ def contribute(
     return entered
 
 
-# OFFERS #
-
-
-class OfferOrder(StrictModel):
-    token_id: int = Field(ge=1, alias="TOKEN")
-    price: StableAmount = Field(alias="--price")
-    expires_days: int = Field(
-        default=DEFAULT_OFFER_DAYS, ge=1, le=MAX_OFFER_DAYS, alias="--expires-days"
-    )
-
-
-def offer_gpu(
-    pool: Pool, operator: AccountAPI, token_id: int, price: int, expires_at: int
-) -> ReceiptAPI:
-    """The operator offers `price` of free cash for `token_id`, open until `expires_at`; its owner
-    accepts with `accept_offer`. Refused unless the GPU could be sold now at that price."""
-    collateral = pool.collateral
-    require_role(collateral, "OPERATOR_ROLE", operator.address, "GpuCollateral")
-    if price > MAX_OFFER_PRICE:
-        raise UserError(f"--price {pool.cash(price)} is absurdly large")
-    if expires_at < chain.pending_timestamp:
-        raise UserError(f"the offer would expire on {_date(expires_at)}, which has passed")
-    terms = terms_of(pool, token_id)
-    _require_enterable(pool, token_id, terms, "be sold to the pool")
-    # The owner may accept until the expiry and the value only falls: check it there.
-    ceiling = value_added(pool, terms, expires_at)
-    if price > ceiling:
-        raise UserError(
-            f"--price {pool.cash(price)}: GPU {token_id} adds at most {pool.cash(ceiling)} of "
-            f"collateral by the offer's expiry ({_date(expires_at)})"
-        )
-    free_cash = pool.vault.free_cash()
-    if price > free_cash:
-        raise UserError(f"--price {pool.cash(price)}: the vault has {pool.cash(free_cash)} free")
-    require_verified(pool, terms.owner, "owner")
-    return send(
-        f"offering for GPU {token_id}",
-        collateral.offer_gpu,
-        token_id,
-        price,
-        expires_at,
-        sender=operator,
-    )
-
-
-def cancel_offer(pool: Pool, operator: AccountAPI, token_id: int) -> ReceiptAPI:
-    collateral = pool.collateral
-    require_role(collateral, "OPERATOR_ROLE", operator.address, "GpuCollateral")
-    if collateral.offer(token_id)[0] == 0:
-        raise UserError(f"there is no offer for GPU {token_id}: nothing to cancel")
-    return send(
-        f"cancelling the offer for GPU {token_id}",
-        collateral.cancel_offer,
-        token_id,
-        sender=operator,
-    )
-
-
-def open_offer(pool: Pool, token_id: int) -> tuple[int, int]:
-    """(price, expires_at) of the open offer for `token_id`, or UserError if there is none."""
-    price, expires_at = pool.collateral.offer(token_id)
-    if price == 0:
-        raise UserError(
-            f"there is no offer for GPU {token_id} (the operator runs "
-            f"`ape run vault offer-gpu {token_id} --price PRICE`)"
-        )
-    if expires_at < chain.pending_timestamp:
-        raise UserError(f"the offer for GPU {token_id} expired on {_date(expires_at)}")
-    return price, expires_at
-
-
-def accept_offer(pool: Pool, seller: AccountAPI, token_id: int) -> tuple[int, int, ReceiptAPI]:
-    """The GPU's owner sells it at the open offer's price; returns (price, collateral value that
-    came in, the sale's receipt)."""
-    price, _ = open_offer(pool, token_id)
-    terms = terms_of(pool, token_id)
-    if terms.owner != pool.collateral.address:
-        _require_owner(token_id, terms, seller.address)
-    _require_enterable(pool, token_id, terms, "be sold to the pool")
-    require_not_paused(pool, "selling GPUs to the pool")
-    require_current(pool)
-    require_verified(pool, seller.address, "seller")
-    ceiling = value_added(pool, terms, chain.pending_timestamp + PRICE_CHECK_MARGIN)
-    if price > ceiling:
-        raise UserError(
-            f"the offer's price {pool.cash(price)} is above the {pool.cash(ceiling)} of "
-            f"collateral GPU {token_id} adds now: the operator must offer again"
-        )
-    free_cash = pool.vault.free_cash()
-    if price > free_cash:
-        raise UserError(
-            f"the offer's price {pool.cash(price)} is above the vault's free cash "
-            f"{pool.cash(free_cash)}"
-        )
-    _approve_one(pool, seller, token_id)
-    receipt = send(
-        f"selling GPU {token_id}", pool.collateral.sell_gpu, token_id, price, sender=seller
-    )
-    log = next(iter(pool.collateral.GpuPurchased.from_receipt(receipt)))
-    return log.price, log.value, receipt
-
-
 # KEEPING CURRENT #
 
 
@@ -377,9 +271,18 @@ def _position_cells(pool: Pool, token_id: int, terms: Terms, now: int) -> tuple[
     return counted, format_time(stale), ramp
 
 
+def _mark_cell(pool: Pool, token_id: int) -> str:
+    """The appraiser's mark: `12,000.000000 USDC on 2027-03-01 12:00, default`, or `-`."""
+    value, at, defaulted, _ = pool.collateral.appraisal(token_id)
+    if at == 0:
+        return "-"
+    return f"{pool.cash(value)} on {format_time(at)}" + (", default" if defaulted else "")
+
+
 def collateral_gpus_table(pool: Pool, limit: int | None = None) -> Table:
     """The GPUs the pool's GpuCollateral holds: status, whether they count, their collateral value,
-    the age of the last attestation, the day they go stale and the end of a return ramp."""
+    the appraiser's mark (book value, when; `default` for a lease default's), the age of the last
+    attestation, the day they go stale and the end of a return ramp."""
     collateral, registry, leases = pool.collateral, pool.registry, pool.leases
     total = registry.balanceOf(collateral.address)
     shown = total if limit is None else min(limit, total)
@@ -391,6 +294,7 @@ def collateral_gpus_table(pool: Pool, limit: int | None = None) -> Table:
         "status",
         "counted",
         "collateral value",
+        "mark (book value, UTC)",
         "attested",
         "stale from (UTC)",
         "full value from (UTC)",
@@ -409,6 +313,7 @@ def collateral_gpus_table(pool: Pool, limit: int | None = None) -> Table:
             terms.status_name,
             counted,
             pool.cash(collateral.value_of(token_id)),
+            _mark_cell(pool, token_id),
             f"{format_age(now - terms.last_attested_at)} ago",
             stale,
             ramp,
@@ -417,3 +322,128 @@ def collateral_gpus_table(pool: Pool, limit: int | None = None) -> Table:
     if shown < total:
         table.caption = f"first {shown} of {total}; --limit to see more"
     return table
+
+
+# WIND-DOWN #
+
+
+def wind_down(pool: Pool, admin: AccountAPI) -> ReceiptAPI:
+    """The admin (DEFAULT_ADMIN_ROLE on the GpuCollateral) puts the pool in wind-down, once and
+    for good: no deposit, mint, contribution, purchase of a GPU or new lease from then on; the
+    GPUs are sold and holders leave through the queue."""
+    collateral = pool.collateral
+    if collateral.winding_down():
+        raise UserError("the pool is already winding down")
+    require_role(collateral, "DEFAULT_ADMIN_ROLE", admin.address, "GpuCollateral")
+    return send("putting the pool in wind-down", collateral.wind_down, sender=admin)
+
+
+# RMA #
+
+# The swap pre-check values both GPUs over this many seconds from the pending block: the values
+# are straight lines over so short a span, so a replacement worth at least the failed GPU at both
+# ends is worth at least as much in the block that includes the swap.
+SWAP_CHECK_MARGIN = 300
+
+
+def curve_of(pool: Pool, token_id: int, terms: Terms) -> Curve | None:
+    """The curve GpuCollateral values a held GPU by (None unless it counts): the registry's cost
+    line or, after an appraiser's mark, the line from the mark; its return ramp; its stale day."""
+    state, since, ramp_end, stale = pool.collateral.position(token_id)
+    if state != COUNTED:
+        return None
+    mark, marked_at, _, ramp_from = pool.collateral.appraisal(token_id)
+    cost, start, salvage = terms.cost, terms.acquired_at, terms.salvage
+    if marked_at:
+        cost, start, salvage = mark, marked_at, min(salvage, mark)
+    return Curve(
+        cost=cost,
+        salvage=salvage,
+        start=start,
+        end=floor_day(terms.acquired_at + min(terms.useful_life, MAX_LIFE)),
+        since=since,
+        ramp_end=ramp_end,
+        stale_at=stale,
+        ramp_from=ramp_from,
+    )
+
+
+def entering_curve(pool: Pool, terms: Terms, since: int) -> Curve:
+    """The curve of a GPU counted from `since` (`admit`): the registry's cost line, no ramp."""
+    return Curve(
+        cost=terms.cost,
+        salvage=terms.salvage,
+        start=terms.acquired_at,
+        end=floor_day(terms.acquired_at + min(terms.useful_life, MAX_LIFE)),
+        since=since,
+        ramp_end=0,
+        stale_at=stale_at(pool, terms),
+    )
+
+
+class SwapOrder(StrictModel):
+    lease_id: int = Field(ge=1, alias="LEASE")
+    failed: int = Field(ge=1, alias="FAILED")
+    replacement: int = Field(ge=1, alias="REPLACEMENT")
+
+
+@dataclass(frozen=True)
+class Swap:
+    """What `swap_gpu` did: the collateral value that left with the failed GPU and came in with
+    the replacement (LeaseManager's GpuReplaced), and the receipts sent."""
+
+    value_out: int
+    value_in: int
+    receipts: list[ReceiptAPI]
+
+
+def _require_in_active_lease(pool: Pool, lease_id: int, failed: int) -> None:
+    require_active(pool, lease_id)
+    if pool.leases.lease_of_gpu(failed) != lease_id:
+        gpus = ", ".join(str(i) for i in pool.leases.lease_gpus(lease_id))
+        raise UserError(f"GPU {failed} is not in lease {lease_id} (its GPUs: {gpus})")
+
+
+def swap_gpu(
+    pool: Pool, operator: AccountAPI, lease_id: int, failed: int, replacement: int
+) -> Swap:
+    """RMA: the operator (OPERATOR_ROLE on the LeaseManager) takes the failed GPU of an active
+    lease back and puts `replacement`, a GPU it owns (ACTIVE, freshly attested, in no lease,
+    never held by the pool), in its place; the replacement must be worth at least the failed
+    GPU's collateral value now, computed as the contract will (its mark and ramp included). The
+    script approves the GpuCollateral for the replacement on the registry if needed."""
+    leases, collateral = pool.leases, pool.collateral
+    require_role(leases, "OPERATOR_ROLE", operator.address, "LeaseManager")
+    if replacement == failed:
+        raise UserError(f"GPU {failed} cannot replace itself")
+    _require_in_active_lease(pool, lease_id, failed)
+    incoming = terms_of(pool, replacement)
+    if other := leases.lease_of_gpu(replacement):
+        raise UserError(f"GPU {replacement} is already leased (lease {other})")
+    _require_owner(replacement, incoming, operator.address)
+    _require_enterable(pool, replacement, incoming, "replace a leased GPU")
+    require_current(pool)
+    outgoing = terms_of(pool, failed)
+    out_curve = curve_of(pool, failed, outgoing)
+    rate = collateral.ADVANCE_RATE_BPS()
+    now = chain.pending_timestamp
+    for at in (now, now + SWAP_CHECK_MARGIN):
+        value_out = collateral_value_at(out_curve, at, rate) if out_curve else 0
+        value_in = collateral_value_at(entering_curve(pool, incoming, now), at, rate)
+        if value_in < value_out:
+            raise UserError(
+                f"GPU {replacement} is worth {pool.cash(value_in)} of collateral, less than the "
+                f"{pool.cash(value_out)} GPU {failed} is worth (at {_date(at)}): a replacement "
+                "must be worth at least as much"
+            )
+    receipts = _approve_one(pool, operator, replacement)
+    receipt = send(
+        f"swapping GPU {failed} for GPU {replacement} in lease {lease_id}",
+        leases.swap_gpu,
+        lease_id,
+        failed,
+        replacement,
+        sender=operator,
+    )
+    log = next(iter(leases.GpuReplaced.from_receipt(receipt)))
+    return Swap(value_out=log.value_out, value_in=log.value_in, receipts=[*receipts, receipt])

@@ -15,6 +15,10 @@ vault:
   staleness_days: 30           # a GPU stops counting once its last attestation is this old
   unlock_days: 7               # a GPU that comes back regains its value over this period
   min_redeem_request: 10       # smallest queued redemption, in whole fractions
+  default_after_days: 60       # a lease this late may be declared in default by anyone
+  attestation_threshold: 0     # signatures this pool's GPUs need at least (0: custody.threshold)
+custody:
+  threshold: 1                 # custodians' signatures every attestation needs (1 to 16)
 roles:
   custodians: ["0x3C44..."]
   ...
@@ -36,6 +40,8 @@ from gpu_rwa.types import Address
 MAX_FEE_BPS = 2_000
 MAX_VESTING_DAYS = 365
 MAX_WINDOW_DAYS = 365
+# CustodyAttestor.MAX_SIGNERS: the highest threshold.
+MAX_CUSTODY_THRESHOLD = 16
 
 
 class StablecoinConfig(StrictModel):
@@ -62,6 +68,16 @@ class VaultConfig(StrictModel):
     unlock_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 7
     # Whole fractions; the RedemptionQueue takes it in fraction units.
     min_redeem_request: Annotated[Decimal, Field(gt=0, le=10**12, decimal_places=6)] = Decimal(10)
+    # A lease this many days past due may be declared in default (LeaseManager.default_after).
+    default_after_days: Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)] = 60
+    # CustodyAttestor.pool_threshold of the pool's GpuCollateral (0: custody.threshold alone).
+    attestation_threshold: Annotated[int, Field(ge=0, le=MAX_CUSTODY_THRESHOLD)] = 0
+
+
+class CustodyConfig(StrictModel):
+    """The registry's CustodyAttestor: custodians' signatures every attestation needs."""
+
+    threshold: Annotated[int, Field(ge=1, le=MAX_CUSTODY_THRESHOLD)] = 1
 
 
 class RoleGrants(StrictModel):
@@ -78,6 +94,7 @@ class DeployConfig(StrictModel):
     confirmations: NonNegativeInt = 0
     stablecoin: StablecoinConfig
     vault: VaultConfig
+    custody: CustodyConfig = Field(default_factory=CustodyConfig)
     roles: RoleGrants = Field(default_factory=RoleGrants)
 
 

@@ -17,10 +17,11 @@ checks every invariant with requests pending, fulfilled and cancelled at once.
 
 The pool counts a GPU only while its last attestation is younger than the staleness window (30
 days, rounded down to a UTC midnight), so the custodian attests the pool's GPUs twice a month for
-the whole run: a visit every 30 days would leave them stale for up to a day each month, out of NAV,
-and a stale GPU (or one returning over the unlock period after it) closes the pool to entries. With
-the visits nothing is ever written down: entries stay open all year (the report says so), and each
-visit moves every stale day before it comes, which leaves no change due on the schedule.
+the whole run (each visit signed by the custodian, EIP-712, and submitted through the
+CustodyAttestor): a visit every 30 days would leave them stale for up to a day each month, out of
+NAV, and a stale GPU (or one returning over the unlock period after it) closes the pool to entries.
+With the visits nothing is ever written down: entries stay open all year (the report says so), and
+each visit moves every stale day before it comes, which leaves no change due on the schedule.
 """
 
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from gpu_rwa import collateral, identity, leases
+from gpu_rwa import collateral, custody, identity, leases
 from gpu_rwa import pool as pools
 from gpu_rwa import queue as queues
 from gpu_rwa.audit import (
@@ -485,11 +486,12 @@ def advance(seconds: int) -> None:
 
 
 def attest_pool_gpus(run: Run) -> None:
-    """The custodian's visit: every GPU of the pool seen in place and running, one transaction."""
-    registry, custodian = run.pool.registry, run.cast.custodian
-    receipt = send("attesting the pool's GPUs", registry.attest, run.token_ids, sender=custodian)
+    """The custodian's visit: every GPU of the pool seen in place and running, signed by the
+    custodian (EIP-712) and submitted through the CustodyAttestor, one transaction."""
+    pool = run.pool
+    signed, _ = custody.attest_now(pool.registry, pool.attestor, run.cast.custodian, run.token_ids)
     run.attestations += 1
-    run.attested_at = receipt.timestamp
+    run.attested_at = signed.attested_at
 
 
 def keep_current(run: Run) -> None:
@@ -666,7 +668,7 @@ def month_figures(run: Run, month: int) -> MonthFigures:
         nav=vault.totalAssets(),
         price_per_fraction=pool.price(vault.convertToAssets(one_fraction), one_fraction),
         free_cash=vault.free_cash(),
-        collateral_value=vault.collateral_value(),
+        collateral_value=pool.collateral.value(),
         gpus_counted=sum(pool.collateral.counts(token_id) for token_id in run.token_ids),
         oldest_attestation_age=now - run.attested_at,
         pending_maturities=pool.collateral.pending(),

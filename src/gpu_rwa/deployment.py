@@ -220,6 +220,62 @@ def _collateral_and_vault(
     return collateral, vault
 
 
+def _pool_contract(
+    deployment: Deployment, name: str, collateral: ContractInstance, *args
+) -> ContractInstance:
+    """A contract bound to the pool's GpuCollateral (`COLLATERAL()`). One recorded by an
+    interrupted run for a collateral since replaced is deployed again, for the new one."""
+    deployment._adopt_pending(name)
+    record = deployment.manifest.contracts.get(name)
+    if (
+        record is not None
+        and getattr(project, name).at(record.address).COLLATERAL() != collateral.address
+    ):
+        deployment.console.print(
+            f"[yellow]  {name} at {record.address} is another pool's: deploying a new one[/]"
+        )
+        del deployment.manifest.contracts[name]
+        deployment._save()
+    return deployment.contract(name, collateral, *args)
+
+
+# CUSTODY ATTESTOR (issue 8): custodians' signed attestations reach the registry through it. #
+
+
+def _custody_attestor(
+    deployment: Deployment, registry: ContractInstance, config_: DeployConfig
+) -> ContractInstance:
+    """The registry's CustodyAttestor (`custody.threshold` signatures an attestation). The
+    grants below give it the registry's ATTESTER_ROLE: the only way an attestation is recorded."""
+    return deployment.contract("CustodyAttestor", registry, config_.custody.threshold)
+
+
+def _pool_attestation_threshold(
+    deployment: Deployment,
+    attestor: ContractInstance,
+    collateral: ContractInstance,
+    config_: DeployConfig,
+) -> None:
+    """The pool's own quorum for its GPUs' attestations (`vault.attestation_threshold`)."""
+    threshold = config_.vault.attestation_threshold
+    step = f"CustodyAttestor.pool_threshold:{collateral.address}"
+    if attestor.pool_threshold(collateral) == threshold:
+        deployment.console.print(f"  {step} {threshold} held")
+        return
+    send(
+        f"setting the pool's attestation threshold to {threshold}",
+        attestor.set_pool_threshold,
+        collateral,
+        threshold,
+        sender=deployment.sender,
+        required_confirmations=deployment.confirmations,
+    )
+    deployment.console.print(f"  {step} {threshold} set")
+
+
+# END CUSTODY ATTESTOR #
+
+
 def deploy_suite(
     config_: DeployConfig, sender: AccountAPI, manifest_path: Path, console: Console
 ) -> Manifest:
@@ -229,20 +285,28 @@ def deploy_suite(
     status change and attestation of its GPUs (COLLATERAL_ROLE); the LeaseManager moves GPUs
     between ACTIVE and LEASED on the registry and pulls instalments through the vault; the
     RedemptionQueue escrows and settles requests on the vault (REDEMPTION_QUEUE_ROLE) and the
-    operators fulfil them (FULFILLER_ROLE).
+    operators fulfil them (FULFILLER_ROLE); the CustodyAttestor records custodians' signed
+    attestations on the registry (ATTESTER_ROLE); the GpuAppraisals restarts GPUs' curves on the
+    collateral (APPRAISALS_ROLE) and the LeaseManager asks it for default marks (its
+    LEASE_MANAGER_ROLE); the GpuMarket and the LeaseManager (RMA) move GPUs in and out of the
+    collateral (MOVER_ROLE).
     """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
     metadata = deployment.contract("GpuMetadata")
     registry = deployment.contract("GpuRegistry", metadata)
     identity = deployment.contract("IdentityRegistry")
+    attestor = _custody_attestor(deployment, registry, config_)
     stablecoin = _stablecoin(deployment, config_)
     collateral, vault = _collateral_and_vault(deployment, stablecoin, registry, identity, config_)
-    leases = deployment.contract("LeaseManager", vault, registry)
+    appraisals = _pool_contract(deployment, "GpuAppraisals", collateral)
+    default_after = config_.vault.default_after_days * SECONDS_PER_DAY
+    leases = deployment.contract("LeaseManager", vault, registry, appraisals, default_after)
     queue = deployment.contract(
         "RedemptionQueue",
         vault,
         int(config_.vault.min_redeem_request.scaleb(vault.decimals())),
     )
+    market = _pool_contract(deployment, "GpuMarket", collateral, appraisals)
     deployment.manifest.stablecoin = stablecoin.address
     deployment.manifest.stablecoin_decimals = stablecoin.decimals()
 
@@ -252,8 +316,13 @@ def deploy_suite(
         ("GpuRegistry", registry, "APPRAISER_ROLE", roles.appraisers),
         ("GpuRegistry", registry, "LEASE_MANAGER_ROLE", [leases.address]),
         ("GpuRegistry", registry, "COLLATERAL_ROLE", [collateral.address]),
+        ("GpuRegistry", registry, "ATTESTER_ROLE", [attestor.address]),
         ("IdentityRegistry", identity, "COMPLIANCE_ROLE", roles.compliance),
         ("GpuCollateral", collateral, "OPERATOR_ROLE", roles.operators),
+        ("GpuCollateral", collateral, "APPRAISALS_ROLE", [appraisals.address]),
+        ("GpuCollateral", collateral, "MOVER_ROLE", [market.address, leases.address]),
+        ("GpuAppraisals", appraisals, "LEASE_MANAGER_ROLE", [leases.address]),
+        ("GpuMarket", market, "OPERATOR_ROLE", roles.operators),
         ("CollateralVault", vault, "PAUSER_ROLE", roles.pausers),
         ("CollateralVault", vault, "LEASE_MANAGER_ROLE", [leases.address]),
         ("CollateralVault", vault, "REDEMPTION_QUEUE_ROLE", [queue.address]),
@@ -263,4 +332,5 @@ def deploy_suite(
     for name, contract, role, accounts_ in grants:
         for account in accounts_:
             deployment.grant_role(name, contract, role, account)
+    _pool_attestation_threshold(deployment, attestor, collateral, config_)
     return deployment.manifest

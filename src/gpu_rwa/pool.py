@@ -5,8 +5,9 @@ flows (buy, redeem, claim, faucet), the portfolio and the vault's status. Queued
 Every function checks what the chain can tell before it sends anything (paused, verified, balance,
 allowance, free cash, maturities due, entries closed while GPUs are written down, price bounds,
 deadline) and raises UserError with one line otherwise; what is sent goes through `send()`, so a
-revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, leases in `gpu_rwa.leases`,
-identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
+revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, their trades for cash (offers
+to buy in, listings to sell out) in `gpu_rwa.market`, leases in `gpu_rwa.leases`, identities in
+`gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
 """
 
 from collections.abc import Sequence
@@ -56,10 +57,13 @@ class Pool:
     manifest: Manifest
     vault: ContractInstance
     collateral: ContractInstance
+    appraisals: ContractInstance
+    market: ContractInstance
     leases: ContractInstance
     queue: ContractInstance
     identity: ContractInstance
     registry: ContractInstance
+    attestor: ContractInstance
     stablecoin: ContractInstance
     symbol: str
     decimals: int
@@ -109,10 +113,13 @@ def load_pool(manifest: Manifest) -> Pool:
         manifest=manifest,
         vault=vault,
         collateral=project.GpuCollateral.at(manifest.address_of("GpuCollateral")),
+        appraisals=project.GpuAppraisals.at(manifest.address_of("GpuAppraisals")),
+        market=project.GpuMarket.at(manifest.address_of("GpuMarket")),
         leases=project.LeaseManager.at(manifest.address_of("LeaseManager")),
         queue=project.RedemptionQueue.at(manifest.address_of("RedemptionQueue")),
         identity=project.IdentityRegistry.at(manifest.address_of("IdentityRegistry")),
         registry=project.GpuRegistry.at(manifest.address_of("GpuRegistry")),
+        attestor=project.CustodyAttestor.at(manifest.address_of("CustodyAttestor")),
         stablecoin=stablecoin,
         symbol=stablecoin.symbol(),
         decimals=manifest.stablecoin_decimals,
@@ -227,6 +234,10 @@ def require_entries_open(pool: Pool, doing: str) -> None:
     """The collateral takes entries in the pending block: at most 16 maturities due and no counted
     GPU written down (stale, or returning over the unlock period), or UserError naming what fixes
     it. Exits (redemptions, claims) never wait for this."""
+    if pool.collateral.winding_down():
+        raise UserError(
+            f"the pool is winding down: {doing} is closed for good; redemptions stay open"
+        )
     require_current(pool)
     reason = entries_closed_reason(pool, chain.pending_timestamp)
     if reason is not None:
@@ -548,10 +559,22 @@ def entries_cell(pool: Pool) -> str:
     maturities due, or GPUs written down (stale or returning) with what fixes it."""
     if pool.vault.paused():
         return "closed: the vault is paused"
+    if pool.collateral.winding_down():
+        return "closed for good: the pool is winding down"
     if pool.collateral.pending() > MAX_MATURE_STEPS:
         return "closed: maturities due; run `ape run vault process-maturities`"
     reason = entries_closed_reason(pool, chain.blocks.head.timestamp)
     return "open" if reason is None else f"closed: {reason}"
+
+
+def winding_down_cell(pool: Pool) -> str:
+    """`no`, or what a pool in wind-down still does."""
+    if not pool.collateral.winding_down():
+        return "no"
+    return (
+        "yes: no deposits or new leases; GPUs are sold and holders leave through the queue, "
+        "priced pro rata without the dead shares"
+    )
 
 
 def vault_table(pool: Pool) -> Table:
@@ -568,7 +591,7 @@ def vault_table(pool: Pool) -> Table:
         ("free cash", pool.cash(vault.free_cash())),
         (
             f"collateral value ({collateral.ADVANCE_RATE_BPS() / 100:g} % of book)",
-            pool.cash(vault.collateral_value()),
+            pool.cash(collateral.value()),
         ),
         (
             "GPUs counted (stale incl.) / held",
@@ -588,6 +611,7 @@ def vault_table(pool: Pool) -> Table:
         ("revenue not yet vested", pool.cash(vault.unvested())),
         (f"accrued fees ({vault.fee_bps() / 100:g} %)", pool.cash(vault.accrued_fees())),
         ("paused", "yes" if vault.paused() else "no"),
+        ("winding down", winding_down_cell(pool)),
     ]
     for row in rows:
         table.add_row(*row)

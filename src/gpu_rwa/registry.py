@@ -1,10 +1,10 @@
-"""Operations on a deployed GpuRegistry: bulk registration (resumable), the custodian's
-attestations and the registry table."""
+"""Operations on a deployed GpuRegistry: bulk registration (resumable), reading GPUs' terms in
+bulk and the registry table. Attestations are `gpu_rwa.custody`'s."""
 
 from typing import NamedTuple
 
 from ape import chain
-from ape.api import AccountAPI, ReceiptAPI
+from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from eth_abi import decode as abi_decode
 from eth_utils import to_checksum_address
@@ -19,9 +19,8 @@ from gpu_rwa.inventory import InventoryEntry
 from gpu_rwa.models import StrictModel
 from gpu_rwa.types import GpuIdList, format_time, format_units
 
-# The registry's DynArray bounds on one register() and one attest() call.
+# The registry's DynArray bound on one register() call.
 MAX_BATCH = 50
-MAX_ATTEST_BATCH = 256
 # IGpuRegistry.GpuStatus flag values.
 STATUS_CODES = {"ACTIVE": 1, "LEASED": 2, "OFFLINE": 4, "IMPAIRED": 8, "RETIRED": 16}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -127,38 +126,6 @@ def read_terms(registry: ContractInstance, token_ids: list[int]) -> list[Terms]:
 def held_by(registry: ContractInstance, holder: str) -> list[int]:
     """Every GPU `holder` owns (the ERC-721 owner index)."""
     return [registry.tokenOfOwnerByIndex(holder, i) for i in range(registry.balanceOf(holder))]
-
-
-def check_attestable(registry: ContractInstance, token_ids: list[int]) -> dict[int, Terms]:
-    """What `attest` checks of each id: registered, not RETIRED. Returns each id's terms."""
-    total = registry.totalSupply()
-    for token_id in token_ids:
-        if token_id > total:
-            known = f"ids run from 1 to {total}" if total else "no GPU is registered yet"
-            raise UserError(f"GPU {token_id} is not registered ({known})")
-    terms = dict(zip(token_ids, read_terms(registry, token_ids), strict=True))
-    for token_id, gpu in terms.items():
-        if gpu.status == STATUS_CODES["RETIRED"]:
-            raise UserError(f"GPU {token_id} is RETIRED: a retired GPU is not attested")
-    return terms
-
-
-def attest(
-    registry: ContractInstance, sender: AccountAPI, token_ids: list[int]
-) -> list[ReceiptAPI]:
-    """The custodian attests `token_ids` now, in batches of up to 256."""
-    return [
-        send(
-            f"attesting {len(batch)} GPU(s)",
-            registry.attest,
-            batch,
-            sender=sender,
-        )
-        for batch in (
-            token_ids[start : start + MAX_ATTEST_BATCH]
-            for start in range(0, len(token_ids), MAX_ATTEST_BATCH)
-        )
-    ]
 
 
 def _short(address: str) -> str:

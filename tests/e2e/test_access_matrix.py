@@ -53,7 +53,7 @@ def ready(kit, registry, custodian, investor, attacker, operator, lessee, chain)
     token.approve(vault, 2**256 - 1, sender=attacker)
     registry.approve(collateral, spare, sender=operator)
     registry.approve(collateral, attackers_gpu, sender=attacker)
-    collateral.offer_gpu(attackers_gpu, USDC, chain.pending_timestamp + 30 * DAY, sender=operator)
+    kit.market.offer_gpu(attackers_gpu, USDC, chain.pending_timestamp + 30 * DAY, sender=operator)
     return {"gpu": spare, "leased": leased, "attackers_gpu": attackers_gpu}
 
 
@@ -96,7 +96,7 @@ def paths(kit, investor, attacker, operator, ready, chain):
             RECEIVER_NOT_VERIFIED,
         ),
         "sell_gpu by unverified seller": (
-            lambda: collateral.sell_gpu(ready["attackers_gpu"], USDC, sender=attacker),
+            lambda: kit.market.sell_gpu(ready["attackers_gpu"], USDC, sender=attacker),
             "identity: seller not verified",
         ),
         "redeem to unverified": (
@@ -265,7 +265,7 @@ def test_paused_outflows(kit, ready, investor, pauser, lessee, attacker, chain):
     for call in (
         lambda: vault.claim(sender=investor),
         lambda: vault.claim_fees(sender=investor),
-        lambda: kit.collateral.sell_gpu(ready["attackers_gpu"], USDC, sender=attacker),
+        lambda: kit.market.sell_gpu(ready["attackers_gpu"], USDC, sender=attacker),
     ):
         with ape.reverts(PAUSED):
             call()
@@ -280,13 +280,26 @@ RESERVED = {
         MISSING_ROLE,
     ),
     "offer_gpu (operator)": (
-        lambda k, r, who: k.collateral.offer_gpu(r["gpu"], 1, 2**39, sender=who),
+        lambda k, r, who: k.market.offer_gpu(r["gpu"], 1, 2**39, sender=who),
         MISSING_ROLE,
     ),
     "cancel_offer (operator)": (
-        lambda k, r, who: k.collateral.cancel_offer(r["attackers_gpu"], sender=who),
+        lambda k, r, who: k.market.cancel_offer(r["attackers_gpu"], sender=who),
         MISSING_ROLE,
     ),
+    "cancel_listing (operator)": (
+        lambda k, r, who: k.market.cancel_listing(r["leased"], sender=who),
+        MISSING_ROLE,
+    ),
+    "admit (mover: market, lease manager)": (
+        lambda k, r, who: k.collateral.admit(r["attackers_gpu"], who, 0, sender=who),
+        MISSING_ROLE,
+    ),
+    "release (mover: market, lease manager)": (
+        lambda k, r, who: k.collateral.release(r["leased"], who, 0, sender=who),
+        MISSING_ROLE,
+    ),
+    "wind_down (admin)": (lambda k, r, who: k.collateral.wind_down(sender=who), MISSING_ROLE),
     "on_gpu_status (registry)": (
         lambda k, r, who: k.collateral.on_gpu_status(r["leased"], 8, sender=who),
         NOT_THE_REGISTRY,
@@ -301,6 +314,10 @@ RESERVED = {
     ),
     "pay_for_gpu (collateral)": (
         lambda k, r, who: k.vault.pay_for_gpu(who, 1, sender=who),
+        NOT_THE_COLLATERAL,
+    ),
+    "collect_sale (collateral)": (
+        lambda k, r, who: k.vault.collect_sale(who, 1, 1, sender=who),
         NOT_THE_COLLATERAL,
     ),
     "collect_instalment (lease manager)": (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gpu_rwa import audit as audit_module
-from gpu_rwa import collateral as collateral_ops
+from gpu_rwa import market as market_ops
 from gpu_rwa import pool as pools
 from gpu_rwa.audit import (
     HELD_UNCOUNTED,
@@ -44,6 +44,7 @@ from gpu_rwa.demo import (
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
+from tests.utils.custody import attest
 from tests.utils.registry import GpuStatus, make_spec
 from tests.utils.scripts import run_script
 from tests.utils.vault import BPS, DAY
@@ -133,7 +134,7 @@ def test_lifecycle_passes_every_invariant(demo):
     assert "the vault is paused" in report.refused[1]
     assert report.redeemed["account"] == Cast.local().investors[REDEEMER].address
     assert report.redeemed["paid"] > 0
-    assert report.collateral_value == pool.vault.collateral_value() > 0
+    assert report.collateral_value == pool.collateral.value() > 0
     # Two visits a month and one in the audit's month. Each visit moves every stale day before
     # it comes, and a moved stale day leaves no change behind: nothing ever fell due (no GPU
     # reaches its end of life within the year), so the operator's routine had nothing to mature.
@@ -441,6 +442,9 @@ def _controller(books):
         # GPUs held, and how they came in.
         (lambda b: setattr(b, "held", set()), {6}),
         (lambda b: b.left.add(1), {6}),
+        # A GPU out of the pool with no flow accounting for its value, or sold below its floor.
+        (lambda b: b.move_anomalies.append("GPU 1 left the pool with no GpuReleased"), {6}),
+        (lambda b: setattr(b, "sales_below_floor", 1), {6}),
         (lambda b: setattr(_first_counted(b), "came_in", None), {6}),
         (lambda b: setattr(_first_counted(b), "state", HELD_UNCOUNTED), {2, 6, 8}),
         # The curve recomputed from events: the registry's terms and the collateral's position.
@@ -603,7 +607,7 @@ def test_gpu_sent_by_plain_transfer_is_held_not_counted(pool, custodian, operato
     spec = make_spec(acquired_at=chain.pending_timestamp - 30 * DAY)
     tx = pool.registry.register(operator, [spec], sender=custodian)
     token_id = tx.decode_logs(pool.registry.GpuRegistered)[0].token_id
-    value_before = pool.vault.collateral_value()
+    value_before = pool.collateral.value()
 
     pool.registry.transferFrom(operator, pool.collateral, token_id, sender=operator)
 
@@ -613,7 +617,7 @@ def test_gpu_sent_by_plain_transfer_is_held_not_counted(pool, custodian, operato
     assert checks[6].compared["came_in_by_flow"] == GPUS
     assert pool.collateral.position(token_id)[0] == NOT_HELD
     assert pool.collateral.value_of(token_id) == 0
-    assert pool.vault.collateral_value() == value_before
+    assert pool.collateral.value() == value_before
 
 
 def test_purchased_gpu_is_paid_from_free_cash_in_the_books(pool, custodian, operator, chain):
@@ -622,9 +626,9 @@ def test_purchased_gpu_is_paid_from_free_cash_in_the_books(pool, custodian, oper
     token_id = tx.decode_logs(pool.registry.GpuRegistered)[0].token_id
     price = 20_000 * USDC
     free_cash = pool.vault.free_cash()
-    collateral_ops.offer_gpu(pool, operator, token_id, price, chain.pending_timestamp + DAY)
+    market_ops.offer_gpu(pool, operator, token_id, price, chain.pending_timestamp + DAY)
 
-    paid, value, _ = collateral_ops.accept_offer(pool, operator, token_id)
+    paid, value, _ = market_ops.accept_offer(pool, operator, token_id)
 
     assert paid == price < value
     checks, books = audited(pool)
@@ -632,6 +636,37 @@ def test_purchased_gpu_is_paid_from_free_cash_in_the_books(pool, custodian, oper
     assert checks[6].compared["came_in_by_flow"] == GPUS + 1
     assert checks[2].compared["counted"] == GPUS + 1
     assert books.gpus[token_id].came_in == "purchased"
+
+
+def test_sold_gpu_leaves_through_the_market_in_the_books(pool, operator, attacker, chain):
+    """A GPU sold out at a premium: its GpuSold and GpuReleased match in their transaction, the
+    price enters free cash up to its collateral value and the premium is a gain streamed (not a
+    donation); invariant 6 counts one sale and no GPU gone without a flow."""
+    token_id = next(
+        i
+        for i in range(1, GPUS + 1)
+        if pool.collateral.counts(i) and pool.leases.lease_of_gpu(i) == 0
+    )
+    premium = 1_500 * USDC
+    price = pool.market.floor(token_id) + premium
+    market_ops.list_gpu(pool, operator, token_id, price, chain.pending_timestamp + DAY)
+    pools.faucet(pool, attacker, price)
+    free_cash, skimmed_before = pool.vault.free_cash(), audited(pool)[1].donations_skimmed
+
+    sale = market_ops.take_gpu(pool, attacker, token_id)
+
+    assert sale.price == price and sale.to_cash == sale.value < price
+    checks, books = audited(pool)
+    assert checks[4].compared["free_cash_from_events"] == free_cash + sale.value
+    assert checks[6].compared["sales"] == checks[6].compared["sold"] == 1
+    assert checks[6].compared["sales_below_floor"] == 0
+    assert checks[6].compared["moves_unaccounted"] == "-"
+    assert checks[6].compared["gpus_held"] == GPUS - 1
+    assert checks[6].compared["left_without_flow"] == "-"
+    assert checks[3].compared["sale_gains_streamed"] == price - sale.value
+    assert books.donations_skimmed == skimmed_before
+    assert books.gpus[token_id].went_out == "sold"
+    assert pool.registry.ownerOf(token_id) == attacker.address
 
 
 def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
@@ -681,7 +716,7 @@ def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(
 
     chain.mine(timestamp=stale_day)
 
-    assert pool.vault.collateral_value() == 0
+    assert pool.collateral.value() == 0
     assert pool.vault.totalAssets() == free_cash
     checks = audit(pool)
     assert checks[11].compared["stale_counted"] == GPUS
@@ -703,7 +738,7 @@ def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(
     )
 
     chain.pending_timestamp += DAY
-    tx = pool.registry.attest(list(range(1, GPUS + 1)), sender=custodian)
+    tx = attest(pool.attestor, list(range(1, GPUS + 1)))
 
     ramps = tx.decode_logs(pool.collateral.GpuCounted)
     now = chain.blocks.head.timestamp
@@ -711,7 +746,7 @@ def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(
         (now, day_ceil(now + UNLOCK_PERIOD), day_floor(now + STALENESS_WINDOW))
     }
     chain.mine(timestamp=now + 2 * DAY)
-    assert pool.vault.collateral_value() > 0
+    assert pool.collateral.value() > 0
     checks = audit(pool)
     assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (
         GPUS,
@@ -724,12 +759,12 @@ def test_auditor_follows_a_gpu_to_salvage_after_its_end_of_life(pool, custodian,
     end_of_life = day_floor(terms.acquired_at + terms.useful_life)
     gpus = list(range(1, GPUS + 1))
     chain.pending_timestamp = end_of_life + DAY
-    pool.registry.attest(gpus, sender=custodian)  # long stale: back over the unlock period
+    attest(pool.attestor, gpus)  # long stale: back over the unlock period
     chain.mine(timestamp=end_of_life + 3 * DAY)
     audit(pool)
 
     chain.pending_timestamp = end_of_life + DAY + UNLOCK_PERIOD + DAY
-    pool.registry.attest(gpus, sender=custodian)  # still fresh: only the stale day moves
+    attest(pool.attestor, gpus)  # still fresh: only the stale day moves
     chain.mine()
 
     salvage = terms.salvage * ADVANCE_RATE_BPS // BPS
@@ -747,7 +782,7 @@ def test_attestations_alone_fill_the_maturity_queue(pool, custodian, operator, c
     pool.collateral.process_maturities(1_024, sender=custodian)
     for _ in range(17):
         chain.pending_timestamp += DAY
-        pool.registry.attest(gpus, sender=custodian)
+        attest(pool.attestor, gpus)
     last_stale_day = pool.collateral.position(1)[3]
     chain.mine(timestamp=last_stale_day - 3_600)
 

@@ -1,10 +1,12 @@
 """The whole life of a pool, with the books rebuilt from events alone and every invariant checked:
 register -> contribute -> buy (approve and permit) -> buy a GPU with cash (offer, the seller
 accepts) -> lease -> instalments over months, the custodian attesting -> claims, transfers, a sale
-and a redemption -> lease completes -> what the dead shares earned is skimmed back to holders."""
+and a redemption -> lease completes -> what the dead shares earned is skimmed back to holders ->
+the pool sells a GPU (listed, the buyer pays; the premium over its value streamed)."""
 
 from collections import defaultdict
 
+from tests.utils.custody import attest
 from tests.utils.vault import (
     DAY,
     accounted_cash,
@@ -20,10 +22,12 @@ from tests.utils.vault import (
 USDC = 10**6
 INSTALMENT = 25_000 * USDC
 GPU_PRICE = 20_000 * USDC
+SALE_PREMIUM = 1_000 * USDC
 
 
 def rebuild_books(vault, collateral, txs) -> dict:
-    """Free cash, fees, revenue held and balances from the vault's and the collateral's events."""
+    """Free cash, fees, revenue held and balances from the vault's and the collateral's events
+    (the collateral's GpuAdmitted / GpuReleased carry the cash side of the market's trades)."""
     books = defaultdict(int)
     balances = defaultdict(int)
     for tx in txs:
@@ -31,8 +35,10 @@ def rebuild_books(vault, collateral, txs) -> dict:
             books["free_cash"] += log.assets
         for log in logs_of(tx, vault, "Withdraw"):
             books["free_cash"] -= log.assets
-        for log in logs_of(tx, collateral, "GpuPurchased"):
+        for log in logs_of(tx, collateral, "GpuAdmitted"):
             books["free_cash"] -= log.price
+        for log in logs_of(tx, collateral, "GpuReleased"):
+            books["free_cash"] += log.to_cash
         for log in logs_of(tx, vault, "RevenueDistributed"):
             books["fees"] += log.fee
             books["held"] += log.amount - log.fee
@@ -50,9 +56,7 @@ def rebuild_books(vault, collateral, txs) -> dict:
     return books
 
 
-def test_lifecycle(
-    kit, registry, custodian, operator, investor, other_investor, lessee, gpu, chain
-):
+def test_lifecycle(kit, registry, attestor, operator, investor, other_investor, lessee, gpu, chain):
     vault, leases, token, collateral = kit.vault, kit.leases, kit.token, kit.collateral
     txs = []
     ids = [gpu(), gpu(), gpu()]
@@ -69,9 +73,9 @@ def test_lifecycle(
         )
     )
     # A GPU bought with cash: the operator offers, the owner (here the operator) accepts.
-    txs.append(collateral.offer_gpu(ids[2], GPU_PRICE, deadline, sender=operator))
+    txs.append(kit.market.offer_gpu(ids[2], GPU_PRICE, deadline, sender=operator))
     registry.approve(collateral, ids[2], sender=operator)
-    txs.append(collateral.sell_gpu(ids[2], GPU_PRICE, sender=operator))
+    txs.append(kit.market.sell_gpu(ids[2], GPU_PRICE, sender=operator))
     assert collateral.schedule_state()[1] == 3
     txs.append(leases.open_lease(lessee, INSTALMENT, 30 * DAY, 6, 5 * DAY, ids, sender=operator))
     fund(token, lessee, 6 * INSTALMENT)
@@ -81,10 +85,10 @@ def test_lifecycle(
     for month in range(6):
         # The custodian attests at least every 20 days: the GPUs never go stale.
         chain.pending_timestamp += 20 * DAY
-        registry.attest(ids, sender=custodian)
+        attest(attestor, ids)
         chain.pending_timestamp += 10 * DAY
         txs.append(leases.pay_instalment(1, sender=lessee))
-        registry.attest(ids, sender=custodian)
+        attest(attestor, ids)
         chain.pending_timestamp += 10 * DAY
         tx = vault.claim(sender=investor)
         claimed += claimed_in(tx, vault)
@@ -125,6 +129,24 @@ def test_lifecycle(
     assert vault.claimable(vault) == 0
     dust = check_conservation(vault, holders, claimed)
     assert vault.unvested() == dead_earned
+    # The pool sells the GPU it bought to the lessee, who pays in the same transaction: free cash
+    # takes its collateral value, the premium above it is streamed to holders. The GPUs went
+    # stale since the lease ended: attested, they return over the unlock period first.
+    attest(attestor, ids)
+    chain.mine(timestamp=chain.blocks.head.timestamp + collateral.UNLOCK_PERIOD() + DAY)
+    assert collateral.written_down() == 0
+    price = kit.market.floor(ids[2]) + SALE_PREMIUM
+    txs.append(kit.market.list_gpu(ids[2], price, chain.pending_timestamp + DAY, sender=operator))
+    fund(token, lessee, price)
+    token.approve(vault, price, sender=lessee)
+    tx = kit.market.buy_gpu(ids[2], price, sender=lessee)
+    txs.append(tx)
+    (released,) = collateral.GpuReleased.from_receipt(tx)
+    (skimmed,) = vault.Skimmed.from_receipt(tx)
+    assert skimmed.donation == price - released.to_cash >= SALE_PREMIUM
+    assert registry.ownerOf(ids[2]) == lessee.address
+    assert collateral.schedule_state()[1] == 2
+    dust = check_conservation(vault, holders, claimed)
     # Books from events alone equal the contract's books.
     books = rebuild_books(vault, collateral, txs)
     assert books["free_cash"] == vault.free_cash()

@@ -8,6 +8,7 @@ and its shares claimed back, and they earn revenue again."""
 
 import ape
 
+from tests.utils.custody import attest
 from tests.utils.queue import (
     MAX_FULFIL_BATCH,
     NO_CASH,
@@ -68,7 +69,7 @@ def fulfil(kit, operator, model, txs) -> list:
 
 
 def test_queue_lifecycle(
-    kit, seed, registry, custodian, operator, investor, other_investor, lessee, chain
+    kit, seed, registry, attestor, operator, investor, other_investor, lessee, chain
 ):
     vault, queue, token, leases = kit.vault, kit.queue, kit.token, kit.leases
     pool = seed(investor=30_000, other_investor=10_000)
@@ -88,10 +89,10 @@ def test_queue_lifecycle(
     def month():
         # The custodian attests at least every 20 days: the GPU never goes stale.
         chain.pending_timestamp += 20 * DAY
-        registry.attest([pool.token_id], sender=custodian)
+        attest(attestor, [pool.token_id])
         chain.pending_timestamp += 10 * DAY
         txs.append(leases.pay_instalment(1, sender=lessee))
-        registry.attest([pool.token_id], sender=custodian)
+        attest(attestor, [pool.token_id])
 
     month()
     chain.pending_timestamp += 10 * DAY

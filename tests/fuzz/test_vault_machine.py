@@ -3,9 +3,13 @@ buys, sells, transfers, instalments, claims, redemptions, donations and skims; q
 (requests, some for another verified controller, floods up to the open-request limit,
 cancellations, cancelled shares claimed back, fulfilments by the operator, `redeem`/`withdraw`
 claims, and a pause that stops them); GPUs contributed or bought with cash; the registry's
-attestations and status changes (impair, restore, retire, offline) reaching the collateral; time
-jumps, some straight onto the schedule's next change (an end of life, a stale day, a ramp's end);
-`process_maturities` and `sync`. After every step:
+attestations and status changes (impair, restore, retire, offline) reaching the collateral; the
+appraiser's marks (down at once, up by a bounded step that returns over the unlock period); a
+short lease declared in default (its GPU marked down) and closed; GPUs sold through the market
+(at the floor or above it: the premium streamed, or all of it to free cash in wind-down); the
+wind-down (every entry refused from then on, the queue priced pro rata without the dead shares);
+time jumps, some straight onto the schedule's next change (an end of life, a stale day, a ramp's
+end); `process_maturities` and `sync`. After every step:
 
 - invariant 1: the balances (the vault's own included: dead shares and escrow) sum to the supply;
 - invariant 3: revenue is conserved to the wei, dust bounded; and a holder with no fractions of
@@ -60,6 +64,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.utils.custody import attest as attest_gpus
 from tests.utils.exploits import (
     MATURITIES_PENDING,
     cursor,
@@ -132,6 +137,14 @@ PAGE = 64  # the queue's MAX_PAGE: more than the machine's open requests (3 x 16
 CLAIM_PART = st.one_of(st.just(100), st.integers(1, 99))
 # Queue calls tried while paused.
 PAUSED_CALLS = ["request", "fulfil", "redeem", "withdraw", "claim_cancelled", "cancel"]
+WINDING_DOWN = "collateral: pool winding down"
+MARK_REASON = b"\x07" * 32
+# A mark-up is at most this share (percent) of the step: the book values fall a little between
+# the read and the block (the step and the registry's book value with them).
+MARK_UP_PARTS = st.integers(1, 80)
+# The short leases the machine defaults: one instalment an hour after the start, no grace; the
+# pool's default_after is lowered to its minimum (a day) before the machine starts.
+HOUR = 3_600
 
 
 def read_head(chain, calls: Sequence[tuple]) -> tuple[int, list]:
@@ -159,6 +172,7 @@ def read_head(chain, calls: Sequence[tuple]) -> tuple[int, list]:
 def test_vault_machine(
     kit,
     registry,
+    attestor,
     admin,
     operator,
     custodian,
@@ -196,6 +210,8 @@ def test_vault_machine(
     registry.setApprovalForAll(collateral, True, sender=operator)
     contribute(collateral, registry, operator, first)
     leases.open_lease(lessee, INSTALMENT, 30 * DAY, 1_000, DAY, [first], sender=operator)
+    leases.set_default_after(DAY, sender=admin)
+    appraisals, market = kit.appraisals, kit.market
     fund(token, lessee, 100 * INSTALMENT)
     token.approve(vault, 2**256 - 1, sender=lessee)
     for holder in holders:
@@ -225,6 +241,7 @@ def test_vault_machine(
             self.cancelled_ids: dict[str, int] = {}
             # Holders with no fractions of their own at the last check: their claimable revenue.
             self.idle: dict[str, int] = {}
+            self.winding = False
 
         def teardown(self):
             chain.restore(self.snapshot)
@@ -232,16 +249,21 @@ def test_vault_machine(
         def pick(self, index: int) -> int:
             return self.held[index % len(self.held)]
 
-        def counted(self, positions) -> list:
-            """The curves of the GPUs counted (the model), from their `position`s."""
-            curves = (curve_from(terms[i], p) for i, p in zip(self.held, positions, strict=True))
+        def counted(self, positions, appraisals) -> list:
+            """The curves of the GPUs counted (the model), from their `position`s and
+            `appraisal`s (a restored GPU returns to one step, recorded as a mark)."""
+            curves = (
+                curve_from(terms[i], p, a)
+                for i, p, a in zip(self.held, positions, appraisals, strict=True)
+            )
             return [c for c in curves if c is not None]
 
         def schedule(self) -> tuple[list, int, int]:
             """The curves counted, the cursor and the time of the head block (from the books the
             invariants read there: usually no new read)."""
             b = self.books()
-            return self.counted(b["positions"]), cursor(b["schedule_state"], b["t"]), b["t"]
+            curves = self.counted(b["positions"], b["appraisals"])
+            return curves, cursor(b["schedule_state"], b["t"]), b["t"]
 
         def refusal(self, entry: bool) -> str | None:
             """Why a flow mined in the next block (a second after the head) is refused, from the
@@ -260,6 +282,8 @@ def test_vault_machine(
             curves, at, t = self.schedule()
             if len(nodes_between(curves, at, t + delay)) > MATURE_STEPS:
                 return MATURITIES_PENDING
+            if entry and self.winding:
+                return WINDING_DOWN
             if entry and written_down(curves, t + delay):
                 return ENTRIES_WAIT
             return None
@@ -611,7 +635,8 @@ def test_vault_machine(
 
             def plan(at: int) -> list[Fulfilment]:
                 nav = cash + pool_value(curves, at)
-                return self.queue.plan_fulfil(max_requests, nav, supply, cash)
+                dead = DEAD_SHARES if self.winding else None
+                return self.queue.plan_fulfil(max_requests, nav, supply, cash, dead)
 
             return plan, t
 
@@ -745,7 +770,7 @@ def test_vault_machine(
             token_id = self.spares.pop()
             last = registry.terms(token_id).last_attested_at
             if (last + STALENESS_WINDOW) // DAY * DAY <= now(chain) + 1:
-                registry.attest([token_id], sender=custodian)
+                attest_gpus(attestor, [token_id])
             terms[token_id] = registry.terms(token_id)
             return token_id
 
@@ -775,9 +800,14 @@ def test_vault_machine(
             if price == 0:
                 self.spares.append(token_id)
                 return
-            collateral.offer_gpu(token_id, price, t + DAY, sender=operator)
-            tx = collateral.sell_gpu(token_id, price, sender=operator)
-            assert collateral.GpuPurchased.from_receipt(tx)[0].price == price
+            market.offer_gpu(token_id, price, t + DAY, sender=operator)
+            if self.winding:
+                with ape.reverts("collateral: pool winding down"):
+                    market.sell_gpu(token_id, price, sender=operator)
+                self.spares.append(token_id)
+                return
+            tx = market.sell_gpu(token_id, price, sender=operator)
+            assert market.GpuPurchased.from_receipt(tx)[0].price == price
             self.held.append(token_id)
 
         @rule(index=INDEX)
@@ -785,7 +815,7 @@ def test_vault_machine(
             token_id = self.pick(index)
             if self.status(token_id) == GpuStatus.RETIRED:
                 return
-            registry.attest([token_id], sender=custodian)
+            attest_gpus(attestor, [token_id])
             terms[token_id] = registry.terms(token_id)
 
         @rule(index=INDEX)
@@ -832,6 +862,173 @@ def test_vault_machine(
             except ContractLogicError as error:
                 assert error.revert_message in SYNC_REASONS, error.revert_message
 
+        # APPRAISALS, DEFAULT, SALE, WIND-DOWN #
+
+        def position_of(self, token_id: int) -> tuple:
+            return self.books()["positions"][self.held.index(token_id)]
+
+        def value_then(self, token_id: int):
+            """The GPU's value as a function of time, as it stands now (the model, from its
+            position and appraisal): what a change in a later block is compared with, at that
+            block's second (a GPU on its return ramp is worth more a second later)."""
+            curve = curve_from(
+                terms[token_id], collateral.position(token_id), collateral.appraisal(token_id)
+            )
+            return lambda at: 0 if curve is None else value_of(curve, at)
+
+        @rule(index=INDEX, part=st.integers(0, 90))
+        def mark_down(self, index, part):
+            """The appraiser marks a held GPU down to `part` percent of where it stands (at most
+            90: where it stands falls a little by the block), never above the registry's book
+            value (0 once retired): at once, never above where it stood (the model follows the
+            mark through `appraisal`)."""
+            token_id = self.pick(index)
+            counted = self.position_of(token_id)[0] == 1
+            reason = self.refusal(entry=False) if counted else None
+            before = self.value_then(token_id)
+            target = min(collateral.book_of(token_id) * part // 100, registry.book_value(token_id))
+            if reason is not None:
+                with ape.reverts(reason):
+                    appraisals.mark(token_id, target, MARK_REASON, sender=appraiser)
+                return
+            tx = appraisals.mark(token_id, target, MARK_REASON, sender=appraiser)
+            [marked] = appraisals.GpuMarked.from_receipt(tx)
+            assert (marked.book_value, marked.rising) == (target, False)
+            assert collateral.value_of(token_id) <= before(tx.timestamp)
+
+        @rule(index=INDEX, part=MARK_UP_PARTS)
+        def mark_up(self, index, part):
+            """The appraiser marks a counted GPU up by `part` percent of the step: refused while
+            it is stale or returning; otherwise it returns over the unlock period from where it
+            stands (entries wait meanwhile)."""
+            token_id = self.pick(index)
+            state, _, ramp_end, stale_at = self.position_of(token_id)
+            if state != 1:
+                return
+            t = now(chain) + 1
+            book = registry.book_value(token_id)
+            step = book * collateral.MAX_MARK_STEP_BPS() // 10_000
+            # The registry's book value falls by the block: a ten-thousandth below it holds then.
+            target = min(collateral.book_of(token_id) + step * part // 100, book - book // 10_000)
+            if target <= collateral.book_of(token_id):
+                return
+            reason = None
+            if stale_at <= t:
+                reason = "appraisals: gpu stale; the custodian attests first"
+            elif ramp_end > t:
+                reason = "appraisals: gpu returning; mark up after its ramp"
+            else:
+                reason = self.refusal(entry=False)
+            if reason is not None:
+                with ape.reverts(reason):
+                    appraisals.mark(token_id, target, MARK_REASON, sender=appraiser)
+                return
+            before = self.value_then(token_id)
+            tx = appraisals.mark(token_id, target, MARK_REASON, sender=appraiser)
+            [marked] = appraisals.GpuMarked.from_receipt(tx)
+            assert (marked.book_value, marked.rising) == (target, True)
+            # Up gradually: nothing comes back in the block of the mark.
+            assert collateral.value_of(token_id) <= before(tx.timestamp)
+            assert collateral.position(token_id)[2] > tx.timestamp
+
+        @rule(index=INDEX)
+        def default_and_close(self, index):
+            """A short lease over a held GPU (counted, fresh, in no lease) goes a day and a second
+            past due unpaid; anyone declares the default (the GPU marked down to its salvage value
+            at once) and the operator closes the lease (the GPU ACTIVE again, free to sell)."""
+            t = now(chain)
+            free = [
+                i
+                for i in self.held
+                if self.position_of(i)[0] == 1
+                and self.position_of(i)[3] > t + 60
+                and leases.lease_of_gpu(i) == 0
+                and self.status(i) == GpuStatus.ACTIVE
+            ]
+            if not free:
+                return
+            token_id = free[index % len(free)]
+            if self.winding:
+                with ape.reverts("lease: pool winding down"):
+                    leases.open_lease(lessee, INSTALMENT, HOUR, 1, 0, [token_id], sender=operator)
+                return
+            tx = leases.open_lease(lessee, INSTALMENT, HOUR, 1, 0, [token_id], sender=operator)
+            lease_id = leases.LeaseOpened.from_receipt(tx)[0].lease_id
+            chain.mine(timestamp=tx.timestamp + HOUR + DAY + 1)
+            if self.refusal(entry=False) is not None:
+                collateral.process_maturities(VIEW_STEPS, sender=attacker)
+            before = self.value_then(token_id)
+            tx = leases.declare_default(lease_id, sender=attacker)
+            [defaulted] = leases.LeaseDefaulted.from_receipt(tx)
+            assert (defaulted.instalments, defaulted.arrears_amount) == (1, INSTALMENT)
+            assert collateral.appraisal(token_id)[2]
+            assert collateral.value_of(token_id) <= before(tx.timestamp)
+            leases.close_lease(lease_id, sender=operator)
+            assert self.status(token_id) == GpuStatus.ACTIVE
+            assert leases.lease_of_gpu(token_id) == 0
+
+        @rule(index=INDEX, premium=st.sampled_from([0, 0, 1, 10**9]))
+        def sell_gpu(self, index, premium):
+            """The operator lists a held GPU in no lease at its floor plus `premium`; a buyer
+            takes it in the next block. Its collateral value leaves NAV and as much of the price
+            enters free cash (all of it in wind-down); the premium is streamed to holders (with
+            any donation waiting to be skimmed). A GPU on its return ramp (its floor rising) or
+            worth nothing (no floor: no recovery value is set here) is not listed, nor the last
+            GPU held."""
+            t = now(chain)
+            sellable = [
+                i
+                for i, (_, _, ramp_end, stale_at) in zip(
+                    self.held, self.books()["positions"], strict=True
+                )
+                if self.status(i) != GpuStatus.LEASED
+                and ramp_end <= t
+                and stale_at > t + 60
+                and collateral.value_of(i) != 0
+            ]
+            if len(self.held) < 2 or not sellable:
+                return
+            token_id = sellable[index % len(sellable)]
+            price = market.floor(token_id) + premium
+            market.list_gpu(token_id, price, t + DAY, sender=operator)
+            afford(attacker, price)
+            token.approve(vault, price, sender=attacker)
+            reason = self.refusal(entry=False)
+            if reason is not None:
+                with ape.reverts(reason):
+                    market.buy_gpu(token_id, price, sender=attacker)
+                return
+            cash = vault.free_cash()
+            curve = curve_from(
+                terms[token_id], self.position_of(token_id), collateral.appraisal(token_id)
+            )
+            tx = market.buy_gpu(token_id, price, sender=attacker)
+            value = value_of(curve, tx.timestamp)
+            to_cash = price if self.winding else min(price, value)
+            [released] = collateral.GpuReleased.from_receipt(tx)
+            assert (released.price, released.value, released.to_cash) == (price, value, to_cash)
+            assert vault.free_cash() == cash + to_cash
+            streamed = [log.donation for log in vault.Skimmed.from_receipt(tx)]
+            if to_cash < price:
+                assert streamed == [price - to_cash + self.donations]
+                self.donations = 0
+            else:
+                assert streamed == []
+            assert registry.ownerOf(token_id) == attacker
+            self.held.remove(token_id)
+
+        @rule()
+        def wind_down(self):
+            """The admin winds the pool down, once: entries, purchases with cash and new leases
+            are refused from then on, and the queue prices pro rata without the dead shares."""
+            if self.winding:
+                with ape.reverts("collateral: already winding down"):
+                    collateral.wind_down(sender=admin)
+                return
+            collateral.wind_down(sender=admin)
+            self.winding = True
+            assert not collateral.entries_open()
+
         @rule(steps=st.integers(1, 24))
         def process_maturities(self, steps):
             """The nodes matured, in order, with their three changes, are the model's."""
@@ -872,6 +1069,7 @@ def test_vault_machine(
                 "balances": [(vault.balanceOf, (a,)) for a in [*accounts, attacker, queue]],
                 "claimable": [(vault.claimable, (a,)) for a in accounts],
                 "positions": [(collateral.position, (i,)) for i in self.held],
+                "appraisals": [(collateral.appraisal, (i,)) for i in self.held],
                 "value_of": [(collateral.value_of, (i,)) for i in self.held],
                 "scalars": [
                     (vault.totalSupply, ()),
@@ -882,7 +1080,6 @@ def test_vault_machine(
                     (vault.accrued_fees, ()),
                     (token.balanceOf, (vault,)),
                     (vault.totalAssets, ()),
-                    (vault.collateral_value, ()),
                     (collateral.value, ()),
                     (collateral.schedule_state, ()),
                     (collateral.written_down, ()),
@@ -915,7 +1112,6 @@ def test_vault_machine(
                 books["fees"],
                 books["balance"],
                 books["nav"],
-                books["collateral_value"],
                 books["value"],
                 books["schedule_state"],
                 books["written_down"],
@@ -1010,12 +1206,11 @@ def test_vault_machine(
             b = self.books()
             value = b["value"]
             assert b["nav"] == b["free_cash"] + value
-            assert b["collateral_value"] == value
             curves = []
-            for token_id, position, single in zip(
-                self.held, b["positions"], b["value_of"], strict=True
+            for token_id, position, appraisal, single in zip(
+                self.held, b["positions"], b["appraisals"], b["value_of"], strict=True
             ):
-                curve = curve_from(terms[token_id], position)
+                curve = curve_from(terms[token_id], position, appraisal)
                 assert single == (0 if curve is None else value_of(curve, b["t"]))
                 if curve is not None:
                     curves.append(curve)
@@ -1030,7 +1225,7 @@ def test_vault_machine(
             entry gate, from the curves counted."""
             b = self.books()
             t, state = b["t"], b["schedule_state"]
-            curves = self.counted(b["positions"])
+            curves = self.counted(b["positions"], b["appraisals"])
             at = cursor(state, t)
             ahead = nodes_between(curves, at, FAR)
             assert state[0] == (ahead[0][0] if ahead else 0)
@@ -1038,7 +1233,7 @@ def test_vault_machine(
             assert b["written_down"] == written_down(curves, t)
             due = len(nodes_between(curves, at, t))
             assert b["pending"] == min(due, MATURE_STEPS + 1)
-            is_open = due <= MATURE_STEPS and b["written_down"] == 0
+            is_open = due <= MATURE_STEPS and b["written_down"] == 0 and not self.winding
             assert b["entries_open"] == is_open
             if is_open:
                 nav, supply, cash = b["nav"], b["supply"], b["free_cash"]

@@ -51,11 +51,14 @@ NAMES = [
     "GpuMetadata",
     "GpuRegistry",
     "IdentityRegistry",
+    "CustodyAttestor",
     "MockUSDC",
     "GpuCollateral",
     "CollateralVault",
+    "GpuAppraisals",
     "LeaseManager",
     "RedemptionQueue",
+    "GpuMarket",
 ]
 
 
@@ -78,10 +81,22 @@ def test_deploy_writes_manifest_and_wires_roles(
     assert manifest.stablecoin == manifest.contracts["MockUSDC"].address
     assert manifest.stablecoin_decimals == 6
 
-    metadata, registry, identity, usdc, collateral, vault, leases, queue = (
-        getattr(project, name).at(manifest.contracts[name].address) for name in NAMES
-    )
+    (
+        metadata,
+        registry,
+        identity,
+        attestor,
+        usdc,
+        collateral,
+        vault,
+        appraisals,
+        leases,
+        queue,
+        market,
+    ) = (getattr(project, name).at(manifest.contracts[name].address) for name in NAMES)
     assert registry.METADATA() == metadata.address
+    assert (attestor.GPU_REGISTRY(), attestor.threshold()) == (registry.address, 1)
+    assert attestor.pool_threshold(collateral) == 0
     assert (vault.asset(), vault.name(), vault.symbol()) == (usdc.address, "GPU Pool One", "GPU1")
     assert (vault.COLLATERAL(), vault.IDENTITY_REGISTRY()) == (collateral.address, identity.address)
     assert (vault.fee_bps(), vault.fee_recipient(), vault.vesting_period()) == (
@@ -100,6 +115,9 @@ def test_deploy_writes_manifest_and_wires_roles(
         collateral.address,
         registry.address,
     )
+    assert (leases.APPRAISALS(), leases.default_after()) == (appraisals.address, 60 * DAY)
+    assert appraisals.COLLATERAL() == collateral.address
+    assert (market.COLLATERAL(), market.APPRAISALS()) == (collateral.address, appraisals.address)
     assert (queue.share(), queue.asset(), queue.IDENTITY_REGISTRY()) == (
         vault.address,
         usdc.address,
@@ -107,10 +125,16 @@ def test_deploy_writes_manifest_and_wires_roles(
     )
     assert queue.min_request() == 10 * 10**12
     expected_roles = [
+        (collateral, "APPRAISALS_ROLE", appraisals),
+        (collateral, "MOVER_ROLE", market),
+        (collateral, "MOVER_ROLE", leases),
+        (appraisals, "LEASE_MANAGER_ROLE", leases),
+        (market, "OPERATOR_ROLE", operator),
         (registry, "CUSTODIAN_ROLE", custodian),
         (registry, "APPRAISER_ROLE", appraiser),
         (registry, "LEASE_MANAGER_ROLE", leases),
         (registry, "COLLATERAL_ROLE", collateral),
+        (registry, "ATTESTER_ROLE", attestor),
         (identity, "COMPLIANCE_ROLE", compliance),
         (collateral, "OPERATOR_ROLE", operator),
         (vault, "PAUSER_ROLE", pauser),
@@ -243,6 +267,10 @@ def test_pending_that_never_landed_is_deployed(deployed, admin):
             "vault.fee_recipient: not an address",
         ),
         ("confirmations: -2\n", "confirmations: Input should be greater than or equal to 0"),
+        (
+            "custody: {threshold: 17}\n",
+            "custody.threshold: Input should be less than or equal to 16",
+        ),
     ],
 )
 def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, message):
@@ -258,6 +286,28 @@ def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, mess
     assert "Traceback" not in result.output
     assert admin.nonce == nonce
     assert not manifest_file.exists()
+
+
+def test_pool_attestation_threshold_from_the_config(tmp_path, manifest_file, admin):
+    """`vault.attestation_threshold` becomes the attestor's pool threshold of the collateral;
+    a re-run finds it set and sends nothing."""
+    path = tmp_path / "quorum.yaml"
+    config = Path("config/local.yaml").read_text()
+    path.write_text(config.replace("attestation_threshold: 0", "attestation_threshold: 2"))
+
+    result = deploy(manifest_file, "--config", str(path))
+
+    assert result.exit_code == 0, result.output
+    contracts = read_manifest(manifest_file).contracts
+    attestor = project.CustodyAttestor.at(contracts["CustodyAttestor"].address)
+    collateral = contracts["GpuCollateral"].address
+    assert (attestor.pool_threshold(collateral), attestor.required(collateral)) == (2, 2)
+    assert f"CustodyAttestor.pool_threshold:{collateral} 2 set" in result.output
+    nonce = admin.nonce
+    result = deploy(manifest_file, "--config", str(path))
+    assert result.exit_code == 0, result.output
+    assert admin.nonce == nonce
+    assert f"CustodyAttestor.pool_threshold:{collateral} 2 held" in result.output
 
 
 def test_manifest_of_another_chain_is_refused(deployed, admin):

@@ -18,6 +18,7 @@ from tests.scripts.utils import (
     table_cells,
     written_down_refusal,
 )
+from tests.utils.custody import attest
 from tests.utils.registry import DAY, USDC
 from tests.utils.vault import JURISDICTION, to_assets, to_shares
 
@@ -270,7 +271,7 @@ def test_buy_waits_for_the_last_ramp_to_end(deployed_pool, investor, custodian, 
     last ramp ends; from that day the buy goes through."""
     registry, collateral = deployed_pool.registry, deployed_pool.collateral
     chain.mine(timestamp=stale_day(registry, 1) + DAY)
-    registry.attest([1], sender=custodian)
+    attest(deployed_pool.attestor, [1])
     first_end = collateral.position(1)[2]
     before = balances(deployed_pool, investor)
 
@@ -284,7 +285,7 @@ def test_buy_waits_for_the_last_ramp_to_end(deployed_pool, investor, custodian, 
     )
 
     chain.pending_timestamp += DAY
-    registry.attest([2], sender=custodian)
+    attest(deployed_pool.attestor, [2])
     last_end = collateral.position(2)[2]
     assert last_end > first_end
     refused(

@@ -16,6 +16,7 @@ from tests.scripts.utils import (
     value_came_in,
     written_down_refusal,
 )
+from tests.utils.custody import attest
 from tests.utils.registry import DAY, GpuStatus, make_spec
 from tests.utils.vault import STALENESS_WINDOW, to_shares
 
@@ -131,7 +132,7 @@ def test_contribute_waits_while_the_pools_gpus_are_written_down(
     over the unlock period and the refusal names the day the ramp ends; from then on it enters."""
     registry, collateral = deployed_pool.registry, deployed_pool.collateral
     chain.mine(timestamp=stale_day(registry, 1) + DAY)
-    registry.attest([GPU_OUTSIDE], sender=custodian)  # not held: fresh, no ramp
+    attest(deployed_pool.attestor, [GPU_OUTSIDE])  # not held: fresh, no ramp
     # What the check spares the operator: the collateral refuses the same entry.
     with ape.reverts(ENTRIES_WAIT):
         collateral.contribute(GPU_OUTSIDE, operator, 0, sender=operator)
@@ -142,7 +143,7 @@ def test_contribute_waits_while_the_pools_gpus_are_written_down(
         written_down_refusal("contributing", stale_reason("1 2")),
     )
 
-    registry.attest([1, 2], sender=custodian)
+    attest(deployed_pool.attestor, [1, 2])
     ramp_end = collateral.position(1)[2]
     assert collateral.position(2)[2] == ramp_end
     refused(

@@ -69,7 +69,7 @@ def backlog(
     fund(kit.stablecoin, investor, 10_000 * USDC)
     kit.stablecoin.approve(kit.vault, 10_000 * USDC, sender=investor)
     kit.vault.deposit(10_000 * USDC, investor, sender=investor)
-    kit.collateral.offer_gpu(OFFERED, 1_000 * USDC, now + 60 * DAY, sender=operator)
+    kit.market.offer_gpu(OFFERED, 1_000 * USDC, now + 60 * DAY, sender=operator)
 
     chain.mine(timestamp=today + (ENDING + 1) * DAY + 1)
     assert kit.collateral.pending() == 17  # the view counts to 17: "more than 16"

@@ -1,5 +1,6 @@
-"""`ape run vault offer-gpu|cancel-offer|accept-offer`: the pool buys a GPU with free cash only
-when its owner accepts the operator's offer; each side pre-checked, nothing sent on bad input."""
+"""`ape run vault offer-gpu|cancel-offer|accept-offer`: the pool buys a GPU with free cash (the
+GpuMarket's offers) only when its owner accepts the operator's offer, for at most the GPU's own
+collateral value; each side pre-checked, nothing sent on bad input."""
 
 import pytest
 
@@ -10,7 +11,6 @@ from tests.scripts.utils import (
     line_value,
     refused,
     script,
-    value_came_in,
 )
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import STALENESS_WINDOW
@@ -30,14 +30,14 @@ def held_by_other(invested, operator, other_investor):
 def offered(held_by_other, operator, chain):
     """`held_by_other` with the operator's offer of 5,000 USDC for GPU 3, open for 7 days."""
     expires_at = chain.pending_timestamp + 7 * DAY
-    held_by_other.collateral.offer_gpu(GPU_OUTSIDE, 5_000 * USDC, expires_at, sender=operator)
+    held_by_other.market.offer_gpu(GPU_OUTSIDE, 5_000 * USDC, expires_at, sender=operator)
     return held_by_other
 
 
 def direct_offer(kit, operator, chain, price: int, days: int = 7) -> int:
     """An offer sent to the contract directly (it checks the price only at the sale)."""
     expires_at = chain.pending_timestamp + days * DAY
-    kit.collateral.offer_gpu(GPU_OUTSIDE, price, expires_at, sender=operator)
+    kit.market.offer_gpu(GPU_OUTSIDE, price, expires_at, sender=operator)
     return expires_at
 
 
@@ -45,7 +45,7 @@ def direct_offer(kit, operator, chain, price: int, days: int = 7) -> int:
 
 
 def test_offer_gpu(held_by_other, operator, chain):
-    collateral = held_by_other.collateral
+    market = held_by_other.market
     now, nonce = chain.pending_timestamp, operator.nonce
 
     result = script(
@@ -54,11 +54,11 @@ def test_offer_gpu(held_by_other, operator, chain):
 
     assert result.exit_code == 0, result.output
     assert operator.nonce == nonce + 1
-    (log,) = head_logs(chain, collateral.GpuOffered)
+    (log,) = head_logs(chain, market.GpuOffered)
     assert (log.token_id, log.price, log.operator) == (GPU_OUTSIDE, 5_000_500_000, operator)
     # Three days from the chain time the script read (the pending block's).
     assert now <= log.expires_at - 3 * DAY <= chain.blocks.head.timestamp
-    assert collateral.offer(GPU_OUTSIDE) == (5_000_500_000, log.expires_at)
+    assert market.offer(GPU_OUTSIDE) == (5_000_500_000, log.expires_at)
     assert (
         f"offered 5,000.500000 USDC for GPU 3, open until {format_time(log.expires_at)} UTC: its "
         "owner runs `ape run vault accept-offer 3`" in " ".join(result.output.split())
@@ -75,7 +75,7 @@ def test_offer_gpu(held_by_other, operator, chain):
         ((GPU, "--price", "0"), "--price: must be more than 0"),
         ((GPU, "--price", "-1"), "--price: not a non-negative decimal amount: '-1'"),
         ((GPU, "--price", "1.0000001"), "--price: '1.0000001' has more than 6 decimal places"),
-        ((GPU, "--price", "29000"), "--price 29,000.000000 USDC: GPU 3 adds at most"),
+        ((GPU, "--price", "29000"), "--price 29,000.000000 USDC: GPU 3 is worth at most"),
         (
             (GPU, "--price", "10000.000001"),
             "--price 10,000.000001 USDC: the vault has 10,000.000000 USDC free",
@@ -85,7 +85,7 @@ def test_offer_gpu(held_by_other, operator, chain):
         (
             (GPU, "--price", "100", "--account", "TEST::7"),
             "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 does not hold OPERATOR_ROLE on the "
-            "GpuCollateral",
+            "GpuMarket",
         ),
     ],
 )
@@ -93,24 +93,33 @@ def test_bad_offer_sends_nothing(held_by_other, operator, investor, args, messag
     nonces = operator.nonce, investor.nonce
     refused(script(held_by_other, "vault", "offer-gpu", *args), message)
     assert (operator.nonce, investor.nonce) == nonces
-    assert held_by_other.collateral.offer(GPU_OUTSIDE) == (0, 0)
+    assert held_by_other.market.offer(GPU_OUTSIDE) == (0, 0)
 
 
 def test_offer_price_is_bounded_by_the_value_at_expiry(held_by_other, operator, chain):
-    """The ceiling named is the GPU's value at the offer's expiry, less the aggregate's wei."""
+    """The ceiling named is the GPU's own collateral value at the offer's expiry (what the
+    collateral's `admit` caps the price at)."""
     expires_at = chain.pending_timestamp + 7 * DAY
-    ceiling = line_value(held_by_other.registry, GPU_OUTSIDE, expires_at) - 1
     nonce = operator.nonce
     result = script(held_by_other, "vault", "offer-gpu", GPU, "--price", "29000")
     # The chain time the script read may be a few seconds later than this test's.
     ceilings = {
-        held_by_other.cash(line_value(held_by_other.registry, GPU_OUTSIDE, expires_at + s) - 1)
+        held_by_other.cash(line_value(held_by_other.registry, GPU_OUTSIDE, expires_at + s))
         for s in range(6)
     }
-    assert ceiling == line_value(held_by_other.registry, GPU_OUTSIDE, expires_at) - 1
-    shown = result.output.split("adds at most ")[1].split(" of collateral")[0]
+    shown = result.output.split("is worth at most ")[1].split(" of collateral")[0]
     assert shown in ceilings, (shown, ceilings)
     assert "by the offer's expiry" in result.output
+    assert operator.nonce == nonce
+
+
+def test_offer_in_wind_down(held_by_other, operator, admin):
+    held_by_other.collateral.wind_down(sender=admin)
+    nonce = operator.nonce
+    refused(
+        script(held_by_other, "vault", "offer-gpu", GPU, "--price", "100"),
+        "the pool is winding down: it buys no more GPUs (it sells them)",
+    )
     assert operator.nonce == nonce
 
 
@@ -157,9 +166,9 @@ def test_cancel_offer(offered, operator, chain):
 
     assert result.exit_code == 0, result.output
     assert operator.nonce == nonce + 1
-    (log,) = head_logs(chain, offered.collateral.GpuOfferCancelled)
+    (log,) = head_logs(chain, offered.market.GpuOfferCancelled)
     assert (log.token_id, log.operator) == (GPU_OUTSIDE, operator)
-    assert offered.collateral.offer(GPU_OUTSIDE) == (0, 0)
+    assert offered.market.offer(GPU_OUTSIDE) == (0, 0)
     assert "the offer for GPU 3 is cancelled" in result.output
 
 
@@ -178,7 +187,7 @@ def test_bad_cancel_sends_nothing(offered, operator, investor, args, message):
     nonces = operator.nonce, investor.nonce
     refused(script(offered, "vault", "cancel-offer", *args), message)
     assert (operator.nonce, investor.nonce) == nonces
-    assert offered.collateral.offer(GPU_OUTSIDE)[0] == 5_000 * USDC
+    assert offered.market.offer(GPU_OUTSIDE)[0] == 5_000 * USDC
 
 
 # ACCEPT #
@@ -186,6 +195,7 @@ def test_bad_cancel_sends_nothing(offered, operator, investor, args, message):
 
 def test_accept_offer_sells_the_gpu_to_the_pool(offered, other_investor, chain):
     vault, collateral, token = offered.vault, offered.collateral, offered.stablecoin
+    market = offered.market
     free_cash, cash, supply = (
         vault.free_cash(),
         token.balanceOf(other_investor),
@@ -199,17 +209,17 @@ def test_accept_offer_sells_the_gpu_to_the_pool(offered, other_investor, chain):
     assert result.exit_code == 0, result.output
     assert other_investor.nonce == nonce + 2  # approve the GPU, sell_gpu
     head = chain.blocks.head
-    (log,) = head_logs(chain, collateral.GpuPurchased)
+    (log,) = head_logs(chain, market.GpuPurchased)
     assert (log.token_id, log.seller, log.price) == (GPU_OUTSIDE, other_investor, 5_000 * USDC)
-    assert log.value == value_came_in(collateral, offered.registry, GPU_OUTSIDE, head.timestamp)
+    assert log.value == line_value(offered.registry, GPU_OUTSIDE, head.timestamp)
     assert token.balanceOf(other_investor) == cash + 5_000 * USDC
     assert vault.free_cash() == free_cash - 5_000 * USDC
     assert vault.totalSupply() == supply  # paid in cash, no fractions minted
     assert offered.registry.ownerOf(GPU_OUTSIDE) == collateral.address
     assert collateral.position(GPU_OUTSIDE)[0] == 1
-    assert collateral.offer(GPU_OUTSIDE) == (0, 0)
+    assert market.offer(GPU_OUTSIDE) == (0, 0)
     assert (
-        f"{other_investor.address} sold GPU 3 to the pool for 5,000.000000 USDC; it adds "
+        f"{other_investor.address} sold GPU 3 to the pool for 5,000.000000 USDC; it counts "
         f"{offered.cash(log.value)} of collateral" in " ".join(result.output.split())
     )
 
@@ -224,7 +234,7 @@ def test_accept_without_an_offer(held_by_other, other_investor):
 
 
 def test_accept_an_expired_offer(offered, other_investor, chain):
-    expires_at = offered.collateral.offer(GPU_OUTSIDE)[1]
+    expires_at = offered.market.offer(GPU_OUTSIDE)[1]
     chain.mine(timestamp=expires_at + 1)
     nonce = other_investor.nonce
     refused(
@@ -303,12 +313,22 @@ def test_accept_while_paused(offered, other_investor, pauser):
     assert other_investor.nonce == nonce
 
 
+def test_accept_in_wind_down(offered, other_investor, admin):
+    offered.collateral.wind_down(sender=admin)
+    nonce = other_investor.nonce
+    refused(
+        script(offered, "vault", "accept-offer", GPU),
+        "the pool is winding down: it buys no more GPUs (it sells them)",
+    )
+    assert other_investor.nonce == nonce
+
+
 def test_accept_a_price_above_the_value(held_by_other, operator, other_investor, chain):
     direct_offer(held_by_other, operator, chain, 25_000 * USDC)
     nonce = other_investor.nonce
     result = script(held_by_other, "vault", "accept-offer", GPU)
     refused(result, "the offer's price 25,000.000000 USDC is above the ")
-    assert "of collateral GPU 3 adds now: the operator must offer again" in result.output
+    assert "of collateral GPU 3 is worth now: the operator must offer again" in result.output
     assert other_investor.nonce == nonce
 
 

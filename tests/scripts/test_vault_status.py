@@ -11,6 +11,7 @@ from tests.scripts.utils import (
     stale_reason,
     table_cells,
 )
+from tests.utils.custody import attest
 from tests.utils.registry import DAY, USDC
 from tests.utils.scripts import run_script
 from tests.utils.vault import STALENESS_WINDOW
@@ -21,7 +22,9 @@ def age(seconds: int) -> str:
 
 
 def rows_of(output: str) -> dict[str, list[str]]:
-    return {cells[0]: cells for cells in map(table_cells, output.splitlines()) if cells}
+    """The rows of the vault and GPU tables (the lease book after them is left out)."""
+    tables = output.split("leases of ")[0]
+    return {cells[0]: cells for cells in map(table_cells, tables.splitlines()) if cells}
 
 
 def cell(output: str, label: str) -> str:
@@ -75,6 +78,7 @@ def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
             "LEASED",
             "yes",
             leased.cash(line_value(registry, token_id, now)),
+            "-",
             age(now - terms.last_attested_at),
             format_time(stale),
             "-",
@@ -89,8 +93,7 @@ def test_status_shows_stale_and_returning_gpus(deployed_pool, custodian, chain):
     registry, collateral = deployed_pool.registry, deployed_pool.collateral
     stale = (registry.terms(1).last_attested_at + STALENESS_WINDOW) // DAY * DAY
     chain.mine(timestamp=stale + 3 * DAY)
-    registry.attest([2], sender=custodian)
-    attested = chain.blocks.head.timestamp
+    attested = attest(deployed_pool.attestor, [2]).timestamp
     ramp_end = -(-(attested + 7 * DAY) // DAY) * DAY
     chain.mine(timestamp=attested + 2 * DAY)
 
@@ -102,6 +105,7 @@ def test_status_shows_stale_and_returning_gpus(deployed_pool, custodian, chain):
         "ACTIVE",
         "stale",
         "0.000000 USDC",
+        "-",
         age(chain.blocks.head.timestamp - registry.terms(1).last_attested_at),
         format_time(stale),
         "-",
@@ -111,6 +115,7 @@ def test_status_shows_stale_and_returning_gpus(deployed_pool, custodian, chain):
         "ACTIVE",
         "yes",
         deployed_pool.cash(collateral.value_of(2)),
+        "-",
         age(2 * DAY),
         format_time((attested + STALENESS_WINDOW) // DAY * DAY),
         format_time(ramp_end),

@@ -11,6 +11,11 @@ missed maturity or a rounding slip in the contract shows here as a difference to
 - it is worth nothing from its stale day, floor_day(last_attested_at + STALENESS_WINDOW);
 - a GPU that comes back (restored, or re-attested after going stale) ramps from 0 at `since` to
   its normal value at ramp_end = ceil_day(since + UNLOCK_PERIOD) (the rise rounded down);
+- a mark to `v` at `t` (GpuAppraisals, through `revalue`) restarts the line from `v` at `t` down
+  to min(salvage, v) at the same end of life; a rising mark ramps from where the GPU stood
+  (`ramp_from`) instead of 0, the gap's rise rounded towards minus infinity; a GPU restored from
+  IMPAIRED is first marked down to one step (MAX_MARK_STEP_BPS of the registry's book value)
+  when it stood above it, then ramps from 0 as before;
 - value_of = floor(curve * rate / (10_000 * 1e18)); the pool's value is
   floor(sum of curves * rate / (10_000 * 1e18)) minus one wei per counted GPU (at least 0);
 - a counted GPU is "written down for a while" at `t` iff t >= stale_at or t < ramp_end (stale, or
@@ -29,6 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
+from tests.utils.registry import book_value as registry_book_value
+
 DAY = 86_400
 YEAR = 365 * DAY
 GRID = DAY
@@ -40,8 +47,8 @@ MIN_WINDOW = DAY
 MAX_WINDOW = 365 * DAY
 MAX_MATURE_STEPS = 16
 MAX_VIEW_STEPS = 1_024
-MAX_PRICE = 2**128 - 1
-MAX_EXPIRY = 2**40 - 1
+# A mark-up's largest step, and what a restored GPU returns to, in bps of the registry's book value.
+MAX_MARK_STEP_BPS = 2_500
 
 # IGpuRegistry.GpuStatus codes.
 ACTIVE, LEASED, OFFLINE, IMPAIRED, RETIRED = 1, 2, 4, 8, 16
@@ -57,17 +64,13 @@ NOT_ACTIVE = "collateral: gpu not active"
 COST_TOO_LARGE = "collateral: cost too large"
 NOT_HOLDER = "collateral: not a collateral holder on the registry"
 STALE = "collateral: attestation stale; the custodian attests first"
-NO_OFFER = "collateral: no offer"
-ZERO_PRICE = "collateral: zero price"
-PRICE_TOO_LARGE = "collateral: price too large"
-OFFER_EXPIRED = "collateral: offer expired"
-EXPIRY_TOO_FAR = "collateral: expiry too far"
-PRICE_DIFFERS = "collateral: price differs from the offer"
 PRICE_ABOVE_VALUE = "collateral: price above collateral value"
 NOTHING_TO_SYNC = "collateral: nothing to sync"
 NOT_HELD = "collateral: gpu not held"
 ZERO_STEPS = "collateral: zero steps"
 ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
+WINDING_DOWN = "collateral: pool winding down"
+ALREADY_WINDING_DOWN = "collateral: already winding down"
 SELLER_NOT_VERIFIED = "identity: seller not verified"
 INSUFFICIENT_CASH = "vault: insufficient free cash"
 TOO_FEW_SHARES = "vault: slippage: too few shares"
@@ -128,6 +131,28 @@ class Terms:
     def stale_at(self, window: int) -> int:
         return floor_day(self.last_attested_at + window)
 
+    def book_value(self, t: int) -> int:
+        """The registry's straight-line `book_value` at `t` (tests/utils/registry's reference)."""
+        spec = {
+            "acquisition_cost": self.cost,
+            "salvage_value": self.salvage,
+            "acquired_at": self.acquired_at,
+            "useful_life": self.useful_life,
+        }
+        return registry_book_value(spec, t, self.status)
+
+    def step(self, t: int) -> int:
+        """A mark-up's largest rise at `t`, and what a restored GPU returns to."""
+        return self.book_value(t) * MAX_MARK_STEP_BPS // BPS
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An appraiser's mark (`appraisal(id)[:2]`): book value `value` from time `at`."""
+
+    value: int
+    at: int
+
 
 @dataclass(frozen=True)
 class Curve:
@@ -140,17 +165,29 @@ class Curve:
     since: int
     ramp_end: int
     stale_at: int
+    # Book value (unscaled) the ramp starts from at `since`: 0, or where a rising mark found it.
+    ramp_from: int = 0
 
     @classmethod
-    def of(cls, terms: Terms, window: int, since: int, ramp_end: int = 0) -> Curve:
+    def of(
+        cls,
+        terms: Terms,
+        window: int,
+        since: int,
+        ramp_end: int = 0,
+        mark: Mark | None = None,
+        ramp_from: int = 0,
+    ) -> Curve:
+        """The registry's cost line, or after a mark the line from the mark."""
         return cls(
-            cost=terms.cost,
-            salvage=terms.salvage,
-            start=terms.acquired_at,
+            cost=terms.cost if mark is None else mark.value,
+            salvage=terms.salvage if mark is None else min(terms.salvage, mark.value),
+            start=terms.acquired_at if mark is None else mark.at,
             end=terms.end,
             since=since,
             ramp_end=ramp_end,
             stale_at=terms.stale_at(window),
+            ramp_from=ramp_from,
         )
 
     @property
@@ -167,15 +204,21 @@ class Curve:
 
     @property
     def rise(self) -> int:
-        """The ramp's gain a second, rounded down."""
-        return self.normal(self.ramp_end) // (self.ramp_end - self.since)
+        """The ramp's change a second from `ramp_from` to the line at its end, rounded towards
+        minus infinity."""
+        gap = self.normal(self.ramp_end) - self.ramp_from * PRECISION
+        return gap // (self.ramp_end - self.since)
+
+    def book(self, t: int) -> int:
+        """`book_of`: where the curve stands at `t` in book value, stale or not (floor)."""
+        return scale(replace(self, stale_at=2**256).scaled(t), BPS)
 
     def scaled(self, t: int) -> int:
         """The curve at `t` (signed: a line with zero salvage may dip a hair below zero)."""
         if t >= self.stale_at:
             return 0
         if t < self.ramp_end:
-            return self.rise * (t - self.since)
+            return self.ramp_from * PRECISION + self.rise * (t - self.since)
         if t < self.end:
             return self.cost * PRECISION - self.slope * (t - self.start)
         return self.salvage * PRECISION
@@ -186,7 +229,7 @@ class Curve:
         if t >= self.stale_at:
             return 0, 0
         if t < self.ramp_end:
-            return -self.rise * self.since, -self.rise
+            return self.ramp_from * PRECISION - self.rise * self.since, -self.rise
         if t < self.end:
             return self.cost * PRECISION + self.slope * self.start, self.slope
         return self.salvage * PRECISION, 0
@@ -220,6 +263,16 @@ def scale(scaled: int, rate_bps: int) -> int:
 class Position:
     state: State
     curve: Curve | None = None
+    # The appraiser's last mark (None: the registry's cost line), kept while uncounted.
+    mark: Mark | None = None
+    # Marked down by a lease default (GpuAppraisals.mark_default).
+    defaulted: bool = False
+
+    def appraisal(self) -> tuple[int, int, bool, int]:
+        """`appraisal(id)`: mark value and time (0, 0: none), defaulted, the ramp's start."""
+        mark = self.mark or Mark(0, 0)
+        ramp_from = self.curve.ramp_from if self.state == State.COUNTED else 0
+        return mark.value, mark.at, self.defaulted, ramp_from
 
     def fields(self) -> tuple[int, int, int, int]:
         """`position(id)`: state, since, ramp_end, stale_at."""
@@ -248,8 +301,10 @@ class Book:
     # Every node matured, in order, as ScheduleMatured's (at, intercept, slope, gpus).
     matured_log: list[tuple[int, int, int, int]] = field(default_factory=list)
     # How often each change happened: "in" (a GPU came in), "ramp" (came back), "move" (stale
-    # day moved), "out" (impaired or retired): what a random run went through.
+    # day moved), "out" (impaired or retired), "mark" (revalued): what a random run went through.
     history: Counter = field(default_factory=Counter)
+    # Every GpuRevalued, in order: (token_id, book_value, previous, ramp_end).
+    revalued_log: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     # NODES #
 
@@ -319,22 +374,25 @@ class Book:
 
     def _add(self, token_id: int, curve: Curve, now: int) -> None:
         self.days.update(curve.changes_after(self.cursor(now)))
-        self.positions[token_id] = Position(State.COUNTED, curve)
+        kept = self.positions.get(token_id, Position(State.NONE))
+        self.positions[token_id] = replace(kept, state=State.COUNTED, curve=curve)
 
     def _drop(self, token_id: int, now: int) -> None:
         """Take a counted curve out: each day where it had a change and whose node is left with
         no change at all (intercept, slope and gpus all zero) is forgotten (the head moves on);
         a day another curve still changes at stays."""
         curve = self.positions[token_id].curve
-        self.positions[token_id] = Position(State.UNCOUNTED)
+        self.positions[token_id] = replace(
+            self.positions[token_id], state=State.UNCOUNTED, curve=None
+        )
         for day in curve.changes_after(self.cursor(now)):
             if self.delta(day) == (0, 0, 0):
                 self.days.discard(day)
 
     def bring_in(self, token_id: int, terms: Terms, now: int, entry: bool) -> tuple[int, int]:
-        """contribute (`entry`: fractions are minted against it) or sell_gpu (a purchase with
-        cash): (value added, value before). Call `make_current` first. An entry raises
-        EntriesWait while a counted GPU is written down."""
+        """contribute (`entry`: fractions are minted against it) or `admit` (the market's
+        purchase with cash, an RMA's replacement): (value added, value before). Call
+        `make_current` first. An entry raises EntriesWait while a counted GPU is written down."""
         assert self.is_current(now)
         if entry and self.written_down(now):
             raise EntriesWait
@@ -349,6 +407,18 @@ class Book:
         self._drop(token_id, now)
         self.history["out"] += 1
         return removed
+
+    def release(self, token_id: int, now: int) -> int:
+        """`release` (the market's sale, an RMA's failed GPU): the schedule made current, the GPU
+        out of it and its position (mark included) gone. Returns its collateral value then
+        (GpuReleased.value)."""
+        self.make_current(now)
+        value = self.value_of(token_id, now)
+        if self.positions[token_id].state == State.COUNTED:
+            self._drop(token_id, now)
+        del self.positions[token_id]
+        self.history["release"] += 1
+        return value
 
     def recount(self, token_id: int, terms: Terms, now: int, strict: bool) -> bool:
         """A fresh attestation or a restored status; returns whether the position changed."""
@@ -372,12 +442,40 @@ class Book:
             self.mature(now, MAX_MATURE_STEPS)
             if not self.is_current(now):
                 return False
+        ramp_end = ceil_day(now + self.unlock)
         if position.state == State.COUNTED:
             self._drop(token_id, now)
-        ramp_end = ceil_day(now + self.unlock)
-        self._add(token_id, Curve.of(terms, self.window, now, ramp_end), now)
+        else:
+            # Restored from IMPAIRED: back to at most one step of its book value, as a mark.
+            step = terms.step(now)
+            if Curve.of(terms, self.window, 0, mark=position.mark).book(now) > step:
+                position.mark = Mark(step, now)
+                self.revalued_log.append((token_id, step, 0, ramp_end))
+        self._add(token_id, Curve.of(terms, self.window, now, ramp_end, position.mark), now)
         self.history["ramp"] += 1
         return True
+
+    def revalue(
+        self, token_id: int, terms: Terms, value: int, rising: bool, defaulted: bool, now: int
+    ) -> int:
+        """GpuCollateral.revalue (the appraisals' mark): the curve restarts from `value` at
+        `now`, at once or (`rising`) ramping from where it stood. Returns where it stood
+        (`previous`); logs (token_id, value, previous, ramp_end) as GpuRevalued."""
+        previous = self.book_of(token_id, terms, now)
+        ramp_end = ceil_day(now + self.unlock) if rising else 0
+        counted = self.positions[token_id].state == State.COUNTED
+        if counted:
+            self.make_current(now)
+            self._drop(token_id, now)
+        position = self.positions[token_id]
+        position.mark = Mark(value, now)
+        position.defaulted = position.defaulted or defaulted
+        if counted:
+            curve = Curve.of(terms, self.window, now, ramp_end, position.mark, previous)
+            self._add(token_id, curve, now)
+        self.revalued_log.append((token_id, value, previous, ramp_end))
+        self.history["mark"] += 1
+        return previous
 
     def on_status(self, token_id: int, terms: Terms, now: int) -> int | None:
         """The registry's status hook; returns the value removed if the GPU stopped counting."""
@@ -410,6 +508,16 @@ class Book:
 
     def counted(self) -> int:
         return len(self.curves())
+
+    def book_of(self, token_id: int, terms: Terms, now: int) -> int:
+        """`book_of(id)`: where a GPU held stands in book value at `now`, stale or not."""
+        position = self.positions[token_id]
+        if position.state == State.COUNTED:
+            return position.curve.book(now)
+        return Curve.of(terms, self.window, 0, mark=position.mark).book(now)
+
+    def appraisal(self, token_id: int) -> tuple[int, int, bool, int]:
+        return self.positions.get(token_id, Position(State.NONE)).appraisal()
 
     def value_of(self, token_id: int, now: int) -> int:
         position = self.positions.get(token_id)

@@ -146,21 +146,31 @@ class QueueModel:
 
     # FULFILMENT #
 
-    def plan_fulfil(self, max_requests: int, nav: int, supply: int, cash: int) -> list[Fulfilment]:
+    def plan_fulfil(
+        self, max_requests: int, nav: int, supply: int, cash: int, dead_shares: int | None = None
+    ) -> list[Fulfilment]:
         """What `fulfil(max_requests)` pays in a block where the vault's NAV is `nav`, its supply
         `supply` (the escrow included) and its free cash `cash`: requests from the head, each at
         its shares' NAV rounded down, until the cash ends (inside a request: the most shares the
         cash left pays). A request worth nothing at this NAV is closed for nothing while cash is
-        left (it could never be paid). Empty: refused."""
+        left (it could never be paid). Empty: refused. In wind-down (`dead_shares` given) the NAV
+        is shared pro rata among the live fractions, without the dead and virtual shares:
+        floor(shares * nav / (supply - dead_shares))."""
+
+        def price(shares: int) -> int:
+            if dead_shares is None:
+                return to_assets(shares, nav, supply)
+            return shares * nav // (supply - dead_shares)
+
         plan: list[Fulfilment] = []
         paid = 0
         for r in self.queue[:max_requests]:
             left = cash - paid
             take = r.shares
-            assets = to_assets(take, nav, supply)
+            assets = price(take)
             if assets > left:
-                take = largest(lambda x, left=left: to_assets(x, nav, supply) <= left, r.shares)
-                assets = to_assets(take, nav, supply)
+                take = largest(lambda x, left=left: price(x) <= left, r.shares)
+                assets = price(take)
             if assets == 0 and (take != r.shares or left == 0):
                 break
             paid += assets

@@ -34,6 +34,8 @@ CUSTODIAN_ROLE = role("CUSTODIAN_ROLE")
 APPRAISER_ROLE = role("APPRAISER_ROLE")
 LEASE_MANAGER_ROLE = role("LEASE_MANAGER_ROLE")
 COLLATERAL_ROLE = role("COLLATERAL_ROLE")
+# Held by the CustodyAttestor only (the `attestor` fixture): records signed attestations.
+ATTESTER_ROLE = role("ATTESTER_ROLE")
 
 # Which role fixture (tests/conftest.py) holds each registry role in the `registry` fixture.
 ROLE_HOLDER = {
@@ -59,7 +61,7 @@ ROLE_FIXTURES = (
 MISSING_ROLE = "access_control: account is missing role"
 
 MAX_BATCH = 50
-MAX_ATTEST_BATCH = 256
+MAX_ATTEST_BATCH = 1_024
 MAX_UINT40 = 2**40 - 1
 MAX_UINT128 = 2**128 - 1
 

@@ -26,6 +26,8 @@ FEE_BPS = 1_000
 VESTING_PERIOD = 30 * DAY
 STALENESS_WINDOW = 30 * DAY
 UNLOCK_PERIOD = 7 * DAY
+# LeaseManager: seconds past due before a lease may be declared in default.
+DEFAULT_AFTER = 60 * DAY
 JURISDICTION = 276  # Germany, ISO 3166-1 numeric
 
 
@@ -39,6 +41,8 @@ LEASE_MANAGER_ROLE = role("LEASE_MANAGER_ROLE")
 COMPLIANCE_ROLE = role("COMPLIANCE_ROLE")
 REDEMPTION_QUEUE_ROLE = role("REDEMPTION_QUEUE_ROLE")
 FULFILLER_ROLE = role("FULFILLER_ROLE")
+APPRAISALS_ROLE = role("APPRAISALS_ROLE")
+MOVER_ROLE = role("MOVER_ROLE")
 # The RedemptionQueue's smallest request in the test pools: ten whole fractions of a 6-decimal pool.
 MIN_REQUEST = 10 * 10**12
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
@@ -439,16 +443,6 @@ def mint_to(token, minter, account, amount: int) -> None:
     token.mint(account, amount, sender=minter)
 
 
-def sell_gpu(collateral, registry, operator, token_id: int, price: int, seller=None):
-    """The operator offers `price` for `token_id` (an hour to accept) and its owner (`seller`, the
-    operator by default) accepts: the GPU comes in for free cash. Returns the sell receipt."""
-    seller = seller or operator
-    expires_at = ape.chain.pending_timestamp + 3_600
-    collateral.offer_gpu(token_id, price, expires_at, sender=operator)
-    registry.approve(collateral, token_id, sender=seller)
-    return collateral.sell_gpu(token_id, price, sender=seller)
-
-
 def memoise_test_accounts(monkeypatch) -> None:
     """Make ape's revert reporting cheap for the calling test. ape renders the call trace of every
     revert, and to label `tx.origin` it re-derives the ten test accounts from the mnemonic in pure
@@ -466,3 +460,10 @@ def _memoised_dev_accounts():
     import ape_test.accounts
 
     return functools.lru_cache(maxsize=None)(ape_test.accounts.generate_dev_accounts)
+
+
+def collateral_value(vault) -> int:
+    """The collateral value in a vault's NAV (its GpuCollateral's `value()`)."""
+    from ape import project
+
+    return project.GpuCollateral.at(vault.COLLATERAL()).value()

@@ -14,13 +14,11 @@ from tests.utils.vault import (
     DEFAULT_ADMIN_ROLE,
     FEE_BPS,
     LEASE_MANAGER_ROLE,
-    MAX_CASH,
     MAX_FEE_BPS,
     MISSING_ROLE,
     PAUSED,
     PAUSER_ROLE,
     STALENESS_WINDOW,
-    SUPPLY_CAP,
     UNLOCK_PERIOD,
     accounted_cash,
     buy,
@@ -160,11 +158,8 @@ def test_constructor(kit, admin, usdc, identity):
     assert vault.fee_bps() == 1_000
     assert vault.fee_recipient() == admin
     assert vault.vesting_period() == 30 * DAY
-    assert vault.MAX_FEE_BPS() == MAX_FEE_BPS
     assert vault.DECIMALS_OFFSET() == 6
     assert vault.DEAD_SHARES() == 10**12
-    assert vault.MAX_CASH() == MAX_CASH
-    assert vault.SUPPLY_CAP() == SUPPLY_CAP
     assert vault.LEASE_MANAGER_ROLE() == LEASE_MANAGER_ROLE
     assert vault.PAUSER_ROLE() == PAUSER_ROLE
     assert vault.hasRole(DEFAULT_ADMIN_ROLE, admin)
@@ -173,10 +168,14 @@ def test_constructor(kit, admin, usdc, identity):
     assert vault.hasRole(LEASE_MANAGER_ROLE, kit.leases)
     assert kit.leases.COLLATERAL() == kit.collateral.address
     assert not vault.paused()
-    assert (vault.totalSupply(), vault.totalAssets(), vault.collateral_value()) == (0, 0, 0)
+    assert (vault.totalSupply(), vault.totalAssets(), kit.collateral.value()) == (0, 0, 0)
     # The GPU flows moved to the GpuCollateral: the vault has none of them any more.
     names = {abi.name for abi in vault.contract_type.abi if getattr(abi, "name", None)}
     gone = {
+        "MAX_FEE_BPS",
+        "MAX_CASH",
+        "SUPPLY_CAP",
+        "collateral_value",
         "ADVANCE_RATE_BPS",
         "GPU_REGISTRY",
         "OPERATOR_ROLE",
@@ -237,8 +236,8 @@ def test_pause_stops_exactly_what_it_names(
     chain,
 ):
     """Paused: transfer, transferFrom, deposit, mint, buy, withdraw, redeem, sell, claim,
-    claim_fees, and the collateral's contribute and sell_gpu all stop; instalments, skim, approve,
-    role management and the fee setters go on."""
+    claim_fees, the collateral's contribute and the market's sell_gpu all stop; instalments,
+    skim, approve, role management and the fee setters go on."""
     vault, leases, token, collateral = (
         leased_kit.vault,
         leased_kit.leases,
@@ -253,7 +252,7 @@ def test_pause_stops_exactly_what_it_names(
     fresh = gpu()
     registry.approve(collateral, fresh, sender=operator)
     offered = gpu()
-    collateral.offer_gpu(offered, 1, chain.pending_timestamp + DAY, sender=operator)
+    leased_kit.market.offer_gpu(offered, 1, chain.pending_timestamp + DAY, sender=operator)
     registry.approve(collateral, offered, sender=operator)
     vault.pause(sender=pauser)
     deadline = chain.pending_timestamp + DAY
@@ -269,7 +268,7 @@ def test_pause_stops_exactly_what_it_names(
         lambda: vault.claim(sender=investor),
         lambda: vault.claim_fees(sender=investor),
         lambda: collateral.contribute(fresh, operator, 0, sender=operator),
-        lambda: collateral.sell_gpu(offered, 1, sender=operator),
+        lambda: leased_kit.market.sell_gpu(offered, 1, sender=operator),
     ]
     for call in stopped:
         with ape.reverts(PAUSED):

@@ -23,6 +23,7 @@ from tests.utils.vault import (
     RevenueModel,
     buy,
     check_conservation_all,
+    collateral_value,
     contribute,
     dead_shares,
     first_deposit_shares,
@@ -293,7 +294,7 @@ def test_issue_scenario_one_wei_holder_after_payment_at_dead_supply(
     # The GPU is impaired and every holder leaves while the instalment vests.
     chain.pending_timestamp = tx.timestamp + DAY
     registry.set_status(token_id, GpuStatus.IMPAIRED, sender=appraiser)
-    assert vault.collateral_value() == 0
+    assert collateral_value(vault) == 0
     balance = vault.balanceOf(investor)
     assert vault.maxRedeem(investor) == balance
     tx = vault.redeem(balance, investor, investor, sender=investor)

@@ -9,6 +9,7 @@ At the ramp's end entries reopen, and every max* is exact again."""
 import ape
 import pytest
 
+from tests.utils.custody import attest
 from tests.utils.exploits import (
     Ledger,
     curve_of,
@@ -17,6 +18,7 @@ from tests.utils.exploits import (
     refused_in_its_block,
     set_time,
 )
+from tests.utils.market import sell_gpu
 from tests.utils.registry import GpuStatus
 from tests.utils.vault import (
     DAY,
@@ -30,7 +32,6 @@ from tests.utils.vault import (
     max_redeem,
     max_withdraw,
     permit_signature,
-    sell_gpu,
     to_assets,
     to_shares,
 )
@@ -153,8 +154,8 @@ def test_exits_go_through_at_the_written_down_nav(
     # A GPU bought with free cash mints nothing: its owner's acceptance is not held back.
     price = 20_000 * USDC
     cash = vault.free_cash()
-    tx = sell_gpu(collateral, registry, operator, gpu(), price)
-    [purchased] = logs_of(tx, collateral, "GpuPurchased")
+    tx = sell_gpu(kit.market, registry, operator, gpu(), price)
+    [purchased] = logs_of(tx, kit.market, "GpuPurchased")
     assert purchased.price == price <= purchased.value
     assert vault.free_cash() == cash - price
     assert collateral.schedule_state()[1:] == (2, 1)
@@ -163,7 +164,7 @@ def test_exits_go_through_at_the_written_down_nav(
 
 @pytest.mark.parametrize("comes_back", ["re-attested", "restored"])
 def test_entries_wait_out_the_ramp(
-    kit, pool_gpu, registry, custodian, appraiser, investor, other_investor, chain, comes_back
+    kit, pool_gpu, registry, attestor, appraiser, investor, other_investor, chain, comes_back
 ):
     """A GPU that comes back (re-attested after going stale, or restored from IMPAIRED) keeps
     entries closed until its ramp's end, the last second included (a deposit mined then is
@@ -172,7 +173,7 @@ def test_entries_wait_out_the_ramp(
     vault, collateral = kit.vault, kit.collateral
     if comes_back == "re-attested":
         set_time(chain, curve_of(collateral, registry, pool_gpu).stale_at + DAY)
-        tx = registry.attest([pool_gpu], sender=custodian)
+        tx = attest(attestor, [pool_gpu])
     else:
         registry.set_status(pool_gpu, GpuStatus.IMPAIRED, sender=appraiser)
         chain.pending_timestamp += DAY

@@ -7,6 +7,7 @@ import ape
 import pytest
 
 from tests.unit.collateral_vault.conftest import FLAT_COST
+from tests.utils.market import sell_gpu
 from tests.utils.vault import (
     ADVANCE_RATE_BPS,
     BPS,
@@ -16,6 +17,7 @@ from tests.utils.vault import (
     PAUSED,
     RECEIVER_NOT_VERIFIED,
     buy,
+    collateral_value,
     collateral_value_at,
     contribute,
     dead_shares,
@@ -23,7 +25,6 @@ from tests.utils.vault import (
     fund,
     logs_of,
     permit_signature,
-    sell_gpu,
     to_assets,
     to_shares,
 )
@@ -229,15 +230,15 @@ def test_redeem_reverts(kit, investor, other_investor, attacker, pauser):
 
 def test_redeem_bounded_by_free_cash(kit, registry, operator, investor, flat_gpu):
     """Free cash spent on a GPU (sell_gpu at the operator's offer) bounds instant redemptions."""
-    vault, token, collateral = kit.vault, kit.token, kit.collateral
+    vault, token, market = kit.vault, kit.token, kit.market
     buy(vault, token, investor, 100_000 * 10**6)
     token_id = flat_gpu(cost=30_000 * 10**6)
     price = 20_000 * 10**6
-    sell_gpu(collateral, registry, operator, token_id, price)
+    sell_gpu(market, registry, operator, token_id, price)
     cash = vault.free_cash()
     assert cash == 80_000 * 10**6
     value = 30_000 * 10**6 * ADVANCE_RATE_BPS // BPS - 1
-    assert vault.collateral_value() == value
+    assert collateral_value(vault) == value
     total, supply = cash + value, vault.totalSupply()
     assert vault.totalAssets() == total
     balance = vault.balanceOf(investor)
@@ -343,7 +344,7 @@ def test_nav_with_gpu(kit, registry, operator, investor, gpu, chain):
     chain.mine()
     now = chain.blocks.head.timestamp
     value = collateral_value_at(collateral, now)
-    assert vault.collateral_value() == value == collateral.value()
+    assert collateral_value(vault) == value == collateral.value()
     total, supply = vault.totalAssets(), vault.totalSupply()
     assert total == vault.free_cash() + value == 12_345 * 10**6 + value
     assets = 12_345 * 10**6 + 7
@@ -376,7 +377,7 @@ def test_flat_gpu_keeps_its_value(kit, registry, operator, flat_gpu, chain):
     collateral = kit.collateral
     contribute(collateral, registry, operator, flat_gpu())
     value = FLAT_COST * ADVANCE_RATE_BPS // BPS - 1
-    assert kit.vault.collateral_value() == value
+    assert collateral_value(kit.vault) == value
     chain.pending_timestamp += 20 * DAY
     chain.mine()
-    assert kit.vault.collateral_value() == value
+    assert collateral_value(kit.vault) == value

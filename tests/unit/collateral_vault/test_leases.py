@@ -4,9 +4,11 @@ completion; and the registry status following the lease."""
 import ape
 
 from tests.unit.collateral_vault.conftest import GRACE, INSTALMENT, PERIOD
+from tests.utils.custody import attest
 from tests.utils.registry import GpuStatus
 from tests.utils.vault import (
     DAY,
+    DEFAULT_AFTER,
     FEE_BPS,
     MISSING_ROLE,
     STALENESS_WINDOW,
@@ -51,7 +53,7 @@ TERM_REVERTS = [
     ({"period": 3_599}, "lease: period too short"),
     ({"instalments": 0}, "lease: zero instalments"),
     ({"instalments": 1_201}, "lease: too many instalments"),
-    ({"grace": 365 * DAY + 1}, "lease: grace too long"),
+    ({"grace": DEFAULT_AFTER}, "lease: grace not below default_after"),
     ({"gpu_ids": []}, "lease: no gpus"),
 ]
 
@@ -71,10 +73,10 @@ def test_open_lease_term_reverts(kit, registry, operator, lessee, gpu):
     for override, reason in TERM_REVERTS:
         with ape.reverts(reason):
             kit.leases.open_lease(*{**good, **override}.values(), sender=operator)
-    bounds = {"period": 3_600, "instalments": 1_200, "grace": 365 * DAY}
+    bounds = {"period": 3_600, "instalments": 1_200, "grace": DEFAULT_AFTER - 1}
     tx = kit.leases.open_lease(*{**good, **bounds}.values(), sender=operator)
     [log] = tx.decode_logs(kit.leases.LeaseOpened)
-    assert (log.period, log.instalments, log.grace) == (3_600, 1_200, 365 * DAY)
+    assert (log.period, log.instalments, log.grace) == (3_600, 1_200, DEFAULT_AFTER - 1)
 
 
 def test_open_lease_gpu_reverts(kit, registry, operator, lessee, appraiser, gpu):
@@ -212,7 +214,7 @@ def test_arrears(leased_kit, leased, lessee, chain):
     assert leases.instalments_overdue(lease_id) == 12 - 3
 
 
-def test_open_lease_refuses_a_stale_gpu(kit, registry, operator, lessee, custodian, gpu, chain):
+def test_open_lease_refuses_a_stale_gpu(kit, registry, attestor, operator, lessee, gpu, chain):
     """A GPU whose attestation is older than the pool's staleness window (to the grid day) is not
     counted, so it cannot be leased; a fresh attestation makes it count again."""
     collateral, leases = kit.collateral, kit.leases
@@ -224,7 +226,7 @@ def test_open_lease_refuses_a_stale_gpu(kit, registry, operator, lessee, custodi
     chain.pending_timestamp = stale_at
     with ape.reverts(NOT_COUNTED):
         leases.open_lease(*terms, sender=operator)
-    registry.attest([token_id], sender=custodian)
+    attest(attestor, [token_id])
     assert collateral.counts(token_id)
     tx = leases.open_lease(*terms, sender=operator)
     assert tx.decode_logs(leases.LeaseOpened)[0].lease_id == 1
@@ -234,5 +236,7 @@ def test_lease_manager_reads_the_collateral(kit, project, registry, admin):
     """LeaseManager takes the collateral from its vault: no way to pair it with another pool's."""
     assert kit.leases.COLLATERAL() == kit.vault.COLLATERAL() == kit.collateral.address
     assert kit.leases.VAULT() == kit.vault.address
-    other = project.LeaseManager.deploy(kit.vault, registry, sender=admin)
+    other = project.LeaseManager.deploy(
+        kit.vault, registry, kit.appraisals, DEFAULT_AFTER, sender=admin
+    )
     assert other.COLLATERAL() == kit.collateral.address

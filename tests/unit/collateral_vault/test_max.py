@@ -13,6 +13,7 @@ import ape
 import pytest
 
 from tests.unit.collateral_vault.conftest import FLAT_COST
+from tests.utils.market import sell_gpu
 from tests.utils.vault import (
     ADVANCE_RATE_BPS,
     BPS,
@@ -29,7 +30,6 @@ from tests.utils.vault import (
     max_redeem,
     max_withdraw,
     mint_to,
-    sell_gpu,
     smallest_flows_refused,
     to_assets,
     to_shares,
@@ -71,7 +71,7 @@ def high_price(kit18, registry, admin, operator, investor, flat_gpu):
     vault = kit18.vault
     funded(kit18, admin, investor, 2 * 10**18)
     vault.deposit(2 * 10**18, investor, sender=investor)
-    sell_gpu(kit18.collateral, registry, operator, flat_gpu(), 1)
+    sell_gpu(kit18.market, registry, operator, flat_gpu(), 1)
     value = FLAT_COST * ADVANCE_RATE_BPS // BPS - 1
     assert state(vault) == (2 * 10**18 - 1 + value, 2 * DEAD18, 2 * 10**18 - 1)
     return kit18

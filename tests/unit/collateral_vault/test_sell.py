@@ -3,12 +3,12 @@ redeems the caller's own fractions with a minimum of assets out and a deadline (
 
 import ape
 
+from tests.utils.market import sell_gpu
 from tests.utils.vault import (
     DAY,
     PAUSED,
     buy,
     logs_of,
-    sell_gpu,
     to_assets,
 )
 
@@ -91,7 +91,7 @@ def test_sell_reverts(kit, registry, operator, investor, pauser, flat_gpu):
     with ape.reverts("vault: zero assets"):
         vault.sell(10**6 - 1, investor, 0, 2**40, sender=investor)  # below one wei of NAV
     # Free cash bounds it: spend most of it on a GPU.
-    sell_gpu(kit.collateral, registry, operator, flat_gpu(cost=200 * 10**6), 90 * 10**6)
+    sell_gpu(kit.market, registry, operator, flat_gpu(cost=200 * 10**6), 90 * 10**6)
     shares = vault.balanceOf(investor)
     assert vault.previewRedeem(shares) > vault.free_cash() == 10 * 10**6
     with ape.reverts("vault: insufficient free cash"):

@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from tests.unit.collateral_vault.conftest import GRACE, INSTALMENT, PERIOD
+from tests.utils.custody import attest
 from tests.utils.vault import (
     ACC_SCALE,
     DAY,
@@ -177,7 +178,7 @@ def test_a_larger_payment_raises_the_rate(leased_kit, two_leases, lessee, chain)
 
 
 def test_stream_matches_the_model_over_a_year(
-    leased_kit, two_leases, registry, custodian, lessee, investor, operator, other_investor, chain
+    leased_kit, two_leases, attestor, lessee, investor, operator, other_investor, chain
 ):
     """Twelve instalments of each lease, paid early, on time and late, with holders coming and
     going in between: after every transaction the module's state is the model's, to the wei.
@@ -191,7 +192,7 @@ def test_stream_matches_the_model_over_a_year(
     token.approve(vault, 2**256 - 1, sender=other_investor)
     claimed = 0
     gpus = [*leases.lease_gpus(big), *leases.lease_gpus(small)]
-    attested = registry.attest(gpus, sender=custodian).timestamp
+    attested = attest(attestor, gpus).timestamp
     start = chain.pending_timestamp
     gaps = [3 * DAY, 40 * DAY, 1, 29 * DAY, 2 * DAY, 60 * DAY, 13, 30 * DAY, 5 * DAY, 45 * DAY]
     at = start
@@ -199,7 +200,7 @@ def test_stream_matches_the_model_over_a_year(
         at = max(at + gap, chain.blocks.head.timestamp + 1)
         while attested + ATTEST_EVERY < at:
             chain.pending_timestamp = attested + ATTEST_EVERY
-            attested = registry.attest(gpus, sender=custodian).timestamp
+            attested = attest(attestor, gpus).timestamp
         assert leased_kit.collateral.written_down() == 0
         chain.pending_timestamp = at
         supply = vault.totalSupply()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from eth_abi import decode
 from eth_abi import encode as encode_abi
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from tests.utils.collateral import (
@@ -34,6 +35,7 @@ from tests.utils.collateral import (
     Terms,
     ceil_day,
 )
+from tests.utils.custody import attest
 from tests.utils.exploits import skip_unless_anvil
 from tests.utils.registry import ROLE_HOLDER, TRANSITIONS, USDC, GpuStatus, make_spec
 from tests.utils.vault import buy, logs_of, to_shares
@@ -44,6 +46,8 @@ MANY = 100
 STOCKED_CASH = 100_000 * USDC
 # Error(string)
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
+# The reason a test mark carries (a report's hash).
+REASON = keccak(text="appraisal report 2026-11")
 # Gas of each transaction `send_spaced` queues (the block gas limit admits one).
 _SPACED_GAS = 300_000
 
@@ -264,7 +268,7 @@ class Contribution:
     """What a contribution or a sale brought in, per the reference."""
 
     tx: Any
-    value: int  # collateral value added (GpuContributed.value / GpuPurchased.value)
+    value: int  # GpuContributed.value (collateral value added) / GpuPurchased.value (value_of)
     before: int  # collateral value before it
     shares: int  # fractions the receiver gets (contribution)
     matured: list  # ScheduleMatured (at, intercept, slope, gpus) the flow did first
@@ -279,6 +283,7 @@ class Pool:
     chain: Any
     book: Book
     roles: dict[str, Any]
+    attestor: Any
 
     @property
     def collateral(self):
@@ -287,6 +292,10 @@ class Pool:
     @property
     def vault(self):
         return self.kit.vault
+
+    @property
+    def market(self):
+        return self.kit.market
 
     def fork(self) -> Pool:
         """The same pool with its own copy of the Book: a session-scoped set-up hands each test
@@ -342,23 +351,38 @@ class Pool:
         Returns the receipt and the value the GPU took out of the pool (None if it did not)."""
         previous = GpuStatus(self.terms(token_id).status)
         holder = self.roles[ROLE_HOLDER[TRANSITIONS[previous, GpuStatus(status)]]]
-        mark = len(self.book.matured_log)
+        mark = self._marks()
         tx = self.registry.set_status(token_id, status, sender=holder)
         removed = self.book.on_status(token_id, self.terms(token_id), tx.timestamp)
         self._matured(tx, mark)
         return tx, removed
 
     def attest(self, *token_ids: int):
-        mark = len(self.book.matured_log)
-        tx = self.registry.attest(list(token_ids), sender=self.roles["custodian"])
-        for token_id in token_ids:
-            self.book.on_attested(token_id, self.terms(token_id), tx.timestamp)
-        self._matured(tx, mark)
+        """The custodian's signed attestation of `token_ids` now, each once: one submission per
+        holder (an attestation names one), in the order their GPUs are first listed. Returns the
+        last receipt."""
+        token_ids = list(dict.fromkeys(token_ids))
+        owners = read_many(self.chain, [(self.registry, "ownerOf", (t,)) for t in token_ids])
+        by_holder: dict[str, list[int]] = {}
+        for token_id, owner in zip(token_ids, owners, strict=True):
+            by_holder.setdefault(owner, []).append(token_id)
+        for holder, ids in by_holder.items():
+            mark = self._marks()
+            tx = attest(self.attestor, ids, holder=holder)
+            for token_id, terms in zip(ids, self.terms_of(ids), strict=True):
+                self.book.on_attested(token_id, terms, tx.timestamp)
+            self._matured(tx, mark)
         return tx
 
-    def _matured(self, tx, mark: int) -> None:
-        """The nodes `tx` matured (ScheduleMatured: time and changes) are the reference's."""
-        assert matured_logs(tx, self.collateral) == self.book.matured_log[mark:]
+    def _marks(self) -> tuple[int, int]:
+        """Where the reference's logs stand (matured nodes, revaluations), for `_matured`."""
+        return len(self.book.matured_log), len(self.book.revalued_log)
+
+    def _matured(self, tx, mark: tuple[int, int]) -> None:
+        """The nodes `tx` matured (ScheduleMatured: time and changes) and the revaluations it
+        made (GpuRevalued: a restore's cap, a mark) are the reference's."""
+        assert matured_logs(tx, self.collateral) == self.book.matured_log[mark[0] :]
+        assert revalued_logs(tx, self.collateral) == self.book.revalued_log[mark[1] :]
 
     # COLLATERAL #
 
@@ -378,12 +402,26 @@ class Pool:
         shares = to_shares(value, cash + before, supply) - (dead if supply == 0 else 0)
         return Contribution(tx, value, before, shares, matured)
 
+    # MARKET #
+
     def sell(self, token_id: int, seller, price: int) -> Contribution:
-        tx = self.collateral.sell_gpu(token_id, price, sender=seller)
+        """The owner accepts the market's offer for `token_id` at `price`: the GPU comes in, its
+        value the GPU's own collateral value then (GpuPurchased.value)."""
+        tx = self.market.sell_gpu(token_id, price, sender=seller)
         matured = self.book.make_current(tx.timestamp)
-        value, before = self.book.bring_in(token_id, self.terms(token_id), tx.timestamp, False)
+        _, before = self.book.bring_in(token_id, self.terms(token_id), tx.timestamp, False)
         assert matured_logs(tx, self.collateral) == matured
+        value = self.book.value_of(token_id, tx.timestamp)
         return Contribution(tx, value, before, 0, matured)
+
+    def take(self, token_id: int, buyer, price: int):
+        """`buyer` buys the listed `token_id` at `price` (funded and approved beforehand): the GPU
+        leaves. Returns the receipt and its collateral value then (GpuSold.value)."""
+        mark = self._marks()
+        tx = self.market.buy_gpu(token_id, price, sender=buyer)
+        value = self.book.release(token_id, tx.timestamp)
+        self._matured(tx, mark)
+        return tx, value
 
     def process(self, max_steps: int, sender=None):
         """process_maturities; returns the receipt and the nodes matured (per the reference,
@@ -394,11 +432,43 @@ class Pool:
         return tx, matured
 
     def sync(self, token_id: int, sender=None):
-        mark = len(self.book.matured_log)
+        mark = self._marks()
         tx = self.collateral.sync(token_id, sender=sender or self.roles["operator"])
         assert self.book.sync(token_id, self.terms(token_id), tx.timestamp)
         self._matured(tx, mark)
         return tx
+
+    # APPRAISALS #
+
+    def mark(self, token_id: int, book_value: int, reason: bytes = REASON, sender=None):
+        """The appraiser's `appraisals.mark`; the reference follows the collateral's `revalue`
+        (rising when counted and above where the GPU stood: the rules are the contract's to
+        enforce, the tests' to check). Returns the receipt and where the GPU stood."""
+        mark = self._marks()
+        terms = self.terms(token_id)
+        tx = self.kit.appraisals.mark(
+            token_id, book_value, reason, sender=sender or self.roles["appraiser"]
+        )
+        previous = self.book.book_of(token_id, terms, tx.timestamp)
+        rising = self.book.positions[token_id].state == State.COUNTED and book_value > previous
+        self.book.revalue(token_id, terms, book_value, rising, False, tx.timestamp)
+        self._matured(tx, mark)
+        return tx, previous
+
+    def mark_default(self, token_ids: list[int], recovery: dict[int, int], sender):
+        """`appraisals.mark_default` by `sender` (a LEASE_MANAGER_ROLE holder): each GPU down to
+        min(its recovery value, else salvage; where it stands). Returns the receipt and the
+        targets."""
+        mark = self._marks()
+        terms = self.terms_of(token_ids)
+        tx = self.kit.appraisals.mark_default(token_ids, sender=sender)
+        targets = []
+        for token_id, t in zip(token_ids, terms, strict=True):
+            stands = self.book.book_of(token_id, t, tx.timestamp)
+            targets.append(min(recovery.get(token_id, t.salvage), stands))
+            self.book.revalue(token_id, t, targets[-1], False, True, tx.timestamp)
+        self._matured(tx, mark)
+        return tx, targets
 
     def flow(self, tx) -> list:
         """A vault flow priced from `current_value()` or `entry_value()` happened in `tx`: the
@@ -433,6 +503,7 @@ class Pool:
                 (collateral, "value_of", (token_id,)),
                 (collateral, "position", (token_id,)),
                 (collateral, "counts", (token_id,)),
+                (collateral, "appraisal", (token_id,)),
             ]
         results = call_many(self.chain, calls)
         down, is_open, current, entry, value = results[: len(gate)]
@@ -458,16 +529,17 @@ class Pool:
         nodes, rest = results[4 : 4 + len(unmatured)], results[4 + len(unmatured) :]
         assert nodes == [book.delta(d) for d in unmatured]
         for i, token_id in enumerate(token_ids):
-            value_of, position, counts = rest[3 * i : 3 * i + 3]
+            value_of, position, counts, appraisal = rest[4 * i : 4 * i + 4]
             assert value_of == book.value_of(token_id, now), token_id
             assert position == book.position(token_id), token_id
             assert counts == book.counts(token_id, now), token_id
+            assert appraisal == book.appraisal(token_id), token_id
         if (
             not isinstance(expected, Reverted)
             and token_ids
             and set(token_ids) >= set(book.positions)
         ):
-            total = sum(rest[3 * i] for i in range(len(token_ids)))
+            total = sum(rest[4 * i] for i in range(len(token_ids)))
             assert value <= total <= value + book.counted()
 
 
@@ -491,6 +563,13 @@ def uncounted_logs(tx, collateral) -> list[tuple]:
     ]
 
 
+def revalued_logs(tx, collateral) -> list[tuple]:
+    return [
+        (log.token_id, log.book_value, log.previous, log.ramp_end)
+        for log in logs_of(tx, collateral, "GpuRevalued")
+    ]
+
+
 @pytest.fixture(scope="session")
 def role_accounts(admin, operator, custodian, appraiser, compliance, pauser, investor):
     return {
@@ -510,7 +589,7 @@ def book_of(kit) -> Book:
 
 
 @pytest.fixture(scope="session")
-def new_pool(create_vault, usdc, registry, chain, operator, role_accounts):
+def new_pool(create_vault, usdc, registry, attestor, chain, operator, role_accounts):
     """Factory for session-scoped set-ups: a pool of its own over the shared USDC (parameters as
     `create_vault`), the operator having approved its collateral for all, with an empty Book.
     A set-up that builds state at session scope must not build it in a pool others use."""
@@ -518,7 +597,7 @@ def new_pool(create_vault, usdc, registry, chain, operator, role_accounts):
     def _new(**params) -> Pool:
         kit = create_vault(token=usdc, **params)
         registry.setApprovalForAll(kit.collateral, True, sender=operator)
-        return Pool(kit, registry, chain, book_of(kit), role_accounts)
+        return Pool(kit, registry, chain, book_of(kit), role_accounts, attestor)
 
     return _new
 
@@ -537,9 +616,8 @@ class Stocked:
     twin: int
 
 
-@pytest.fixture(scope="session")
-def stocked_built(new_pool, other_investor, investor) -> Stocked:
-    pool = new_pool(name="Stocked", symbol="STCK")
+def stock(pool: Pool, other_investor, investor) -> Stocked:
+    """Stock a new pool as `stocked` describes (GpuMarket's tests stock one of their own)."""
     buy(pool.vault, pool.kit.token, other_investor, STOCKED_CASH)
     pool.registry.setApprovalForAll(pool.collateral, True, sender=investor)
     acquired_at = pool.chain.pending_timestamp - 30 * DAY
@@ -552,6 +630,11 @@ def stocked_built(new_pool, other_investor, investor) -> Stocked:
     pool.contribute(twin)
     assert pool.terms(first).last_attested_at == pool.terms(twin).last_attested_at == start
     return Stocked(pool, first, twin)
+
+
+@pytest.fixture(scope="session")
+def stocked_built(new_pool, other_investor, investor) -> Stocked:
+    return stock(new_pool(name="Stocked", symbol="STCK"), other_investor, investor)
 
 
 @pytest.fixture

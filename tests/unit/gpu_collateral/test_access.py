@@ -11,7 +11,6 @@ from tests.unit.gpu_collateral.conftest import counted_logs, reasons
 from tests.utils.collateral import (
     DAY,
     IMPAIRED,
-    NOT_OWNER,
     NOT_REGISTRY,
     State,
 )
@@ -55,28 +54,28 @@ def test_contribute_operator_only(pool, callers, investor):
     assert pool.vault.balanceOf(investor) == c.shares
 
 
-def test_offer_and_cancel_operator_only(pool, callers, operator, chain):
-    token_id = pool.register()
-    expires_at = chain.pending_timestamp + DAY
-    assert outcomes(pool, callers, "offer_gpu", token_id, USDC, expires_at) == only(
-        "operator", MISSING_ROLE
-    )
-    pool.collateral.offer_gpu(token_id, USDC, expires_at, sender=operator)
-    assert pool.collateral.offer(token_id) == (USDC, expires_at)
-    assert outcomes(pool, callers, "cancel_offer", token_id) == only("operator", MISSING_ROLE)
-    pool.collateral.cancel_offer(token_id, sender=operator)
-    assert pool.collateral.offer(token_id) == (0, 0)
+def test_admit_and_release_movers_only(pool, callers, investor):
+    """Only a MOVER_ROLE holder (the pool's GpuMarket and LeaseManager, which check the terms:
+    tests/unit/gpu_market, tests/unit/lease_manager) brings a GPU in for cash or takes one out;
+    no role fixture holds it."""
+    buy(pool.vault, pool.kit.token, investor, 10_000 * USDC)
+    outside = pool.register(owner=investor)
+    pool.registry.approve(pool.collateral, outside, sender=investor)
+    held = pool.register()
+    pool.contribute(held)
+    assert outcomes(pool, callers, "admit", outside, investor, USDC) == everyone(MISSING_ROLE)
+    assert outcomes(pool, callers, "release", held, investor, 0) == everyone(MISSING_ROLE)
+    # The market holds it: its flows move the GPUs (here a purchase at its offer).
+    pool.market.offer_gpu(outside, USDC, pool.now() + DAY, sender=pool.roles["operator"])
+    pool.sell(outside, investor, USDC)
+    assert pool.registry.ownerOf(outside) == pool.collateral.address
+    pool.check()
 
 
-def test_sell_gpu_owner_only(pool, callers, investor, other_investor, operator, chain):
-    """No role: whoever owns the GPU (and is verified: test_offers) accepts the offer."""
-    buy(pool.vault, pool.kit.token, other_investor, 10_000 * USDC)
-    token_id = pool.register(owner=investor)
-    pool.registry.approve(pool.collateral, token_id, sender=investor)
-    pool.collateral.offer_gpu(token_id, USDC, chain.pending_timestamp + DAY, sender=operator)
-    assert outcomes(pool, callers, "sell_gpu", token_id, USDC) == only("investor", NOT_OWNER)
-    pool.sell(token_id, investor, USDC)
-    assert pool.registry.ownerOf(token_id) == pool.collateral.address
+def test_wind_down_admin_only(pool, callers, admin):
+    assert outcomes(pool, callers, "wind_down") == only("admin", MISSING_ROLE)
+    pool.collateral.wind_down(sender=admin)
+    assert pool.collateral.winding_down()
 
 
 @pytest.mark.parametrize("hook", ["on_gpu_status", "on_gpu_attested"])
@@ -133,7 +132,7 @@ def test_renounce_only_for_oneself(pool, callers, operator):
     )
     pool.collateral.renounceRole(OPERATOR_ROLE, operator, sender=operator)
     assert not pool.collateral.hasRole(OPERATOR_ROLE, operator)
-    assert outcomes(pool, callers, "offer_gpu", 1, USDC, pool.now() + DAY) == everyone(MISSING_ROLE)
+    assert outcomes(pool, callers, "contribute", 1, operator, 0) == everyone(MISSING_ROLE)
 
 
 def test_roles_at_deployment(pool, admin, operator, callers):

@@ -9,10 +9,8 @@ import pytest
 from tests.unit.gpu_collateral.conftest import counted_logs, matured_logs
 from tests.utils.collateral import (
     ACTIVE,
-    ALREADY_HELD,
     DAY,
     MAX_COST,
-    NO_OFFER,
     NOT_APPROVED,
     NOT_HELD,
     NOT_HOLDER,
@@ -23,6 +21,7 @@ from tests.utils.collateral import (
     State,
     floor_day,
 )
+from tests.utils.market import ALREADY_HELD, NO_OFFER
 from tests.utils.registry import COLLATERAL_ROLE, USDC, YEAR, GpuStatus, path_id
 from tests.utils.vault import (
     MISSING_ROLE,
@@ -158,7 +157,8 @@ def test_refused_when_the_operator_does_not_own_the_gpu(pool, operator, investor
 
 def test_refused_for_a_gpu_already_held(pool, operator):
     """A GPU the collateral holds is owned by the collateral: the ownership check refuses it
-    before the "already held" one (which offer_gpu reaches: test_offers)."""
+    before the "already held" one (the market refuses even an offer for it:
+    tests/unit/gpu_market/test_offers.py)."""
     token_id = pool.register()
     pool.contribute(token_id)
     with ape.reverts(NOT_OWNER):
@@ -286,11 +286,11 @@ def test_transferred_gpu_never_counts(pool, operator, attacker, investor, chain)
     buy(pool.vault, pool.kit.token, investor, 10_000 * USDC)
     # No offer can be posted for it (the collateral owns it already), so none can be accepted.
     with ape.reverts(ALREADY_HELD):
-        collateral.offer_gpu(token_id, price, chain.pending_timestamp + DAY, sender=operator)
-    assert collateral.offer(token_id) == (0, 0)
+        pool.market.offer_gpu(token_id, price, chain.pending_timestamp + DAY, sender=operator)
+    assert pool.market.offer(token_id) == (0, 0)
     for caller in (operator, attacker, investor):
         with ape.reverts(NO_OFFER):
-            collateral.sell_gpu(token_id, price, sender=caller)
+            pool.market.sell_gpu(token_id, price, sender=caller)
     with ape.reverts(NOT_HELD):
         collateral.sync(token_id, sender=attacker)
     # Hooks: attested, offline, active, impaired, active: never counted.

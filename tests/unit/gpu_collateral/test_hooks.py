@@ -9,11 +9,13 @@ from tests.unit.gpu_collateral.conftest import (
     counted_logs,
     matured_logs,
     reasons,
+    revalued_logs,
     uncounted_logs,
 )
 from tests.utils.collateral import (
     DAY,
     IMPAIRED,
+    MAX_MARK_STEP_BPS,
     NOT_HELD,
     NOT_REGISTRY,
     NOTHING_TO_SYNC,
@@ -92,26 +94,40 @@ def test_offline_and_leased_change_nothing(two):
 
 
 def test_restored_gpu_returns_over_the_unlock_period(two):
-    """IMPAIRED -> ACTIVE: 0 at the restore, a straight line (rise rounded down) to the value of
-    its never-impaired twin at ramp_end = ceil_day(restore + 7 days), the twin's from then on."""
+    """IMPAIRED -> ACTIVE: marked down to one step, MAX_MARK_STEP_BPS of the registry's book value
+    at the restore (GpuRevalued, previous 0); 0 at the restore, a straight line (rise rounded
+    down) to the step's line at ramp_end = ceil_day(restore + 7 days), that line from then on: it
+    falls from the step at the restore to salvage (at most the step) at the end of life, far
+    below its never-impaired twin. The appraiser marks it further up, a step at a time."""
     pool, first, twin = two
     collateral = pool.collateral
     pool.next_at(pool.now() + 2 * DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
     restored_at = pool.now() + 3 * DAY + 5 * 3_600 + 11
-    stale_at = floor_day(pool.terms(first).last_attested_at + STALENESS_WINDOW)
+    terms = pool.terms(first)
+    stale_at = floor_day(terms.last_attested_at + STALENESS_WINDOW)
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
+    step = pool.registry.book_value_at(first, restored_at) * MAX_MARK_STEP_BPS // 10_000
     pool.next_at(restored_at)
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
 
+    assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
     assert counted_logs(tx, collateral) == [(first, restored_at, ramp_end, stale_at, 0)]
     assert collateral.position(first) == (State.COUNTED, restored_at, ramp_end, stale_at)
+    assert collateral.appraisal(first) == (step, restored_at, False, 0)
     assert collateral.value_of(first) == 0
     assert collateral.counts(first)
     nav_is_current(pool)
-    curve = pool.book.positions[first].curve
-    rise = curve.normal(ramp_end) // (ramp_end - restored_at)
+    # The step's line: from the step at the restore to salvage (below it) at the end of life.
+    end = floor_day(terms.acquired_at + terms.useful_life)
+    assert terms.salvage < step
+    fall = -(-(step - terms.salvage) * 10**18 // (end - restored_at))
+
+    def line(t: int) -> int:
+        return step * 10**18 - fall * (t - restored_at)
+
+    rise = line(ramp_end) // (ramp_end - restored_at)
     seen = []
     for t in (
         restored_at + 1,
@@ -126,13 +142,15 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
         assert value_of == pool.book.value_of(first, t)
         if t < ramp_end:
             assert value_of == rise * (t - restored_at) * 8_000 // 10**22
-            assert value_of < collateral.value_of(twin)
         else:
-            assert value_of == collateral.value_of(twin)
+            assert value_of == line(t) * 8_000 // 10**22
+        # A quarter of its book value, near a quarter of its twin's: well under a third.
+        assert value_of < collateral.value_of(twin) // 3
         seen.append(value_of)
         nav_is_current(pool)
         pool.check()
     assert seen[:5] == sorted(seen[:5])
+    assert seen[5] < seen[4]
 
 
 def test_attestation_of_a_fresh_gpu_moves_its_stale_day(two):

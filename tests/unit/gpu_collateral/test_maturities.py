@@ -25,6 +25,7 @@ from tests.utils.collateral import (
     ceil_day,
     floor_day,
 )
+from tests.utils.custody import submit_args
 from tests.utils.registry import USDC, make_spec
 from tests.utils.vault import buy, fund, logs_of
 
@@ -210,7 +211,7 @@ def test_current_value_matures_and_returns_the_value(many, attacker, method):
 
 
 def test_view_beyond_1024_due_nodes_reverts(
-    new_pool, registry, custodian, operator, attacker, investor
+    new_pool, registry, attestor, custodian, operator, attacker, investor
 ):
     """1,025 due nodes, the one way a pool gets there: 1,025 GPUs whose useful lives end on
     consecutive days, kept fresh by batch attestations (which only move stale days: nothing
@@ -249,10 +250,18 @@ def test_view_beyond_1024_due_nodes_reverts(
     stale = day0 + 364 * DAY
     for round_day in (300, 600, 900):
         later = [t for k, t in enumerate(ids, 1) if day0 + k * DAY >= stale]
+        # Signed for the one block they are mined in.
+        signed_at = day0 + round_day * DAY
         attests = [
-            (registry, "attest", (later[i : i + 64],), custodian) for i in range(0, len(later), 64)
+            (
+                attestor,
+                "submit",
+                submit_args(attestor, later[i : i + 64], collateral, signed_at),
+                custodian,
+            )
+            for i in range(0, len(later), 64)
         ]
-        [at] = send_packed(chain, attests, day0 + round_day * DAY, gas=8_000_000)
+        [at] = send_packed(chain, attests, signed_at, gas=8_000_000)
         attested.update(dict.fromkeys(later, at))
         stale = day0 + (round_day + 365) * DAY
     # Nothing matured all along: the first end-of-life day is still the head, and at the cursor

@@ -13,6 +13,7 @@ import pytest
 from ape.exceptions import TransactionError
 
 from tests.utils.collateral import State, ceil_day, floor_day
+from tests.utils.custody import attest
 from tests.utils.registry import COLLATERAL_ROLE, DAY, WRITE_DOWN_PATHS, GpuStatus, path_id
 from tests.utils.vault import STALENESS_WINDOW, UNLOCK_PERIOD, contribute, logs_of
 
@@ -187,10 +188,11 @@ def test_restored_unit_returns_over_the_unlock_period(
 
 
 def test_attestation_moves_the_stale_day(
-    registry, collateral, held, register_gpus, custodian, chain
+    registry, attestor, collateral, held, register_gpus, chain
 ):
     """A held unit's attestation is passed on with its time: GpuCounted in the same receipt with
-    the new stale day; a unit in the same batch held by an investor gets no call."""
+    the new stale day, right after the registry's GpuAttested; a unit held by an investor gets no
+    call."""
     token_id, other, contributed = held
     elsewhere = register_gpus(1).token_id
     old_stale_at = collateral.position(token_id)[3]
@@ -201,7 +203,7 @@ def test_attestation_moves_the_stale_day(
     before, tx, after = across(
         chain,
         values(collateral, token_id, other),
-        lambda: registry.attest([token_id, elsewhere], sender=custodian),
+        lambda: attest(attestor, [token_id], holder=collateral),
     )
 
     stale_at = floor_day(tx.timestamp + STALENESS_WINDOW)
@@ -216,26 +218,26 @@ def test_attestation_moves_the_stale_day(
         stale_at,
     )
     assert counted.value == after[1] > 0
-    attested = tx.decode_logs(registry.GpuAttested)
-    assert [(log.token_id, log.attested_at) for log in attested] == [
-        (token_id, tx.timestamp),
-        (elsewhere, tx.timestamp),
-    ]
-    assert attested[0].log_index < counted.log_index < attested[1].log_index
+    [attested] = tx.decode_logs(registry.GpuAttested)
+    assert (attested.token_id, attested.attested_at) == (token_id, tx.timestamp)
+    assert attested.log_index < counted.log_index
     assert collateral.position(token_id) == (State.COUNTED, contributed.timestamp, 0, stale_at)
     assert registry.gpu(token_id).last_attested_at == tx.timestamp
+    assert emitters(attest(attestor, [elsewhere])) == {attestor.address, registry.address}
 
 
 # NO ROLE, NO CALL #
 
 
-def test_owner_without_the_role_gets_no_call(registry, register_gpus, set_status, custodian):
+def test_owner_without_the_role_gets_no_call(registry, attestor, register_gpus, set_status):
     """Every transition and an attestation of a unit the investor (an EOA) holds: the registry
-    alone logs. Vyper's extcall refuses a target without code, so a call to the investor would
-    have reverted (see the next test): none was made."""
+    alone logs (and, for the attestation, the attestor that submitted it). Vyper's extcall refuses
+    a target without code, so a call to the investor would have reverted (see the next test): none
+    was made."""
     token_id = register_gpus(1).token_id
 
-    receipts = [registry.attest([token_id], sender=custodian)]
+    assert emitters(attest(attestor, [token_id])) == {attestor.address, registry.address}
+    receipts = []
     for status in (
         GpuStatus.LEASED,
         GpuStatus.ACTIVE,
@@ -268,7 +270,7 @@ def test_the_role_not_the_code_decides_the_call(
 
 
 def test_collateral_whose_role_was_revoked_gets_no_call(
-    registry, collateral, held, set_status, admin, custodian, chain
+    registry, attestor, collateral, held, set_status, admin, chain
 ):
     """Revoking the role cuts the notifications: the pool keeps counting the unit at its old
     terms, which is why the admin revokes it only from a contract that holds no unit (see the
@@ -283,9 +285,10 @@ def test_collateral_whose_role_was_revoked_gets_no_call(
         values(collateral, token_id, other),
         lambda: set_status(token_id, GpuStatus.IMPAIRED),
     )
-    attested = registry.attest([token_id], sender=custodian)
+    attested = attest(attestor, [token_id], holder=collateral)
 
-    assert emitters(impaired) == emitters(attested) == {registry.address}
+    assert emitters(impaired) == {registry.address}
+    assert emitters(attested) == {attestor.address, registry.address}
     assert registry.gpu(token_id).status == GpuStatus.IMPAIRED
     assert after == before
     assert before[1] > 0
@@ -293,7 +296,7 @@ def test_collateral_whose_role_was_revoked_gets_no_call(
 
 
 def test_unit_sent_to_the_collateral_by_a_plain_transfer(
-    registry, collateral, register_gpus, set_status, operator, custodian
+    registry, attestor, collateral, register_gpus, set_status, operator
 ):
     """The collateral holds the role, so the registry calls it for a unit that was transferred in
     rather than contributed; the collateral ignores a unit it does not hold and the change goes
@@ -303,9 +306,10 @@ def test_unit_sent_to_the_collateral_by_a_plain_transfer(
     value = collateral.value()
 
     impaired = set_status(token_id, GpuStatus.IMPAIRED)
-    attested = registry.attest([token_id], sender=custodian)
+    attested = attest(attestor, [token_id], holder=collateral)
 
-    assert emitters(impaired) == emitters(attested) == {registry.address}
+    assert emitters(impaired) == {registry.address}
+    assert emitters(attested) == {attestor.address, registry.address}
     assert registry.gpu(token_id).status == GpuStatus.IMPAIRED
     assert collateral.position(token_id)[0] == State.NONE
     assert collateral.value() == value == 0
@@ -315,7 +319,7 @@ def test_unit_sent_to_the_collateral_by_a_plain_transfer(
 
 
 def test_hook_that_reverts_reverts_the_change(
-    registry, usdc, register_gpus, set_status, admin, investor, custodian
+    registry, attestor, usdc, register_gpus, set_status, admin, investor
 ):
     """A contract that holds COLLATERAL_ROLE but has no hook (the MockUSDC) and holds a unit: the
     registry's call fails, and the status change or attestation fails with it. Intended: the role
@@ -331,7 +335,7 @@ def test_hook_that_reverts_reverts_the_change(
     with ape.reverts(NO_REASON):
         set_status(token_id, GpuStatus.IMPAIRED)
     with ape.reverts(NO_REASON):
-        registry.attest([token_id], sender=custodian)
+        attest(attestor, [token_id], holder=usdc)
 
     assert registry.gpu(token_id) == before
     assert registry.ownerOf(token_id) == usdc.address

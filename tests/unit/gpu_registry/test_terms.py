@@ -3,6 +3,7 @@
 import ape
 import pytest
 
+from tests.utils.custody import attest
 from tests.utils.registry import (
     DAY,
     MAX_UINT40,
@@ -56,13 +57,13 @@ def test_terms_status_is_the_code(registry, register_gpus, set_status, status):
 
 
 def test_terms_follow_transfer_and_attestation(
-    registry, register_gpus, investor, other_investor, custodian, chain
+    registry, attestor, register_gpus, investor, other_investor, chain
 ):
     register_gpus(1)
     chain.mine(timestamp=chain.pending_timestamp + 3 * DAY)
 
     registry.transferFrom(investor, other_investor, 1, sender=investor)
-    tx = registry.attest([1], sender=custodian)
+    tx = attest(attestor, [1], holder=other_investor)
 
     terms = assert_terms_match(registry, 1)
     assert terms.owner == other_investor.address

@@ -5,6 +5,7 @@ import base64
 import ape
 import pytest
 
+from tests.utils.custody import attest
 from tests.utils.registry import (
     DAY,
     MAX_UINT40,
@@ -71,10 +72,10 @@ def test_token_uri_status_and_book_value(registry, register_gpus, set_status, ch
     assert registered.token_ids == [1, 2]
 
 
-def test_token_uri_follows_attestation(registry, register_gpus, custodian, chain):
+def test_token_uri_follows_attestation(registry, attestor, register_gpus, chain):
     register_gpus(1)
     chain.mine(timestamp=chain.blocks.head.timestamp + DAY)
-    tx = registry.attest([1], sender=custodian)
+    tx = attest(attestor, [1])
 
     document = decode_token_uri(registry.tokenURI(1))
 

@@ -1,0 +1,86 @@
+"""Appraise the pool's GPUs (the appraiser: APPRAISER_ROLE on the GpuRegistry, TEST::3 locally).
+
+    ape run appraise show 1
+    ape run appraise mark 1 12000 --reason "Q4 2026 appraisal, report 2026-117"
+    ape run appraise recovery 1 4500 --reason "resale quote, broker X, 2026-11-30"
+
+`mark` sets a GPU's book value (before the advance rate). At or below where the GPU stands it
+applies at once: NAV falls in that transaction. Above it, the GPU must count (not stale, not
+returning from an earlier rise) and the rise is at most 25% of its straight-line book value,
+never above that book value; the value comes back over the pool's unlock period, and entries
+(deposits, mints, contributions) wait until then. From a mark on, the value falls straight to the
+salvage value at the end of the GPU's life. `recovery` sets what a lease default marks the GPU
+down to (its salvage value if none is set), also the sale floor of an impaired, retired or
+defaulted GPU. `show` prints where a GPU stands: straight-line book value, mark, where it stands
+now, collateral value, recovery value, default, the end of a return.
+
+VALUE is in stablecoin units ("12000.50"); the reason is stored as its keccak256 hash. Every
+input is checked before anything is sent (GPU held, caller an appraiser, the book value, the
+step with the largest mark allowed, a return under way with its end): one line, nothing sent.
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from gpu_rwa.appraise import (
+    Appraisal,
+    GpuToShow,
+    mark_summary,
+    set_recovery,
+    standing,
+    standing_lines,
+)
+from gpu_rwa.appraise import mark as mark_gpu
+from gpu_rwa.chain import resolve_sender
+from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.pool import load_pool
+
+reason_option = click.option(
+    "--reason", required=True, help="Why (a report's name or reference); hashed on chain."
+)
+
+
+@click.group(short_help="Mark GPUs' book values, set recovery values, show a GPU's standing")
+def cli():
+    pass
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Mark a GPU's book value (appraiser)")
+@click.argument("token_id", metavar="ID")
+@click.argument("value", metavar="VALUE")
+@reason_option
+@manifest_option
+@account_option
+def mark(token_id, value, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    appraisal = validated(
+        Appraisal, dict(token_id=token_id, value=value, reason=reason), pool.context
+    )
+    sender = resolve_sender(account_alias, "appraiser")
+    console.print(mark_summary(pool, mark_gpu(pool, sender, appraisal)))
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Set a GPU's recovery value (appraiser)")
+@click.argument("token_id", metavar="ID")
+@click.argument("value", metavar="VALUE")
+@reason_option
+@manifest_option
+@account_option
+def recovery(token_id, value, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    appraisal = validated(
+        Appraisal, dict(token_id=token_id, value=value, reason=reason), pool.context
+    )
+    sender = resolve_sender(account_alias, "appraiser")
+    set_recovery(pool, sender, appraisal)
+    console.print(f"GPU {appraisal.token_id}'s recovery value set to {pool.cash(appraisal.value)}")
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Where a GPU the pool holds stands")
+@click.argument("token_id", metavar="ID")
+@manifest_option
+def show(token_id, manifest_file):
+    pool = load_pool(require_manifest(manifest_file))
+    request = validated(GpuToShow, dict(token_id=token_id))
+    for line in standing_lines(pool, standing(pool, request.token_id)):
+        console.print(line)

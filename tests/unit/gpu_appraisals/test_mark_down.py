@@ -1,0 +1,228 @@
+"""`mark` down: at once. The GPU's value, the pool's value and NAV fall in the transaction that
+marks it, and entries stay open (a mark-down is an appraiser's judgement, not a lapse that comes
+back by itself). A mark-down ends a return ramp, applies to a stale GPU (which stays stale), and
+to an impaired one (which a restore then brings back to the mark's line, never above it)."""
+
+from tests.unit.gpu_collateral.conftest import (
+    REASON,
+    counted_logs,
+    read_many,
+    reasons,
+    revalued_logs,
+)
+from tests.utils.appraisals import end_of_life, marked_line, worth
+from tests.utils.collateral import (
+    DAY,
+    ENTRIES_WAIT,
+    PRECISION,
+    State,
+    ceil_day,
+    floor_day,
+)
+from tests.utils.registry import USDC, GpuStatus
+from tests.utils.vault import ADVANCE_RATE_BPS, UNLOCK_PERIOD, buy, logs_of, to_shares
+
+
+def marked_logs(tx, appraisals) -> list[tuple]:
+    return [
+        (log.token_id, log.book_value, log.previous, log.rising, log.reason, log.appraiser)
+        for log in logs_of(tx, appraisals, "GpuMarked")
+    ]
+
+
+def test_mark_down_leaves_nav_in_the_same_transaction(two, appraiser):
+    """Ten days and a bit after the contribution the GPU stands on its cost line; marked down to
+    12,345 USDC, it is worth 80% of that in the same second, and NAV falls by what it lost."""
+    pool, first, twin = two
+    collateral, vault = pool.collateral, pool.vault
+    terms = pool.terms(first)
+    at = pool.now() + 10 * DAY + 1_234
+    pool.pin(at)
+    value_of, value, nav, stood = read_many(
+        pool.chain,
+        [
+            (collateral, "value_of", (first,)),
+            (collateral, "value", ()),
+            (vault, "totalAssets", ()),
+            (collateral, "book_of", (first,)),
+        ],
+    )
+    end = end_of_life(terms)
+    # Where it stands: the registry's cost line, on the collateral's grid (floor).
+    cost_line = marked_line(terms.cost, terms.acquired_at, terms.salvage, end, at)
+    assert stood == cost_line // PRECISION == pool.book.book_of(first, terms, at)
+    assert value_of == worth(cost_line, ADVANCE_RATE_BPS)
+    mark = 12_345 * USDC
+
+    tx, previous = pool.mark(first, mark)
+
+    assert tx.timestamp == at
+    assert previous == stood
+    assert marked_logs(tx, pool.kit.appraisals) == [
+        (first, mark, stood, False, REASON, appraiser.address)
+    ]
+    assert revalued_logs(tx, collateral) == [(first, mark, stood, 0)]
+    stale_at = collateral.position(first)[3]
+    after = mark * ADVANCE_RATE_BPS // 10_000
+    assert after == 9_876 * USDC
+    assert counted_logs(tx, collateral) == [(first, at, 0, stale_at, after)]
+    assert collateral.position(first) == (State.COUNTED, at, 0, stale_at)
+    assert collateral.appraisal(first) == (mark, at, False, stood)
+    assert collateral.book_of(first) == mark
+    assert collateral.value_of(first) == after
+    assert collateral.value() == pool.book.value(at) < value
+    # The GPU's loss left NAV, to the aggregate's rounding (floor of the sum, 1 wei a GPU).
+    lost = value_of - after
+    assert nav - lost - 1 <= vault.totalAssets() <= nav - lost + 1
+    assert vault.totalAssets() == vault.free_cash() + pool.book.value(at)
+    # The twin is untouched.
+    assert collateral.value_of(twin) == value_of
+    pool.check()
+
+
+def test_entries_stay_open_after_a_mark_down(two, investor):
+    """Nothing is written down for a while: entries open, and a deposit in the same second is
+    priced at the marked-down NAV, to the wei."""
+    pool, first, _ = two
+    collateral, vault = pool.collateral, pool.vault
+    at = pool.now() + 3 * DAY + 61
+    pool.pin(at)
+    pool.mark(first, 10_000 * USDC)
+    assert collateral.written_down() == 0
+    assert collateral.entries_open()
+    assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [None]
+    cash, supply = vault.free_cash(), vault.totalSupply()
+    nav = cash + pool.book.value(at)
+    assert vault.totalAssets() == nav
+    pool.next_at(at)
+
+    tx = buy(vault, pool.kit.token, investor, 5_000 * USDC)
+
+    pool.flow(tx)
+    [deposited] = logs_of(tx, vault, "Deposit")
+    assert deposited.shares == to_shares(5_000 * USDC, nav, supply) > 0
+    assert vault.balanceOf(investor) == deposited.shares
+    pool.check()
+
+
+def test_mark_down_ends_a_return_ramp(two, investor):
+    """A GPU restored from IMPAIRED returns over a ramp (entries wait); marked down below where
+    it stands on it, the ramp ends: its value is the mark's at once, and entries open."""
+    pool, first, _ = two
+    collateral = pool.collateral
+    pool.next_at(pool.now() + DAY)
+    pool.set_status(first, GpuStatus.IMPAIRED)
+    restored_at = pool.now() + DAY + 300
+    pool.next_at(restored_at)
+    pool.set_status(first, GpuStatus.ACTIVE)
+    assert not collateral.entries_open()
+    at = restored_at + 2 * DAY
+    pool.pin(at)
+    stood = collateral.book_of(first)
+    assert 0 < stood < collateral.appraisal(first)[0]
+    mark = stood - 1_000 * USDC
+
+    tx, previous = pool.mark(first, mark)
+
+    assert previous == stood
+    assert revalued_logs(tx, collateral) == [(first, mark, stood, 0)]
+    assert collateral.position(first)[:3] == (State.COUNTED, at, 0)
+    assert collateral.value_of(first) == mark * ADVANCE_RATE_BPS // 10_000
+    assert collateral.written_down() == 0
+    assert collateral.entries_open()
+    pool.check()
+
+
+def test_mark_down_of_a_stale_gpu_keeps_it_stale(two, investor):
+    """Down applies to a stale GPU too (where it stands is its line, stale or not): it stays
+    worth nothing and entries keep waiting; the attestation brings it back over a ramp to the
+    mark's line, not the cost line."""
+    pool, first, twin = two
+    collateral = pool.collateral
+    stale_at = collateral.position(first)[3]
+    pool.view_at(stale_at - DAY)
+    pool.attest(twin)
+    at = stale_at + DAY + 5
+    pool.pin(at)
+    assert not collateral.counts(first)
+    stood = collateral.book_of(first)
+    mark = 8_000 * USDC
+
+    tx, previous = pool.mark(first, mark)
+
+    assert previous == stood > mark
+    assert collateral.value_of(first) == 0
+    assert collateral.position(first)[3] == stale_at
+    assert collateral.written_down() == 1
+    assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [ENTRIES_WAIT]
+    pool.check()
+    pool.view_at(at + 3_600)
+    tx = pool.attest(first)
+    back = tx.timestamp
+    ramp_end = ceil_day(back + UNLOCK_PERIOD)
+    assert counted_logs(tx, collateral)[0][:4] == (
+        first,
+        back,
+        ramp_end,
+        floor_day(back + 30 * DAY),
+    )
+    pool.view_at(ramp_end)
+    terms = pool.terms(first)
+    line = marked_line(mark, at, terms.salvage, end_of_life(terms), ramp_end)
+    assert collateral.value_of(first) == worth(line, ADVANCE_RATE_BPS)
+    pool.check()
+
+
+def test_impaired_gpu_marked_down_returns_to_the_mark(two):
+    """A mark on an impaired GPU is kept while it is out; restored, it ramps back to the mark's
+    line: below one step, so the restore records no mark of its own."""
+    pool, first, _ = two
+    collateral = pool.collateral
+    pool.next_at(pool.now() + DAY)
+    pool.set_status(first, GpuStatus.IMPAIRED)
+    at = pool.now() + DAY
+    pool.next_at(at)
+    mark = 2_000 * USDC
+
+    tx, _ = pool.mark(first, mark)
+
+    assert logs_of(tx, collateral, "GpuCounted") == []
+    assert collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
+    assert collateral.appraisal(first) == (mark, at, False, 0)
+    assert collateral.book_of(first) == mark
+    pool.check()
+    restored_at = at + DAY
+    pool.next_at(restored_at)
+    tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
+    assert revalued_logs(tx, collateral) == []
+    assert collateral.appraisal(first) == (mark, at, False, 0)
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
+    pool.view_at(ramp_end)
+    # Below salvage: the mark's line is flat at the mark.
+    assert collateral.value_of(first) == mark * ADVANCE_RATE_BPS // 10_000
+    pool.check()
+
+
+def test_impaired_gpu_marked_up_still_returns_to_one_step(two):
+    """A mark up on an impaired GPU (not counted: no ramp, no step) is recorded, but a restore
+    still returns it to at most one step of its book value: it cannot be used to bring a GPU
+    back at full value."""
+    pool, first, _ = two
+    collateral = pool.collateral
+    pool.next_at(pool.now() + DAY)
+    pool.set_status(first, GpuStatus.IMPAIRED)
+    at = pool.now() + DAY
+    pool.next_at(at)
+    book = pool.registry.book_value_at(first, at)
+
+    tx, previous = pool.mark(first, book)
+
+    assert marked_logs(tx, pool.kit.appraisals)[0][1:4] == (book, previous, False)
+    restored_at = at + DAY
+    pool.next_at(restored_at)
+    tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
+    step = pool.registry.book_value_at(first, restored_at) * 2_500 // 10_000
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
+    assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
+    assert collateral.appraisal(first) == (step, restored_at, False, 0)
+    pool.check()
