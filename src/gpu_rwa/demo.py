@@ -208,16 +208,23 @@ class Cast:
 
 
 @dataclass
-class Run:
-    """What the steps share and what they gather for the report."""
+class Stage:
+    """What the steps of every scenario share: the pool, its cast, the console, the GPUs the
+    custodian registered and the refusals shown on the way."""
 
     pool: pools.Pool
     cast: Cast
     console: Console
     token_ids: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run(Stage):
+    """What the lifecycle's steps share and what they gather for the report."""
+
     lease_id: int = 0
     purchases: dict[str, dict[str, int]] = field(default_factory=dict)
-    refused: list[str] = field(default_factory=list)
     months: list[MonthFigures] = field(default_factory=list)
     claims: dict[str, int] = field(default_factory=dict)
     redeemed: dict[str, int | str] = field(default_factory=dict)
@@ -256,10 +263,12 @@ def run_lifecycle(
 # THE STEPS #
 
 
-def register_and_contribute(run: Run, inventory: Path) -> None:
-    pool, cast, console = run.pool, run.cast, run.console
+def register_inventory(stage: Stage, inventory: Path, title: str) -> None:
+    """The custodian registers the inventory's GPUs to the operator (those a crashed run left
+    out), and the operator is verified. `title` names the step, `{count}` the GPUs."""
+    pool, cast, console = stage.pool, stage.cast, stage.console
     entries = load_inventory(inventory)
-    console.rule(f"2. register {len(entries)} GPUs and contribute them to the pool")
+    console.rule(title.format(count=len(entries)))
     first_id = pool.registry.totalSupply() + 1
     register_entries(
         pool.registry,
@@ -269,10 +278,15 @@ def register_and_contribute(run: Run, inventory: Path) -> None:
         decimals=pool.decimals,
         console=console,
     )
-    run.token_ids = list(range(first_id, first_id + len(entries)))
+    stage.token_ids = list(range(first_id, first_id + len(entries)))
+    verify(stage, [cast.operator.address], OPERATOR_DAYS)
+
+
+def register_and_contribute(run: Run, inventory: Path) -> None:
+    pool, cast, console = run.pool, run.cast, run.console
+    register_inventory(run, inventory, "2. register {count} GPUs and contribute them to the pool")
     # Registration is the custodian's first attestation.
-    run.attested_at = pool.registry.terms(first_id).last_attested_at
-    _verify(run, [cast.operator.address], OPERATOR_DAYS)
+    run.attested_at = pool.registry.terms(run.token_ids[0]).last_attested_at
     for token_id, value, shares in collateral.contribute(pool, cast.operator, run.token_ids, None):
         console.print(
             f"  GPU {token_id} in the pool at collateral value {pool.cash(value)}: "
@@ -287,7 +301,7 @@ def register_and_contribute(run: Run, inventory: Path) -> None:
 def verify_and_buy(run: Run) -> None:
     pool, console = run.pool, run.console
     console.rule("3. investors are verified and buy fractions")
-    _verify(run, [a.address for a in run.cast.investors.values()], INVESTOR_DAYS)
+    verify(run, [a.address for a in run.cast.investors.values()], INVESTOR_DAYS)
     for index, amount in PURCHASES.items():
         investor = run.cast.investors[index]
         pools.faucet(pool, investor, int(amount) * 10**pool.decimals)
@@ -306,7 +320,7 @@ def refuse_unverified(run: Run) -> None:
     pool, outsider = run.pool, run.cast.outsider
     pools.faucet(pool, outsider, 1_000 * 10**pool.decimals)
     order = validated(pools.BuyOrder, dict(assets="1000"), pool.context)
-    _refusal(
+    refusal(
         run,
         f"unverified {outsider.address} buys",
         lambda: pools.buy(pool, outsider, order, run.console),
@@ -376,7 +390,7 @@ def cash_pays_the_queue(run: Run) -> None:
     newcomer = accounts.test_accounts.generate_test_account()
     send("funding the new investor's gas", cast.admin.transfer, newcomer, NEWCOMER_ETH)
     run.newcomer = newcomer
-    _verify(run, [newcomer.address], INVESTOR_DAYS)
+    verify(run, [newcomer.address], INVESTOR_DAYS)
     pools.faucet(pool, newcomer, int(NEWCOMER_PURCHASE) * 10**pool.decimals)
     order = validated(pools.BuyOrder, dict(assets=NEWCOMER_PURCHASE), pool.context)
     trade = pools.buy(pool, newcomer, order, console)
@@ -416,7 +430,7 @@ def pause_holds(run: Run) -> None:
     run.console.rule("7. pause holds")
     send("pausing", pool.vault.pause, sender=cast.pauser)
     order = validated(pools.BuyOrder, dict(assets="10"), pool.context)
-    _refusal(
+    refusal(
         run,
         "a buy while paused",
         lambda: pools.buy(pool, cast.investors[PAUSED_BUYER], order, run.console),
@@ -636,20 +650,21 @@ def cancel_and_take_back(run: Run, investor: AccountAPI) -> None:
     )
 
 
-def _verify(run: Run, addresses: list[str], days: int) -> None:
+def verify(stage: Stage, addresses: list[str], days: int) -> None:
+    """Compliance verifies `addresses` for `days` in the demo's jurisdiction."""
     request = validated(
         identity.Verification, dict(accounts=addresses, days=days, jurisdiction=JURISDICTION)
     )
-    identity.verify(run.pool, run.cast.compliance, request)
+    identity.verify(stage.pool, stage.cast.compliance, request)
 
 
-def _refusal(run: Run, doing: str, attempt) -> None:
+def refusal(stage: Stage, doing: str, attempt) -> None:
     """Run `attempt`, which must be refused; records the refusal as it was shown to the user."""
     try:
         attempt()
     except UserError as refused:
-        run.console.print(f"  refused, as it must be: {doing}: {refused.message}")
-        run.refused.append(f"{doing}: {refused.message}")
+        stage.console.print(f"  refused, as it must be: {doing}: {refused.message}")
+        stage.refused.append(f"{doing}: {refused.message}")
         return
     raise UserError(f"the demo expected `{doing}` to be refused, and it went through")
 

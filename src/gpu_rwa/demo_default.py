@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from gpu_rwa import collateral, custody, identity, leases
+from gpu_rwa import collateral, custody, leases
 from gpu_rwa import pool as pools
 from gpu_rwa import queue as queues
 from gpu_rwa.audit import (
@@ -46,19 +46,19 @@ from gpu_rwa.cli import validated
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.demo import (
     INVESTOR_DAYS,
-    JURISDICTION,
     MATURE_PER_CALL,
     MONTH,
     NEWCOMER_ETH,
-    OPERATOR_DAYS,
     VISIT,
     Cast,
+    Stage,
     advance,
+    refusal,
+    register_inventory,
+    verify,
 )
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.errors import UserError
-from gpu_rwa.inventory import load_inventory
-from gpu_rwa.registry import pending_entries, register_entries
 from gpu_rwa.types import SECONDS_PER_DAY
 
 # Investors TEST::7, TEST::8, TEST::9 and what each buys, in stablecoin units.
@@ -239,13 +239,9 @@ class DefaultReport(BaseModel):
 
 
 @dataclass
-class Run:
-    """What the steps share and what they gather for the report."""
+class Run(Stage):
+    """What the default scenario's steps share and what they gather for the report."""
 
-    pool: pools.Pool
-    cast: Cast
-    console: Console
-    token_ids: list[int] = field(default_factory=list)
     lease_ids: dict[str, int] = field(default_factory=dict)
     buyer: AccountAPI | None = None
     purchases: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -255,7 +251,6 @@ class Run:
     default: Default | None = None
     closed: dict[str, int | str] = field(default_factory=dict)
     recovery: dict[str, int] = field(default_factory=dict)
-    refused: list[str] = field(default_factory=list)
     sales: list[Sale] = field(default_factory=list)
     recycled: list[int] = field(default_factory=list)
     revenue_claims: dict[str, int] = field(default_factory=dict)
@@ -310,19 +305,9 @@ def run_default_lifecycle(
 
 def register_and_contribute(run: Run, inventory: Path) -> None:
     pool, cast, console = run.pool, run.cast, run.console
-    entries = load_inventory(inventory)
-    console.rule(f"2. register {len(entries)} GPUs; the operator contributes all but the H200s")
-    first_id = pool.registry.totalSupply() + 1
-    register_entries(
-        pool.registry,
-        pending_entries(pool.registry, entries),
-        cast.operator.address,
-        cast.custodian,
-        decimals=pool.decimals,
-        console=console,
+    register_inventory(
+        run, inventory, "2. register {count} GPUs; the operator contributes all but the H200s"
     )
-    run.token_ids = list(range(first_id, first_id + len(entries)))
-    _verify(run, [cast.operator.address], OPERATOR_DAYS)
     contributed = [i for row, i in enumerate(run.token_ids) if row not in BOUGHT]
     for token_id, value, shares in collateral.contribute(pool, cast.operator, contributed, None):
         console.print(
@@ -335,7 +320,7 @@ def register_and_contribute(run: Run, inventory: Path) -> None:
 def investors_buy(run: Run) -> None:
     pool, console = run.pool, run.console
     console.rule("3. investors are verified and buy fractions")
-    _verify(run, [a.address for a in run.cast.investors.values()], INVESTOR_DAYS)
+    verify(run, [a.address for a in run.cast.investors.values()], INVESTOR_DAYS)
     for index, amount in PURCHASES.items():
         investor = run.cast.investors[index]
         pools.faucet(pool, investor, int(amount) * 10**pool.decimals)
@@ -607,7 +592,7 @@ def wind_down(run: Run) -> None:
     collateral.wind_down(pool, cast.admin)
     console.print(f"  winding down: {pools.winding_down_cell(pool)}")
     order = validated(pools.BuyOrder, dict(assets="1000"), pool.context)
-    _refusal(run, "a buy in wind-down", lambda: pools.buy(pool, cast.investors[7], order, console))
+    refusal(run, "a buy in wind-down", lambda: pools.buy(pool, cast.investors[7], order, console))
     snapshot(run, "wind-down")
 
 
@@ -905,23 +890,6 @@ def _buyer(run: Run) -> AccountAPI:
     buyer = accounts.test_accounts.generate_test_account()
     send("funding the buyer's gas", run.cast.admin.transfer, buyer, NEWCOMER_ETH)
     return buyer
-
-
-def _verify(run: Run, addresses: list[str], days: int) -> None:
-    request = validated(
-        identity.Verification, dict(accounts=addresses, days=days, jurisdiction=JURISDICTION)
-    )
-    identity.verify(run.pool, run.cast.compliance, request)
-
-
-def _refusal(run: Run, doing: str, attempt) -> None:
-    try:
-        attempt()
-    except UserError as refused:
-        run.console.print(f"  refused, as it must be: {doing}: {refused.message}")
-        run.refused.append(f"{doing}: {refused.message}")
-        return
-    raise UserError(f"the demo expected `{doing}` to be refused, and it went through")
 
 
 # TABLES #
