@@ -60,11 +60,18 @@ demo-default: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(DEMO_DEFAULT_PORT) ape run demo --scenario default \
 		--network ethereum:local:foundry
 
+# Test runs keep bytecode: only then does pytest cache its assertion rewrites of the test modules
+# (and of ape's and hypothesis's, which it rewrites as plugins); without that cache every run
+# parses and compiles them again (~9 s). __pycache__/ is ignored by git.
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
+
 test: deps
-	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) ape test --network ethereum:local:foundry
+	$(KEEP_BYTECODE) APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) \
+		ape test --network ethereum:local:foundry
 
 test-ganache: deps
-	python -m gpu_rwa.ganache --port $(GANACHE_PORT) -- ape test --network ethereum:local:ganache-local
+	$(KEEP_BYTECODE) python -m gpu_rwa.ganache --port $(GANACHE_PORT) -- \
+		ape test --network ethereum:local:ganache-local
 
 node: deps
 	mkdir -p $(dir $(NODE_STATE))

@@ -9,10 +9,14 @@
         - `mark`: the appraiser sets a GPU's book value. Down: at once. Up: at most
           MAX_MARK_STEP_BPS of its straight-line book value above where it stands, never above
           that book value, not while an earlier return runs nor while it is stale; the value comes
-          back linearly over the pool's unlock period, during which entries wait (so buying during
-          a write-down and selling after the restore gains nothing). After a mark the value falls
-          straight from it to the salvage value (at most the mark) at the end of the GPU's useful
-          life: the new carrying amount depreciates over the remaining life (IAS 16 / IAS 36).
+          back linearly over the pool's unlock period. After a mark the value falls straight from
+          it to the salvage value (at most the mark) at the end of the GPU's useful life: the new
+          carrying amount depreciates over the remaining life (IAS 16 / IAS 36).
+        - Buying during a write-down and selling after the restore gains nothing: while a GPU
+          stands below its straight-line book value by a mark that may be raised again, entries
+          wait (the collateral's `held_down`), as they wait during every return. `settle` ends the
+          wait for a write-down that will not come back: the mark becomes final and the GPU is
+          never marked up again in this pool (a later mark-down is final at once).
         - `set_recovery_value`: what a GPU is expected to fetch if its lessee defaults: the value a
           default marks it down to (salvage if none is set), and the sale floor of a GPU that is
           impaired, retired or marked down by a default (GpuMarket).
@@ -64,8 +68,15 @@ GPU_REGISTRY: public(immutable(IGpuRegistry))
 MAX_MARK_STEP_BPS: public(immutable(uint256))
 
 
+# GpuCollateral.revalue flags: marked down by a default; held down (entries wait).
+_DEFAULTED: constant(uint256) = 8
+_HELD: constant(uint256) = 16
+
+
 # token id -> recovery value + 1 (0: none set, salvage applies).
 _recovery: HashMap[uint256, uint256]
+# token id -> its mark is final: no mark-up, and marks hold no entries (`settle`).
+settled: public(HashMap[uint256, bool])
 
 
 @deploy
@@ -89,18 +100,21 @@ def __init__(collateral_: address):
 def mark(token_id: uint256, book_value: uint256, reason: bytes32):
     """
     @notice The registry's APPRAISER_ROLE: set a GPU's book value (see the module notice: down at
-            once; up by a bounded step that returns over the unlock period).
+            once; up by a bounded step that returns over the unlock period). Below the
+            straight-line book value, entries wait until a mark reaches it or `settle`.
     @param token_id A GPU the pool holds.
-    @param book_value The new book value (before the advance rate), stablecoin units, at most the
-           GPU's straight-line book value.
+    @param book_value The new book value (before the advance rate), stablecoin units; above the
+           GPU's straight-line book value it is that book value (the line moves every second,
+           so a mark back onto it names any value from it up to the step).
     @param reason A hash of the appraisal report (in the event).
     """
     self._require_appraiser()
     book: uint256 = staticcall GPU_REGISTRY.book_value(token_id)
-    assert book_value <= book, "appraisals: mark above book value"
+    target: uint256 = min(book_value, book)
     previous: uint256 = staticcall COLLATERAL.book_of(token_id)
     rising: bool = False
-    if book_value > previous:
+    if target > previous:
+        assert not self.settled[token_id], "appraisals: mark settled; no mark-up"
         state: uint256 = 0
         since: uint256 = 0
         ramp_end: uint256 = 0
@@ -109,13 +123,31 @@ def mark(token_id: uint256, book_value: uint256, reason: bytes32):
         if state == _COUNTED:
             assert stale_at > block.timestamp, "appraisals: gpu stale; the custodian attests first"
             assert ramp_end <= block.timestamp, "appraisals: gpu returning; mark up after its ramp"
-            # book_value > previous, checked above.
+            # book_value >= target > previous. The step bounds what was asked, so a value far
+            # above the line is refused rather than taken as the line.
             assert unsafe_sub(book_value, previous) <= book * MAX_MARK_STEP_BPS // _BPS, "appraisals: mark-up above the step"
             rising = True
-    extcall COLLATERAL.revalue(token_id, book_value, rising, False)
+    extcall COLLATERAL.revalue(token_id, target, rising, self._hold(token_id, target, book))
     log IGpuAppraisals.GpuMarked(
-        token_id=token_id, book_value=book_value, previous=previous, rising=rising, reason=reason, appraiser=msg.sender
+        token_id=token_id, book_value=target, previous=previous, rising=rising, reason=reason, appraiser=msg.sender
     )
+
+
+@external
+def settle(token_id: uint256, reason: bytes32):
+    """
+    @notice The registry's APPRAISER_ROLE: make a GPU's write-down final where it stands now (on
+            its mark's line, or where its return has reached): it is never marked up again in
+            this pool, and it stops holding entries (an IMPAIRED GPU still holds them until it is
+            restored or retired).
+    @param token_id A GPU the pool holds.
+    @param reason A hash of the appraisal report (in the event).
+    """
+    self._require_appraiser()
+    book_value: uint256 = staticcall COLLATERAL.book_of(token_id)
+    self.settled[token_id] = True
+    extcall COLLATERAL.revalue(token_id, book_value, False, 0)
+    log IGpuAppraisals.MarkSettled(token_id=token_id, book_value=book_value, reason=reason, appraiser=msg.sender)
 
 
 @external
@@ -147,7 +179,8 @@ def mark_default(token_ids: DynArray[uint256, 32]):
     for token_id: uint256 in token_ids:
         previous: uint256 = staticcall COLLATERAL.book_of(token_id)
         target: uint256 = min(self._recovery_value(token_id), previous)
-        extcall COLLATERAL.revalue(token_id, target, False, True)
+        hold: uint256 = self._hold(token_id, target, staticcall GPU_REGISTRY.book_value(token_id))
+        extcall COLLATERAL.revalue(token_id, target, False, _DEFAULTED | hold)
         log IGpuAppraisals.GpuMarked(
             token_id=token_id, book_value=target, previous=previous, rising=False, reason=DEFAULT_REASON, appraiser=msg.sender
         )
@@ -178,6 +211,18 @@ def _recovery_value(token_id: uint256) -> uint256:
         return (staticcall GPU_REGISTRY.terms(token_id)).salvage
     # stored is the value + 1, non-zero here.
     return unsafe_sub(stored, 1)
+
+
+@view
+@internal
+def _hold(token_id: uint256, book_value: uint256, line: uint256) -> uint256:
+    """
+    @dev The collateral's hold flag for a mark at `book_value` where the straight line is `line`:
+         held unless it reaches the line or the GPU's marks are settled.
+    """
+    if book_value < line and not self.settled[token_id]:
+        return _HELD
+    return 0
 
 
 @view

@@ -19,10 +19,13 @@
           IMPAIRED) returns linearly over UNLOCK_PERIOD ("down at once, up gradually"). OFFLINE
           and LEASED change nothing.
         - Entries wait out a temporary write-down: while a counted GPU is stale or returning on its
-          ramp, `entry_value` (what the vault prices deposits and mints from) and `contribute`
-          refuse. Otherwise a buyer could pay the written-down price and keep the value when it
-          comes back, at the expense of the holders who bore the write-down. Exits keep the low
-          price (down at once).
+          ramp, or a held GPU is IMPAIRED or marked below its straight-line book value by a mark
+          its appraiser has not settled (`held_down`), `entry_value` (what the vault prices
+          deposits and mints from) and `contribute` refuse. Otherwise a buyer could pay the
+          written-down price and keep the value when it comes back (a restore, a mark-up), at the
+          expense of the holders who bore the write-down. Exits keep the low price (down at once).
+          A write-down that will not come back ends the wait: the GPU is retired or sold, or the
+          appraiser settles its mark (GpuAppraisals: no mark-up after that).
         - The clock's changes (end of life, staleness, end of a ramp) are nodes of the schedule:
           every flow that prices from the value first matures up to MAX_MATURE_STEPS of them and
           refuses if more are due ("collateral: maturities pending; call process_maturities");
@@ -106,6 +109,12 @@ _UNCOUNTED: constant(uint256) = 2
 _MARKED: constant(uint256) = 4
 # Marked down by a lease default (its sale floor may be the recovery value).
 _DEFAULTED: constant(uint256) = 8
+# Held down (each counts once in `held_down`): below its line by an appraiser's open mark; IMPAIRED.
+_HELD: constant(uint256) = 16
+_IMPAIRED_HELD: constant(uint256) = 32
+_HOLDS: constant(uint256) = _HELD | _IMPAIRED_HELD
+# The flags a position keeps when its curve changes.
+_KEPT: constant(uint256) = _MARKED | _DEFAULTED | _HOLDS
 # Packing of a position: state and flags (bits 0..7) | since (8..47) | ramp_end (48..87) |
 # stale_at (88..127) | ramp_from (128..224, book value); of a mark: value (0..96) | at (97..).
 _MASK_40: constant(uint256) = 2**40 - 1
@@ -130,8 +139,9 @@ UNLOCK_PERIOD: public(immutable(uint256))
 _positions: HashMap[uint256, uint256]
 # token id -> packed mark (see _MASK_40).
 _marks: HashMap[uint256, uint256]
-# Set once by the admin: no entries, no purchases with cash, no new leases; GPUs are sold.
-winding_down: public(bool)
+# What closes entries besides the schedule, in the slot every entry reads anyway: bit 0 the
+# wind-down (`winding_down`); above it, the count of hold flags (`held_down`).
+_gate: uint256
 
 
 @deploy
@@ -188,7 +198,8 @@ def contribute(token_id: uint256, receiver: address, min_shares: uint256) -> uin
     assert terms.owner == msg.sender, "collateral: caller does not own the gpu"
     added: uint256 = 0
     before: uint256 = 0
-    added, before = self._bring_in(token_id, terms, True)
+    counted: uint256 = 0
+    added, before, counted = self._bring_in(token_id, terms, True)
     extcall GPU_REGISTRY.transferFrom(msg.sender, self, token_id)
     shares: uint256 = extcall VAULT.issue_for_gpu(receiver, added, before, min_shares)
     log IGpuCollateral.GpuContributed(
@@ -211,11 +222,10 @@ def admit(token_id: uint256, owner: address, price: uint256) -> uint256:
     """
     access_control._check_role(MOVER_ROLE, msg.sender)
     # A purchase with cash in wind-down would turn holders' cash back into a GPU to sell.
-    assert price == 0 or not self.winding_down, "collateral: pool winding down"
+    assert price == 0 or self._gate & 1 == 0, "collateral: pool winding down"
     terms: IGpuRegistry.GpuTerms = staticcall GPU_REGISTRY.terms(token_id)
     assert terms.owner == owner, "collateral: owner does not own the gpu"
-    self._bring_in(token_id, terms, False)
-    value_in: uint256 = self._value_of(token_id)
+    value_in: uint256 = self._bring_in(token_id, terms, False)[2]
     assert price <= value_in, "collateral: price above collateral value"
     log IGpuCollateral.GpuAdmitted(token_id=token_id, owner=owner, price=price, value=value_in)
     extcall GPU_REGISTRY.transferFrom(owner, self, token_id)
@@ -242,7 +252,7 @@ def release(token_id: uint256, to: address, price: uint256) -> uint256:
     access_control._check_role(MOVER_ROLE, msg.sender)
     value: uint256 = self._take_out(token_id, self._held(token_id), staticcall GPU_REGISTRY.terms(token_id))
     to_cash: uint256 = min(price, value)
-    if self.winding_down:
+    if self._gate & 1 != 0:
         to_cash = price
     log IGpuCollateral.GpuReleased(token_id=token_id, to=to, price=price, value=value, to_cash=to_cash)
     extcall GPU_REGISTRY.transferFrom(self, to, token_id)
@@ -263,8 +273,9 @@ def wind_down():
             the last request takes the last of the free cash.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    assert not self.winding_down, "collateral: already winding down"
-    self.winding_down = True
+    gate: uint256 = self._gate
+    assert gate & 1 == 0, "collateral: already winding down"
+    self._gate = gate | 1
     log IGpuCollateral.WindDownStarted(admin=msg.sender)
 
 
@@ -272,23 +283,23 @@ def wind_down():
 
 
 @external
-def revalue(token_id: uint256, book_value: uint256, rising: bool, defaulted: bool) -> uint256:
+def revalue(token_id: uint256, book_value: uint256, rising: bool, flags: uint256) -> uint256:
     """
     @notice APPRAISALS_ROLE (the pool's GpuAppraisals, which checks the appraisal rules): a GPU's
             book value is `book_value` from now on, falling straight to its salvage value (at most
             the mark) at the end of its useful life. `rising`: it returns linearly from where it
             stands over UNLOCK_PERIOD (entries wait meanwhile); otherwise it applies at once.
-            `defaulted`: its lease defaulted (the sale floor may then be its recovery value).
     @param token_id A GPU held here.
     @param book_value The new book value (before the advance rate), stablecoin units.
     @param rising Whether the value returns gradually (a mark-up).
-    @param defaulted Flag the GPU as marked down by a lease default.
+    @param flags 8: its lease defaulted (kept; the sale floor may then be its recovery value);
+           16: the mark is below its line and may be raised again, so entries wait (`held_down`)
+           until a mark clears it.
     @return uint256 Where its book value stood before (`book_of`).
     """
     access_control._check_role(APPRAISALS_ROLE, msg.sender)
     packed: uint256 = self._held(token_id)
-    if defaulted:
-        packed |= _DEFAULTED
+    packed = self._hold(packed | flags & _DEFAULTED, packed & _IMPAIRED_HELD | flags & _HELD)
     terms: IGpuRegistry.GpuTerms = staticcall GPU_REGISTRY.terms(token_id)
     old: schedule.Curve = self._curve(token_id, packed, terms)
     previous: uint256 = self._book_now(old)
@@ -312,8 +323,9 @@ def revalue(token_id: uint256, book_value: uint256, rising: bool, defaulted: boo
 def on_gpu_status(token_id: uint256, status: uint256):
     """
     @notice The registry: a GPU held here changed status. IMPAIRED or RETIRED stops it counting
-            at once; back to ACTIVE from IMPAIRED, it counts again over UNLOCK_PERIOD (or, if
-            maturities are pending, once someone calls `sync`).
+            at once (IMPAIRED holds entries until it is restored or retired); back to ACTIVE from
+            IMPAIRED, it counts again over UNLOCK_PERIOD (or, if maturities are pending, once
+            someone calls `sync`).
     @param token_id The GPU.
     @param status Its new status code.
     """
@@ -324,6 +336,9 @@ def on_gpu_status(token_id: uint256, status: uint256):
         self._uncount(token_id, packed, status, staticcall GPU_REGISTRY.terms(token_id))
     elif state == _UNCOUNTED and status == _ACTIVE:
         self._recount(token_id, packed, staticcall GPU_REGISTRY.terms(token_id), False)
+    elif status == _RETIRED and state == _UNCOUNTED:
+        # Retired for good: nothing of it comes back.
+        self._positions[token_id] = self._hold(packed, 0)
 
 
 @external
@@ -474,6 +489,29 @@ def book_of(token_id: uint256) -> uint256:
 
 @view
 @external
+def winding_down() -> bool:
+    """
+    @notice Whether the admin put the pool in wind-down (for good): no entries, no purchases with
+            cash, no new leases; GPUs are sold.
+    @return bool True in wind-down.
+    """
+    return self._gate & 1 != 0
+
+
+@view
+@external
+def held_down() -> uint256:
+    """
+    @notice How many hold flags are set on held GPUs whose write-down may come back: IMPAIRED, or
+            below their straight-line book value by a mark not settled (a GPU both counts twice).
+            Entries wait while it is not 0.
+    @return uint256 The number of flags.
+    """
+    return self._gate >> 1
+
+
+@view
+@external
 def written_down() -> uint256:
     """
     @notice How many counted GPUs are written down for a while now: stale (the custodian attests
@@ -487,12 +525,12 @@ def written_down() -> uint256:
 @external
 def entries_open() -> bool:
     """
-    @notice Whether `entry_value` would answer now: at most 16 due nodes and, after them, no GPU
-            written down.
+    @notice Whether `entry_value` would answer now: not in wind-down, at most 16 due nodes and,
+            after them, no GPU written down (`written_down`) or held down (`held_down`).
     @return bool True if deposits, mints and contributions can be priced now.
     """
     return (
-        not self.winding_down
+        self._gate == 0
         and schedule._pending(schedule.MAX_MATURE_STEPS + 1) <= schedule.MAX_MATURE_STEPS
         and schedule._written_down() == 0
     )
@@ -513,10 +551,10 @@ def pending() -> uint256:
 
 
 @internal
-def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (uint256, uint256):
+def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (uint256, uint256, uint256):
     """
-    @dev Start counting an incoming GPU. Returns the collateral value it adds and the collateral
-         value before it. `entry`: fractions are minted against it (a contribution), so no GPU may
+    @dev Start counting an incoming GPU. Returns the collateral value it adds (NAV's change), the
+         collateral value before it and its own collateral value (`value_of`). `entry`: fractions are minted against it (a contribution), so no GPU may
          be written down for a while (see the module notice); a purchase with cash mints nothing.
     """
     assert self._positions[token_id] & _STATE == _NONE, "collateral: gpu already held"
@@ -529,12 +567,12 @@ def _bring_in(token_id: uint256, terms: IGpuRegistry.GpuTerms, entry: bool) -> (
     before: uint256 = schedule._value(ADVANCE_RATE_BPS)
     curve: schedule.Curve = self._new_curve(token_id, 0, terms, 0, 0)
     assert curve.stale_at > block.timestamp, "collateral: attestation stale; the custodian attests first"
-    self._count(token_id, curve, 0)
+    counted: uint256 = self._count(token_id, curve, 0)
     after: uint256 = schedule._value(ADVANCE_RATE_BPS)
     if after <= before:
-        return 0, before
+        return 0, before, counted
     # after > before, checked above.
-    return unsafe_sub(after, before), before
+    return unsafe_sub(after, before), before, counted
 
 
 @internal
@@ -570,10 +608,12 @@ def _recount(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms, s
         schedule._apply(self._curve(token_id, packed, terms), False)
     else:
         # Restored from IMPAIRED: it returns as a mark-up would, to at most one step of its
-        # straight-line book value (the appraiser marks it further up, a step per period).
+        # straight-line book value; below that line, entries wait until the appraiser marks it
+        # further up (a step per period) or settles the mark.
         step: uint256 = staticcall GPU_REGISTRY.book_value(token_id) * MAX_MARK_STEP_BPS // _BPS
+        state = self._hold(packed, packed & _HELD)
         if self._book_now(self._curve(token_id, packed, terms)) > step:
-            state = self._store_mark(token_id, packed, step, 0, ramp_end)
+            state = self._hold(self._store_mark(token_id, state, step, 0, ramp_end), _HELD)
     self._count(token_id, self._new_curve(token_id, state, terms, ramp_end, 0), state)
     return True
 
@@ -586,20 +626,24 @@ def _uncount(token_id: uint256, packed: uint256, status: uint256, terms: IGpuReg
     curve: schedule.Curve = self._curve(token_id, packed, terms)
     removed: uint256 = schedule._curve_value(curve, ADVANCE_RATE_BPS)
     schedule._apply(curve, False)
-    self._positions[token_id] = _UNCOUNTED | (packed & (_MARKED | _DEFAULTED))
+    holds: uint256 = 0
+    if status == _IMPAIRED:
+        holds = packed & _HELD | _IMPAIRED_HELD
+    self._positions[token_id] = _UNCOUNTED | (self._hold(packed, holds) & _KEPT)
     log IGpuCollateral.GpuUncounted(token_id=token_id, status=status, value=removed)
 
 
 @internal
-def _count(token_id: uint256, curve: schedule.Curve, flags: uint256):
+def _count(token_id: uint256, curve: schedule.Curve, flags: uint256) -> uint256:
     """
-    @dev Put a curve in the schedule and record it as the GPU's position (keeping the mark and
-         default flags of `flags`).
+    @dev Put a curve in the schedule and record it as the GPU's position (keeping the mark,
+         default and hold flags of `flags`). Returns its collateral value now.
     """
     schedule._apply(curve, True)
+    value: uint256 = schedule._curve_value(curve, ADVANCE_RATE_BPS)
     self._positions[token_id] = (
         _COUNTED
-        | (flags & (_MARKED | _DEFAULTED))
+        | (flags & _KEPT)
         | (curve.since << 8)
         | (curve.ramp_end << 48)
         | (curve.stale_at << 88)
@@ -610,8 +654,9 @@ def _count(token_id: uint256, curve: schedule.Curve, flags: uint256):
         since=curve.since,
         ramp_end=curve.ramp_end,
         stale_at=curve.stale_at,
-        value=schedule._curve_value(curve, ADVANCE_RATE_BPS),
+        value=value,
     )
+    return value
 
 
 @internal
@@ -626,11 +671,12 @@ def _make_current():
 @internal
 def _require_none_written_down():
     """
-    @dev After `_make_current`: refuse an entry in wind-down, or while a counted GPU is stale or
-         returning.
+    @dev After `_make_current`: refuse an entry in wind-down, while a counted GPU is stale or
+         returning, or while a held GPU is held down.
     """
-    assert not self.winding_down, "collateral: pool winding down"
-    assert schedule._written_down() == 0, "collateral: gpus stale or returning; entries wait for attest and unlock"
+    gate: uint256 = self._gate
+    assert gate & 1 == 0, "collateral: pool winding down"
+    assert schedule._written_down() == 0 and gate == 0, "collateral: entries wait: gpus stale, returning or held down"
 
 
 @internal
@@ -733,9 +779,22 @@ def _take_out(token_id: uint256, packed: uint256, terms: IGpuRegistry.GpuTerms) 
         curve: schedule.Curve = self._curve(token_id, packed, terms)
         value = schedule._curve_value(curve, ADVANCE_RATE_BPS)
         schedule._apply(curve, False)
+    self._hold(packed, 0)
     self._positions[token_id] = 0
     self._marks[token_id] = 0
     return value
+
+
+@internal
+def _hold(packed: uint256, holds: uint256) -> uint256:
+    """
+    @dev Set a position's hold flags to `holds` (of _HOLDS), keeping `held_down` their count.
+    """
+    was: uint256 = packed & _HOLDS
+    if was != holds:
+        # Each flag counts once; the count of the flags set is never below those of `was`.
+        self._gate = unsafe_sub(unsafe_add(self._gate, ((holds >> 4 & 1) + (holds >> 5)) << 1), ((was >> 4 & 1) + (was >> 5)) << 1)
+    return packed & ~_HOLDS | holds
 
 
 @pure

@@ -22,8 +22,10 @@ minimum out (--min-fractions / --min-assets, or the quote less --slippage-bps) a
 Every check the chain can answer (verified receiver, paused vault, balance, free cash, maturities
 due, price bound, deadline) is made before anything is sent. A buy needs a verified receiver (the
 buyer itself by default; who pays needs no verification) and waits while a GPU of the pool is
-written down (stale, or returning over the unlock period): the refusal names the GPUs to attest
-and the day the last return ends. Redemptions never wait for that. Exit rights: a holder whose
+written down (stale, or returning over the unlock period) or held down (impaired, or below its
+straight-line book value by a mark not settled): the refusal names the GPUs to attest, the day
+the last return ends, and the GPUs to restore, mark up or settle. Redemptions never wait for
+that. Exit rights: a holder whose
 verification expired or was revoked still redeems and claims to itself; to another --receiver
 both must be verified. On a local chain the investor is TEST::7; elsewhere pass --account.
 

@@ -31,8 +31,10 @@ price enters free cash; the rest is streamed to holders (all of it is free cash 
 Anyone may send
 `process-maturities` and `sync` (TEST::1 by default on a local chain). Every check the chain can
 answer is made first; nothing is sent when one fails. A contribution is an entry: it waits, like
-a buy, while a GPU the pool counts is written down (stale, or returning over the unlock period);
-`status` says whether entries are open and, if not, what opens them. `fulfil` is the operator's
+a buy, while a GPU the pool counts is written down (stale, or returning over the unlock period)
+or one it holds is held down (impaired, or below its straight-line book value by a mark the
+appraiser has not settled: `ape run appraise settle`); `status` counts both and says whether
+entries are open and, if not, what opens them. `fulfil` is the operator's
 (FULFILLER_ROLE on the RedemptionQueue): it pays queued redemption requests from the head of the
 queue at the NAV of its block, as far as free cash goes (the last one maybe in part), and reserves
 their stablecoin for their controllers to claim (`ape run invest claim-redeem`).

@@ -1,14 +1,19 @@
 """Appraisals of a pool's GPUs, through its GpuAppraisals: an appraiser (APPRAISER_ROLE on the
-GpuRegistry) marks a GPU's book value or sets its recovery value; anyone shows where a GPU
-stands.
+GpuRegistry) marks a GPU's book value, settles its marks or sets its recovery value; anyone shows
+where a GPU stands.
 
 The rules are the contract's (contracts/GpuAppraisals.vy): a mark at or below where the GPU
 stands applies at once; a mark above it (a GPU the pool counts) is refused while the GPU is stale
 or still returning from an earlier rise, rises at most MAX_MARK_STEP_BPS (25%) of its
-straight-line book value, never above that book value, and returns over the pool's unlock period
+straight-line book value, never above that book value (a value above it is taken as it, so a mark
+lands on the line whatever second its block has), and returns over the pool's unlock period
 (entries wait meanwhile). After a mark the value falls straight to the salvage value (at most the
-mark) at the end of the GPU's life. A recovery value is what a lease default marks the GPU down
-to (salvage if none is set) and the sale floor of an impaired, retired or defaulted GPU.
+mark) at the end of the GPU's life. While a mark (a default's too) stands below the GPU's
+straight-line book value, entries wait (the collateral's `held_down`) until the appraiser settles
+the GPU's marks (`settle`: its write-down final where it stands, never marked up again in this
+pool), or the GPU is retired or sold, or a mark reaches that value. A recovery value is what a
+lease default marks the GPU down to (salvage if none is set) and the sale floor of an impaired,
+retired or defaulted GPU.
 
 Every input crosses a pydantic model; everything the chain can tell is checked before sending,
 with one line naming the problem (the largest mark allowed, the date a return ends); a reason is
@@ -28,7 +33,7 @@ from gpu_rwa.chain import send
 from gpu_rwa.collateral import PRECISION, curve_of, terms_of
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
-from gpu_rwa.pool import BPS, COUNTED, NOT_HELD, Pool
+from gpu_rwa.pool import BPS, COUNTED, NOT_HELD, Hold, Pool, hold_of, require_current
 from gpu_rwa.registry import Terms
 from gpu_rwa.types import MAX_AMOUNT, format_time, parse_units
 
@@ -41,6 +46,11 @@ MAX_REASON = 1_000
 # one: on its line both where it stands and its book value only fall, so a mark allowed then is
 # allowed in any block mined sooner.
 MARK_CHECK_MARGIN = 600
+# What ends a GPU's holds on entries (the collateral's `held_down`), as the summaries say it
+# (a mark back onto the straight-line book value ends a mark's hold too).
+UNTIL_SETTLED = "until its marks are settled, or it is sold or retired"
+UNTIL_RESTORED = "until restored and counted again, retired or sold"
+WHILE_IMPAIRED = f"it holds entries while impaired, {UNTIL_RESTORED}"
 
 
 def _book_units(value: object, info: ValidationInfo) -> int:
@@ -55,17 +65,26 @@ BookAmount = Annotated[int, BeforeValidator(_book_units)]
 `decimals`)."""
 
 
-class Appraisal(StrictModel):
-    """`appraise mark|recovery ID VALUE --reason TEXT`."""
+class _Reasoned(StrictModel):
+    """A GPU and the reason an appraiser gives (a report's name or reference)."""
 
     token_id: int = Field(ge=1, alias="ID")
-    value: BookAmount = Field(alias="VALUE")
     reason: str = Field(min_length=1, max_length=MAX_REASON, alias="--reason")
 
     @property
     def reason_hash(self) -> bytes:
         """What the chain records: keccak256 of the reason's UTF-8 text."""
         return keccak(text=self.reason)
+
+
+class Appraisal(_Reasoned):
+    """`appraise mark|recovery ID VALUE --reason TEXT`."""
+
+    value: BookAmount = Field(alias="VALUE")
+
+
+class Settlement(_Reasoned):
+    """`appraise settle ID --reason TEXT`."""
 
 
 class GpuToShow(StrictModel):
@@ -88,6 +107,8 @@ class Standing:
     counted: bool
     stale_at: int  # 0 unless counted
     ramp_end: int  # 0 unless a return is under way
+    settled: bool  # its marks are final: no mark-up, and a mark holds no entries
+    hold: Hold  # how it holds entries (the collateral's `held_down`)
 
 
 def _date(timestamp: int) -> str:
@@ -134,7 +155,19 @@ def standing(pool: Pool, token_id: int) -> Standing:
         counted=state == COUNTED,
         stale_at=stale if state == COUNTED else 0,
         ramp_end=ramp_end if state == COUNTED and ramp_end > now else 0,
+        settled=appraisals.settled(token_id),
+        hold=hold_of(pool, token_id),
     )
+
+
+def holds_cell(hold: Hold) -> str:
+    """Whether a GPU holds entries, and until when."""
+    why = []
+    if hold.below_line:
+        why.append(f"marked below its straight-line book value, {UNTIL_SETTLED}")
+    if hold.impaired:
+        why.append(f"impaired, {UNTIL_RESTORED}")
+    return "yes: " + "; ".join(why) if why else "no"
 
 
 def standing_lines(pool: Pool, s: Standing) -> list[str]:
@@ -160,6 +193,8 @@ def standing_lines(pool: Pool, s: Standing) -> list[str]:
         f"  defaulted: {'yes' if s.defaulted else 'no'}",
         f"  counted: {counted}",
         f"  ramp end: {_date(s.ramp_end) if s.ramp_end else '-'}",
+        f"  settled: {'yes (final: no mark-up in this pool)' if s.settled else 'no'}",
+        f"  holds entries: {holds_cell(s.hold)}",
     ]
 
 
@@ -170,11 +205,11 @@ def _line_at(curve: Curve, t: int) -> int:
 
 def largest_mark(pool: Pool, token_id: int, terms: Terms, at: int) -> int:
     """The largest mark-up GpuAppraisals accepts in a block at `at` (the GPU counted, not stale,
-    not returning): where it stands then plus a step of its book value then, at most that book
-    value."""
+    not returning): where it stands then plus a step of its book value then (what lies above
+    that book value is taken as it)."""
     book = pool.registry.book_value_at(token_id, at)
     step = book * pool.appraisals.MAX_MARK_STEP_BPS() // BPS
-    return min(_line_at(curve_of(pool, token_id, terms), at) + step, book)
+    return _line_at(curve_of(pool, token_id, terms), at) + step
 
 
 def mark(pool: Pool, sender: AccountAPI, appraisal: Appraisal) -> ReceiptAPI:
@@ -184,14 +219,17 @@ def mark(pool: Pool, sender: AccountAPI, appraisal: Appraisal) -> ReceiptAPI:
     terms = require_held(pool, token_id)
     at = chain.pending_timestamp
     later = at + MARK_CHECK_MARGIN
-    book = pool.registry.book_value_at(token_id, later)
-    if value > book:
+    # The contract takes a value above the straight line as the line.
+    rising = min(value, pool.registry.book_value_at(token_id, at)) > pool.collateral.book_of(
+        token_id
+    )
+    if rising and pool.appraisals.settled(token_id):
         raise UserError(
-            f"VALUE {pool.cash(value)}: above GPU {token_id}'s straight-line book value of "
-            f"{pool.cash(book)}"
+            f"GPU {token_id}'s marks are settled: its write-down is final, it is never marked up "
+            f"again in this pool (a mark at most where it stands applies at once)"
         )
     state, _, ramp_end, stale = pool.collateral.position(token_id)
-    if state == COUNTED and value > pool.collateral.book_of(token_id):
+    if state == COUNTED and rising:
         if stale <= at:
             raise UserError(
                 f"GPU {token_id} went stale on {_date(stale)}: a mark up waits until the "
@@ -208,7 +246,7 @@ def mark(pool: Pool, sender: AccountAPI, appraisal: Appraisal) -> ReceiptAPI:
                 f"VALUE {pool.cash(value)}: above the step: GPU {token_id} may be marked up to "
                 f"at most {pool.cash(allowed)} in the next {MARK_CHECK_MARGIN // 60} minutes "
                 f"(where it stands plus {pool.appraisals.MAX_MARK_STEP_BPS() / 100:g}% of its "
-                "book value)"
+                "book value; above that book value the mark is the book value)"
             )
     return send(
         f"mark of GPU {token_id}",
@@ -234,6 +272,45 @@ def set_recovery(pool: Pool, sender: AccountAPI, appraisal: Appraisal) -> Receip
     )
 
 
+def settle(pool: Pool, sender: AccountAPI, settlement: Settlement) -> ReceiptAPI:
+    """Settle GPU `settlement.token_id`'s marks: its write-down final where it stands now (a
+    return under way is cut where it has reached), no mark-up from then on, and its marks hold
+    no entries. Refused when nothing would change: already settled and not held below its line
+    (a restore from IMPAIRED holds a settled GPU again, and a settle ends that too)."""
+    require_appraiser(pool, sender.address)
+    token_id = settlement.token_id
+    require_held(pool, token_id)
+    hold = hold_of(pool, token_id)
+    if pool.appraisals.settled(token_id) and not hold.below_line:
+        line = (
+            f"GPU {token_id}'s marks are already settled: its write-down is final and no mark of "
+            "it holds entries"
+        )
+        raise UserError(f"{line}; {WHILE_IMPAIRED}" if hold.impaired else line)
+    if pool.collateral.position(token_id)[0] == COUNTED:
+        require_current(pool)  # a counted GPU's curve changes: the schedule must be current
+    return send(
+        f"settling GPU {token_id}'s marks",
+        pool.appraisals.settle,
+        token_id,
+        settlement.reason_hash,
+        sender=sender,
+    )
+
+
+def settle_summary(pool: Pool, receipt: ReceiptAPI) -> str:
+    """One line for a settlement's receipt (MarkSettled)."""
+    (settled,) = pool.appraisals.MarkSettled.from_receipt(receipt)
+    token_id = settled.token_id
+    value = pool.collateral.value_of(token_id)
+    line = (
+        f"GPU {token_id}'s marks settled at {pool.cash(settled.book_value)} of book value (where "
+        f"it stood): final, never marked up again in this pool; collateral value now "
+        f"{pool.cash(value)}"
+    )
+    return f"{line}; {WHILE_IMPAIRED}" if hold_of(pool, token_id).impaired else line
+
+
 def mark_summary(pool: Pool, receipt: ReceiptAPI) -> str:
     """One line for a mark's receipt (GpuMarked, and the collateral's GpuRevalued)."""
     (marked,) = pool.appraisals.GpuMarked.from_receipt(receipt)
@@ -242,7 +319,11 @@ def mark_summary(pool: Pool, receipt: ReceiptAPI) -> str:
         f"GPU {marked.token_id} marked to {pool.cash(marked.book_value)} "
         f"(it stood at {pool.cash(marked.previous)})"
     )
+    # A mark below the line holds entries past any return (GpuAppraisals' rule).
+    below = hold_of(pool, marked.token_id).below_line
     if marked.rising:
-        return f"{moved}: it returns by {_date(revalued.ramp_end)}; entries wait until then"
+        line = f"{moved}: it returns by {_date(revalued.ramp_end)}; entries wait until then"
+        return f"{line}, then {UNTIL_SETTLED}" if below else line
     value = pool.collateral.value_of(marked.token_id)
-    return f"{moved}: at once, collateral value now {pool.cash(value)}"
+    line = f"{moved}: at once, collateral value now {pool.cash(value)}"
+    return f"{line}; entries wait {UNTIL_SETTLED}" if below else line

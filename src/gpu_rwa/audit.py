@@ -5,8 +5,10 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
 - `rebuild_books` replays the logs from the deploy block to the head: cash buckets (vault), fraction
   balances (ERC-20 Transfer; the vault's own balance is the dead shares plus the redemption
   escrow), identities, every GPU of the pool from the registry (GpuRegistered, GpuStatusChanged,
-  GpuAttested, ERC-721 Transfer) and the collateral (GpuContributed, GpuAdmitted, GpuReleased,
-  GpuRevalued, GpuCounted, GpuUncounted, WindDownStarted), the trades that move a GPU in or out for
+  GpuAttested, ERC-721 Transfer, and its COLLATERAL_ROLE grants that decide whether the collateral
+  hears of a status change), the collateral (GpuContributed, GpuAdmitted, GpuReleased,
+  GpuRevalued, GpuCounted, GpuUncounted, WindDownStarted) and the appraisals (GpuMarked,
+  MarkSettled), the trades that move a GPU in or out for
   cash or in an RMA matched transaction by transaction (the market's GpuPurchased and GpuSold, the
   LeaseManager's GpuReplaced, the vault's skim of a sale's gain), and the RedemptionQueue request by
   request
@@ -16,8 +18,14 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
 - `read_chain` reads what the contracts say now, at the head block.
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
-`GpuCollateral.value_of` to the wei, and which counted GPUs are written down (stale, or returning
-over the unlock period: entries wait while any is) to compare with `GpuCollateral.written_down`.
+`GpuCollateral.value_of` to the wei, which counted GPUs are written down (stale, or returning
+over the unlock period) to compare with `GpuCollateral.written_down`, and which GPUs are held down
+to compare with `GpuCollateral.held_down`: each GPU held that turned IMPAIRED while counted and has
+neither counted again nor been retired, and each whose last mark stood below the registry's
+straight-line book value at the mark's time (GpuMarked, a default's too) while its marks were not
+settled (MarkSettled), or that a restore marked a step up (its GpuRevalued with no appraisal);
+both end when the GPU leaves. Entries must be open exactly when none is written down or held
+down, at most 16 maturities are due and the pool is not winding down.
 The queue's books (per controller: pending, claimable shares and assets, cancelled; the escrow, the
 reserve and the order of the queue) are compared with the queue's views, and each controller's
 `maxRedeem`/`maxWithdraw` is claimed in a simulated call (eth_call) to see that a "max" claim pays
@@ -62,6 +70,8 @@ ACTIVE, IMPAIRED, RETIRED = (
     STATUS_CODES["IMPAIRED"],
     STATUS_CODES["RETIRED"],
 )
+# The registry calls the status hook of an owner holding this role (GpuRegistry.COLLATERAL_ROLE).
+COLLATERAL_ROLE = keccak(text="COLLATERAL_ROLE")
 # Invariants of ../shared/DOMAIN.md whose flows do not exist yet: reported, never pretended.
 NOT_YET = {
     12: ("frozen fractions never move but by a recorded forced transfer", "no freeze"),
@@ -89,18 +99,20 @@ def failures(checks: list[InvariantCheck]) -> list[InvariantCheck]:
 
 
 def entries_line(checks: list[InvariantCheck]) -> str | None:
-    """`entries open`, or `entries closed (2 GPU(s) written down)`, from invariant 11's figures
-    (None without them)."""
+    """`entries open`, or `entries closed (2 GPU(s) written down, 1 held down)`, from invariant
+    11's figures (None without them)."""
     current = next((c for c in checks if c.number == 11), None)
     if current is None or "entries_open" not in current.compared:
         return None
-    if current.compared["entries_open"]:
+    figures = current.compared
+    if figures["entries_open"]:
         return "entries open"
-    if current.compared.get("winding_down"):
+    if figures.get("winding_down"):
         return "entries closed (winding down)"
-    down = current.compared["written_down"]
-    why = f"{down} GPU(s) written down" if down else "maturities due"
-    return f"entries closed ({why})"
+    down, held = figures["written_down"], figures.get("held_down", 0)
+    counts = ((down, f"{down} GPU(s) written down"), (held, f"{held} held down"))
+    why = ", ".join(text for count, text in counts if count)
+    return f"entries closed ({why or 'maturities due'})"
 
 
 def summary_line(checks: list[InvariantCheck]) -> str:
@@ -194,10 +206,33 @@ class GpuBook:
     # rising mark starts there).
     revalued_in: str = ""
     revalued_from: int = 0
+    # The collateral's two holds on entries (each counts once in `held_down`): below its line by
+    # a mark that may be raised again, and impaired (until restored or retired).
+    held_below_line: bool = False
+    held_impaired: bool = False
+    # The transaction of a GpuRevalued no appraisal or restore has accounted for yet.
+    revalue_unexplained: str = ""
 
     @property
     def end_of_life(self) -> int:
         return floor_day(self.acquired_at + min(self.useful_life, MAX_LIFE))
+
+    @property
+    def holds(self) -> int:
+        return self.held_below_line + self.held_impaired
+
+    def registry_book_value(self, t: int) -> int:
+        """`GpuRegistry.book_value_at(id, t)` with the status it has now in the replay: straight
+        line from cost to salvage over the useful life, depreciation rounded up; 0 once
+        RETIRED."""
+        if self.status == RETIRED:
+            return 0
+        if t <= self.acquired_at:
+            return self.cost
+        elapsed = t - self.acquired_at
+        if elapsed >= self.useful_life:
+            return self.salvage
+        return self.cost - -(-(self.cost - self.salvage) * elapsed // self.useful_life)
 
     @property
     def position(self) -> tuple[int, int, int, int]:
@@ -425,6 +460,12 @@ class Books:
     winding_down: bool = False
     # Where a GpuCounted disagreed with the registry at its block: "GPU 3: stale day ...".
     position_anomalies: list[str] = field(default_factory=list)
+    # GPUs whose marks the pool's GpuAppraisals settled (MarkSettled): for good, in this pool.
+    settled: set[int] = field(default_factory=set)
+    # Whether the registry calls the collateral's hooks (it holds COLLATERAL_ROLE there).
+    collateral_notified: bool = False
+    # Where the events do not tell a hold: "GPU 3 revalued by no appraisal ... (transaction 0x..)".
+    hold_anomalies: list[str] = field(default_factory=list)
 
     @property
     def revenue_held(self) -> int:
@@ -460,6 +501,11 @@ class Books:
     def written_down(self, t: int) -> list[GpuBook]:
         """The counted GPUs written down at `t` (schedule.vy's `_down`): stale, or on a ramp."""
         return [g for g in self.counted if t >= g.stale_at or t < g.ramp_end]
+
+    @property
+    def held_down(self) -> int:
+        """The holds on entries (`GpuCollateral.held_down`): a GPU may count for two."""
+        return sum(gpu.holds for gpu in self.gpus.values())
 
     @property
     def pool_gpus(self) -> list[GpuBook]:
@@ -498,7 +544,7 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
     start, stop = pool.manifest.deploy_block or 0, chain.blocks.head.number
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
     registry, collateral, queue = pool.registry, pool.collateral, pool.queue
-    market, leases = pool.market, pool.leases
+    market, leases, appraisals = pool.market, pool.leases, pool.appraisals
     books_events = [
         vault.Deposit,
         vault.Withdraw,
@@ -523,6 +569,8 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         market.GpuPurchased,
         market.GpuSold,
         leases.GpuReplaced,
+        appraisals.GpuMarked,
+        appraisals.MarkSettled,
     ]
     queue_events = [
         queue.RedeemRequest,
@@ -539,8 +587,11 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         collateral.address,
         market.address,
         leases.address,
+        appraisals.address,
     ]
     logs = _logs(books_events, sources, start, stop)
+    # Every contract of the pool logs role changes: only the registry's matter here.
+    logs += _logs([registry.RoleGranted, registry.RoleRevoked], [registry.address], start, stop)
     logs += _logs([vault.Transfer], [vault.address], start, stop)
     # The queue's Withdraw shares its topic with the vault's: a query of its own.
     logs += _logs(queue_events, [queue.address], start, stop)
@@ -573,8 +624,12 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
             _collateral(books, log, timestamps)
         elif source in (market.address, leases.address):
             _trade(books, log)
+        elif source == appraisals.address:
+            _appraisal(books, log, timestamps)
         else:
             _vault(books, log, timestamps)
+    for gpu in books.gpus.values():
+        _explain_revalue(books, gpu, "")
     books.balances.pop(ZERO_ADDRESS, None)
     _match_moves(books)
     queue = books.queue
@@ -641,7 +696,15 @@ def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> No
         # The custodians' signed time, at most its block's (not the block's time itself).
         books.gpus[args["token_id"]].last_attested_at = args["attested_at"]
     elif name == "GpuStatusChanged":
-        books.gpus[args["token_id"]].status = int(args["current"])
+        gpu = books.gpus[args["token_id"]]
+        gpu.status = int(args["current"])
+        if gpu.status == RETIRED and gpu.state == HELD_UNCOUNTED and books.collateral_notified:
+            # The collateral's hook ends an uncounted GPU's holds when it is retired (for good:
+            # nothing of it comes back), with no event of its own.
+            gpu.held_below_line = gpu.held_impaired = False
+    elif name in ("RoleGranted", "RoleRevoked"):
+        if args["role"] == COLLATERAL_ROLE and args["account"] == collateral:
+            books.collateral_notified = name == "RoleGranted"
     elif name == "Transfer":
         token_id = args["token_id"]
         if args["receiver"] == collateral:
@@ -681,13 +744,24 @@ def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
         )
         gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at, gpu.ramp_from = NOT_HELD, 0, 0, 0, 0
         gpu.mark = None
+        gpu.held_below_line = gpu.held_impaired = False
     elif name == "GpuRevalued":
         gpu.mark = (args["book_value"], timestamps[log.block_number])
         gpu.revalued_in, gpu.revalued_from = _tx(log), args["previous"]
+        # Its hold flag is in no event: the appraisal logged after it, or the restore's
+        # GpuCounted, tells it (`_appraisal`, `_counted_again`).
+        _explain_revalue(books, gpu, "")
+        gpu.revalue_unexplained = _tx(log)
     elif name == "GpuUncounted":
         gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at = HELD_UNCOUNTED, 0, 0, 0
         gpu.ramp_from = 0
+        # IMPAIRED holds entries until the GPU counts again (a below-line hold stays); RETIRED
+        # ends both.
+        gpu.held_impaired = args["status"] == IMPAIRED
+        gpu.held_below_line &= gpu.held_impaired
     elif name == "GpuCounted":
+        if gpu.state == HELD_UNCOUNTED:
+            _counted_again(gpu, log)
         # A rising mark's ramp starts where the GPU stood (GpuRevalued.previous, same
         # transaction); a moved stale day keeps the curve; any other (re)count starts from 0.
         if gpu.revalued_in == _tx(log):
@@ -718,6 +792,46 @@ def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
             books.position_anomalies.append(
                 f"GPU {gpu.token_id}: counted while {STATUS_NAMES[gpu.status]} in the registry"
             )
+
+
+def _counted_again(gpu: GpuBook, log) -> None:
+    """A GPU uncounted while IMPAIRED counts again (restored): that hold ends. A step mark stored
+    on the way (the restore's GpuRevalued of this transaction, no appraisal's) holds it below
+    its line, settled or not."""
+    gpu.held_impaired = False
+    if gpu.revalue_unexplained == _tx(log):
+        gpu.held_below_line = True
+        gpu.revalue_unexplained = ""
+
+
+def _appraisal(books: Books, log, timestamps: _Timestamps) -> None:
+    """GpuAppraisals' GpuMarked (`mark`, `mark_default`) and MarkSettled: the hold flag it gave
+    the collateral's revalue just before (GpuAppraisals._hold): held below the line iff the mark
+    is below the registry's straight-line book value in its block and the GPU's marks are not
+    settled; a settlement holds nothing and settles them for good."""
+    name, args = log.event_name, log.event_arguments
+    if name not in ("GpuMarked", "MarkSettled"):
+        return
+    gpu = books.gpus[args["token_id"]]
+    _explain_revalue(books, gpu, _tx(log))
+    if name == "MarkSettled":
+        books.settled.add(gpu.token_id)
+        gpu.held_below_line = False
+        return
+    line = gpu.registry_book_value(timestamps[log.block_number])
+    gpu.held_below_line = args["book_value"] < line and gpu.token_id not in books.settled
+
+
+def _explain_revalue(books: Books, gpu: GpuBook, tx: str) -> None:
+    """Account for the GPU's last GpuRevalued by an appraisal of transaction `tx` ("": by none):
+    one left over was sent by another holder of the collateral's APPRAISALS_ROLE, with a hold
+    flag no event records."""
+    if gpu.revalue_unexplained and gpu.revalue_unexplained != tx:
+        books.hold_anomalies.append(
+            f"GPU {gpu.token_id} revalued by no appraisal of the pool's GpuAppraisals nor a "
+            f"restore (transaction {gpu.revalue_unexplained}): its hold flag is in no event"
+        )
+    gpu.revalue_unexplained = ""
 
 
 def _moves(books: Books, log) -> Moves:
@@ -1033,9 +1147,11 @@ class ChainState:
     gpus_held: set[int]
     counted: int
     pending: int
-    # Counted GPUs stale or returning now (`written_down()`), whether entries are open, and
-    # whether the pool is winding down (entries closed for good).
+    # Counted GPUs stale or returning now (`written_down()`), the holds on entries of GPUs
+    # impaired or below their line (`held_down()`), whether entries are open, and whether the
+    # pool is winding down (entries closed for good).
     written_down: int
+    held_down: int
     entries_open: bool
     winding_down: bool
     positions: dict[int, tuple[int, int, int, int]]
@@ -1077,6 +1193,7 @@ def read_chain(pool: Pool, books: Books) -> ChainState:
         counted=collateral.schedule_state()[1],
         pending=collateral.pending(),
         written_down=collateral.written_down(),
+        held_down=collateral.held_down(),
         entries_open=collateral.entries_open(),
         winding_down=collateral.winding_down(),
         positions={i: tuple(collateral.position(i)) for i in gpu_ids},
@@ -1478,13 +1595,21 @@ def current_prices_check(books: Books, state: ChainState) -> InvariantCheck:
     """No counted GPU is IMPAIRED or RETIRED in the registry, none whose last attestation (from
     the registry's events) is stale still has value, none counts past what its attestation allows,
     and every GpuCounted followed the registry as it stood then. The GPUs written down (stale or
-    returning) are recomputed from the positions the events gave and must be the collateral's
-    count, and entries must be closed while there are any (nobody buys at a temporary
-    write-down). Due maturities are reported: the views count them and a flow matures up to 16
-    itself or refuses naming process_maturities."""
+    returning) and the holds of GPUs held down (impaired, or below their line by a mark not
+    settled) are recomputed from the events and must be the collateral's counts, and entries must
+    be open exactly when neither is and the collateral can be brought current (nobody buys at a
+    write-down that may come back). Due maturities are reported: the views count them and a flow
+    matures up to 16 itself or refuses naming process_maturities."""
     params, now = books.parameters, state.timestamp
     counted = books.counted
     written_down = len(books.written_down(now))
+    held = [g for g in books.pool_gpus if g.holds]
+    entries_open = (
+        not books.winding_down
+        and state.pending <= MAX_MATURE_STEPS
+        and written_down == 0
+        and books.held_down == 0
+    )
     impaired = [g.token_id for g in counted if g.status in (IMPAIRED, RETIRED)]
     stale = [g for g in counted if params.stale_day(g.last_attested_at) <= now]
     stale_with_value = [g.token_id for g in stale if state.value_of.get(g.token_id, 0)]
@@ -1509,13 +1634,22 @@ def current_prices_check(books: Books, state: ChainState) -> InvariantCheck:
         and not stale_with_value
         and not past_attestation
         and not books.position_anomalies
+        and not books.hold_anomalies
         and state.written_down == written_down
-        and not (state.entries_open and written_down),
+        and state.held_down == books.held_down
+        and state.entries_open == entries_open,
         pending_maturities=state.pending,
         flows_mature_them_themselves=state.pending <= MAX_MATURE_STEPS,
         written_down=state.written_down,
         written_down_from_events=written_down,
+        held_down=state.held_down,
+        held_down_from_events=books.held_down,
+        held_below_line=_ids(g.token_id for g in held if g.held_below_line),
+        held_impaired=_ids(g.token_id for g in held if g.held_impaired),
+        settled=_ids(books.settled),
+        hold_anomalies="; ".join(books.hold_anomalies) or "-",
         entries_open=state.entries_open,
+        entries_open_from_events=entries_open,
         winding_down=state.winding_down,
         counted_impaired_or_retired=_ids(impaired),
         stale_counted=len(stale),
@@ -1567,10 +1701,11 @@ def gpu_table(pool: Pool, books: Books, state: ChainState) -> Table:
         "position",
         "attested (days ago)",
         "stale in (days)",
+        "held down",
         "value_of",
         "from events",
     ):
-        left = column in ("came in, went out", "position")
+        left = column in ("came in, went out", "position", "held down")
         table.add_column(column, justify="left" if left else "right")
     for gpu in books.pool_gpus:
         stale_in = (gpu.stale_at - state.timestamp) / GRID if gpu.state == COUNTED else None
@@ -1581,7 +1716,14 @@ def gpu_table(pool: Pool, books: Books, state: ChainState) -> Table:
             states[gpu.state],
             f"{(state.timestamp - gpu.last_attested_at) / GRID:.1f}",
             "-" if stale_in is None else f"{stale_in:.1f}",
+            _holds_cell(gpu),
             pool.cash(state.value_of.get(gpu.token_id, 0)),
             pool.cash(expected[gpu.token_id]),
         )
     return table
+
+
+def _holds_cell(gpu: GpuBook) -> str:
+    """How the GPU holds entries, as the events tell it: `below line`, `impaired`, both, `-`."""
+    holds = (("below line", gpu.held_below_line), ("impaired", gpu.held_impaired))
+    return ", ".join(name for name, held in holds if held) or "-"

@@ -456,7 +456,8 @@ MARK_REASON = b"\x01" * 32
 def _bench_appraisals(measure, contracts, appraiser) -> None:
     """The appraiser marks a counted GPU (GPU 2, leased) down to half where it stands (at once:
     its curve restarts from the mark), then up by half a step (it returns over the unlock
-    period; the whole step would be refused a block later, where it stands having fallen)."""
+    period; the whole step would be refused a block later, where it stands having fallen), then
+    settles it, and GPU 3 (restored from IMPAIRED to one step): entries reopen."""
     appraisals, collateral = contracts["GpuAppraisals"], contracts["GpuCollateral"]
     registry = contracts["GpuRegistry"]
     measure(
@@ -470,6 +471,11 @@ def _bench_appraisals(measure, contracts, appraiser) -> None:
             2, collateral.book_of(2) + half_step, MARK_REASON, sender=appraiser
         ),
     )
+    measure(
+        "appraisals: settle a mark (its write-down final, entries no longer held)",
+        lambda: appraisals.settle(2, MARK_REASON, sender=appraiser),
+    )
+    appraisals.settle(3, MARK_REASON, sender=appraiser)
 
 
 def _bench_maturities(measure, contracts, operator, custodian, investor) -> None:

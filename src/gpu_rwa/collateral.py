@@ -171,7 +171,9 @@ def contribute(
 ) -> list[tuple[int, int, int]]:
     """Contribute GPUs the sender (OPERATOR_ROLE) owns; returns (token id, collateral value,
     fractions minted) for each. Each GPU is checked first, then the pool: a contribution is an
-    entry, refused while a GPU the pool counts is written down (stale or returning)."""
+    entry, refused while a GPU the pool counts is written down (stale or returning) or one it
+    holds is held down (impaired, or below its straight-line book value by a mark not settled),
+    the refusal naming what fixes it."""
     receiver = receiver or sender.address
     require_not_paused(pool, "contributing")
     require_role(pool.collateral, "OPERATOR_ROLE", sender.address, "GpuCollateral")

@@ -20,14 +20,16 @@ days, rounded down to a UTC midnight), so the custodian attests the pool's GPUs 
 the whole run (each visit signed by the custodian, EIP-712, and submitted through the
 CustodyAttestor): a visit every 30 days would leave them stale for up to a day each month, out of
 NAV, and a stale GPU (or one returning over the unlock period after it) closes the pool to entries.
-With the visits nothing is ever written down: entries stay open all year (the report says so), and
-each visit moves every stale day before it comes, which leaves no change due on the schedule.
+With the visits nothing is ever written down, and no GPU is impaired or marked down (held down):
+entries stay open all year (the report says so), and each visit moves every stale day before it
+comes, which leaves no change due on the schedule.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
+from typing import Self
 
 from ape import accounts, chain
 from ape.api import AccountAPI
@@ -100,8 +102,10 @@ class MonthFigures(BaseModel):
     gpus_counted: int
     oldest_attestation_age: int
     pending_maturities: int
-    # Counted GPUs stale or returning, and whether buys and contributions are taken.
+    # Counted GPUs stale or returning, holds of GPUs impaired or marked below their line, and
+    # whether buys and contributions are taken.
     written_down: int
+    held_down: int
     entries_open: bool
     revenue_received: int
     revenue_claimed: int
@@ -168,6 +172,7 @@ class DemoReport(BaseModel):
     collateral_value: int
     pending_maturities: int
     written_down: int
+    held_down: int
     entries_open: bool
     # GPU id -> seconds since its last attestation, at the audit.
     attestation_ages: dict[str, int]
@@ -218,6 +223,15 @@ class Stage:
     token_ids: list[int] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
+    @classmethod
+    def deployed(cls, deploy_config: DeployConfig, manifest_path: Path, console: Console) -> Self:
+        """Step 1 of every scenario: the suite deployed by the local cast's admin, and the stage
+        its steps share."""
+        cast = Cast.local()
+        console.rule("1. deploy")
+        manifest = deploy_suite(deploy_config, cast.admin, manifest_path, console)
+        return cls(pool=pools.load_pool(manifest), cast=cast, console=console)
+
 
 @dataclass
 class Run(Stage):
@@ -246,10 +260,7 @@ class Run(Stage):
 def run_lifecycle(
     deploy_config: DeployConfig, inventory: Path, manifest_path: Path, console: Console
 ) -> DemoReport:
-    cast = Cast.local()
-    console.rule("1. deploy")
-    manifest = deploy_suite(deploy_config, cast.admin, manifest_path, console)
-    run = Run(pool=pools.load_pool(manifest), cast=cast, console=console)
+    run = Run.deployed(deploy_config, manifest_path, console)
     register_and_contribute(run, inventory)
     verify_and_buy(run)
     refuse_unverified(run)
@@ -481,6 +492,7 @@ def audit(run: Run) -> DemoReport:
         collateral_value=state.collateral_value,
         pending_maturities=state.pending,
         written_down=state.written_down,
+        held_down=state.held_down,
         entries_open=state.entries_open,
         attestation_ages={
             str(gpu.token_id): state.timestamp - gpu.last_attested_at for gpu in books.pool_gpus
@@ -688,6 +700,7 @@ def month_figures(run: Run, month: int) -> MonthFigures:
         oldest_attestation_age=now - run.attested_at,
         pending_maturities=pool.collateral.pending(),
         written_down=pool.collateral.written_down(),
+        held_down=pool.collateral.held_down(),
         entries_open=pool.collateral.entries_open(),
         revenue_received=vault.received(),
         revenue_claimed=run.claimed,

@@ -7,9 +7,12 @@ cash -> the appraiser sets the two DGX servers' recovery values -> two leases: o
 end, the other twice and then never -> its arrears grow (amounts and days late, recorded at every
 custodian visit) -> an investor queues its whole stake -> the audit -> a second past the pool's
 `default_after` anyone declares the default: its GPUs are marked down in that block (NAV before
-and after) -> the operator fulfils the queued request at the lower NAV and closes the lease -> the
-audit -> a defaulted DGX is sold at its recovery value (the part above its collateral value is
-streamed to holders) -> the lessee pays a recovery (revenue to holders) -> the healthy lease ends
+and after), below their straight-line book value, so entries wait -> the operator fulfils the
+queued request at the lower NAV and closes the lease -> the audit -> a defaulted DGX is sold at
+its recovery value (the part above its collateral value is streamed to holders) and the appraiser
+settles the other defaulted GPUs' marks (they are for sale: their write-downs will not come back),
+which opens entries again -> the lessee pays a recovery (revenue to holders) -> the healthy lease
+ends
 -> the admin puts the pool in wind-down (a buy is refused) -> every GPU is listed and sold (at the
 floor; one above it; the other DGX at its recovery value: in wind-down every price enters free
 cash) -> the revenue vests and is claimed, what the dead shares earned recycled until nothing
@@ -30,7 +33,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from gpu_rwa import collateral, custody, leases
+from gpu_rwa import appraise, collateral, custody, leases
 from gpu_rwa import pool as pools
 from gpu_rwa import queue as queues
 from gpu_rwa.audit import (
@@ -50,14 +53,12 @@ from gpu_rwa.demo import (
     MONTH,
     NEWCOMER_ETH,
     VISIT,
-    Cast,
     Stage,
     advance,
     refusal,
     register_inventory,
     verify,
 )
-from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.errors import UserError
 from gpu_rwa.types import SECONDS_PER_DAY
 
@@ -78,6 +79,8 @@ DEFAULTING = dict(gpus=DGX + H200, instalment="30000", instalments=12, paid=2)
 GRACE_DAYS = 5
 # What the lessee pays back after the default.
 RECOVERED = "40000"
+# Why the appraiser settles the defaulted GPUs' marks after the first sale (hashed on chain).
+SETTLE_REASON = "default write-down final: the GPUs are listed for sale"
 # The one GPU sold above its floor in wind-down, and by how much.
 ABOVE_FLOOR, PREMIUM = H100[0], "1500"
 # Listings stay open this long; a price checked now holds then (a floor only falls).
@@ -222,6 +225,8 @@ class DefaultReport(BaseModel):
     recovery: dict[str, int]
     refused: list[str]
     sales: list[Sale]
+    # Defaulted GPUs whose marks the appraiser settled: token id -> book value settled at.
+    settled: dict[str, int]
     recycled: list[int]
     revenue_claims: dict[str, int]
     exits: list[Exit]
@@ -252,6 +257,7 @@ class Run(Stage):
     closed: dict[str, int | str] = field(default_factory=dict)
     recovery: dict[str, int] = field(default_factory=dict)
     sales: list[Sale] = field(default_factory=list)
+    settled: dict[str, int] = field(default_factory=dict)
     recycled: list[int] = field(default_factory=list)
     revenue_claims: dict[str, int] = field(default_factory=dict)
     exits: list[Exit] = field(default_factory=list)
@@ -278,10 +284,7 @@ class Run(Stage):
 def run_default_lifecycle(
     deploy_config: DeployConfig, inventory: Path, manifest_path: Path, console: Console
 ) -> DefaultReport:
-    cast = Cast.local()
-    console.rule("1. deploy")
-    manifest = deploy_suite(deploy_config, cast.admin, manifest_path, console)
-    run = Run(pool=pools.load_pool(manifest), cast=cast, console=console)
+    run = Run.deployed(deploy_config, manifest_path, console)
     register_and_contribute(run, inventory)
     investors_buy(run)
     pool_buys_gpus(run)
@@ -503,6 +506,9 @@ def default_is_declared(run: Run) -> None:
             f"{pool.cash(mark.previous_book_value)} to {pool.cash(mark.book_value)} of book value "
             f"({source})"
         )
+    # Below their straight-line book value, the marks hold entries until the GPUs are sold, marked
+    # back up or their marks settled (a buyer could otherwise keep a mark-up).
+    console.print(f"  entries (buy, contribute): {pools.entries_cell(pool)}", soft_wrap=True)
     snapshot(run, "the default's block")
 
 
@@ -556,9 +562,34 @@ def queue_paid_and_lease_closed(run: Run) -> None:
 
 
 def sale_at_recovery_value(run: Run) -> None:
-    run.console.rule("10. a defaulted DGX sells at its recovery value (the floor)")
+    run.console.rule(
+        "10. a defaulted DGX sells at its recovery value (the floor); the other defaulted GPUs' "
+        "marks are settled"
+    )
     run.buyer = _buyer(run)
     sell(run, run.gpu(DGX[0]), "recovery value (the floor of a defaulted GPU)", 0)
+    settle_defaulted_marks(run)
+
+
+def settle_defaulted_marks(run: Run) -> None:
+    """The defaulted GPUs still held stand below their straight-line book value by the default's
+    marks, which hold entries; they are for sale, so their write-downs will not come back: the
+    appraiser settles their marks (final where they stand, no mark-up from then on) and entries
+    open again."""
+    pool, console = run.pool, run.console
+    appraiser = local_account("appraiser")
+    held = set(_held(run))
+    for mark in run.default.marks:
+        if mark.token_id not in held:
+            continue
+        settlement = validated(
+            appraise.Settlement, dict(token_id=mark.token_id, reason=SETTLE_REASON)
+        )
+        receipt = appraise.settle(pool, appraiser, settlement)
+        settled = next(iter(pool.appraisals.MarkSettled.from_receipt(receipt)))
+        run.settled[str(settled.token_id)] = settled.book_value
+        console.print(f"  {appraise.settle_summary(pool, receipt)}")
+    console.print(f"  entries (buy, contribute): {pools.entries_cell(pool)}", soft_wrap=True)
 
 
 def recovery_paid(run: Run) -> None:
@@ -699,6 +730,7 @@ def report(run: Run) -> DefaultReport:
         recovery=run.recovery,
         refused=run.refused,
         sales=run.sales,
+        settled=run.settled,
         recycled=run.recycled,
         revenue_claims=run.revenue_claims,
         exits=run.exits,

@@ -3,15 +3,15 @@ flows (buy, redeem, claim, faucet), the portfolio and the vault's status. Queued
 (request, cancel, claim, fulfil) are in `gpu_rwa.queue`.
 
 Every function checks what the chain can tell before it sends anything (paused, verified, balance,
-allowance, free cash, maturities due, entries closed while GPUs are written down, price bounds,
-deadline) and raises UserError with one line otherwise; what is sent goes through `send()`, so a
-revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, their trades for cash (offers
-to buy in, listings to sell out) in `gpu_rwa.market`, leases in `gpu_rwa.leases`, identities in
-`gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
+allowance, free cash, maturities due, entries closed while GPUs are written down or held down,
+price bounds, deadline) and raises UserError with one line otherwise; what is sent goes through
+`send()`, so a revert is one line too. The pool's GPUs are in `gpu_rwa.collateral`, their trades
+for cash (offers to buy in, listings to sell out) in `gpu_rwa.market`, leases in
+`gpu_rwa.leases`, identities in `gpu_rwa.identity`, permit signatures in `gpu_rwa.permit`.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -27,6 +27,7 @@ from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest
 from gpu_rwa.models import StrictModel
 from gpu_rwa.permit import sign_permit
+from gpu_rwa.registry import STATUS_CODES
 from gpu_rwa.types import (
     SECONDS_PER_DAY,
     Address,
@@ -48,6 +49,7 @@ MAX_MATURE_STEPS = 16
 NOT_HELD, COUNTED, UNCOUNTED = 0, 1, 2
 # The entry gate names at most this many stale GPUs, and attests them by id (beyond: --all-held).
 NAMED_GPUS = 10
+RETIRED = STATUS_CODES["RETIRED"]
 
 
 @dataclass(frozen=True)
@@ -205,34 +207,166 @@ def _gpu_list(token_ids: list[int]) -> str:
     return f"GPUs {named}{more}"
 
 
-def entries_closed_reason(pool: Pool, when: int) -> str | None:
-    """Why the collateral refuses entries (deposits, mints, buys, contributions) at `when`, naming
-    what fixes it, or None if no counted GPU is written down then. Maturities due are the caller's
-    to check first (`require_current`)."""
+def _it(token_ids: list[int], one: str, many: str) -> str:
+    """`one` for a single GPU, `many` for several ("it"/"them", "is"/"are")."""
+    return one if len(token_ids) == 1 else many
+
+
+def _written_down_reasons(pool: Pool, when: int) -> list[str]:
+    """What closes entries at `when` among the counted GPUs written down, naming what fixes it."""
     count = written_down_at(pool, when)
     if count == 0:
-        return None
+        return []
     stale, returning = written_down_gpus(pool, when)
     reasons = []
     if stale:
         ids = " ".join(str(i) for i in stale) if len(stale) <= NAMED_GPUS else "--all-held"
         days = pool.collateral.UNLOCK_PERIOD() // SECONDS_PER_DAY
-        they = "it returns" if len(stale) == 1 else "they return"
         reasons.append(
             f"{_gpu_list(stale)} stale: the custodian runs `ape run registry attest {ids}`, then "
-            f"{they} over the {days}-day unlock period"
+            f"{_it(stale, 'it returns', 'they return')} over the {days}-day unlock period"
         )
     if returning:
         last = max(ramp_end for _, ramp_end in returning)
         reasons.append(
             f"{_gpu_list([i for i, _ in returning])} returning: the last ramp ends on {_date(last)}"
         )
-    return "; ".join(reasons) or f"{count} GPU(s) written down"
+    return reasons or [f"{count} GPU(s) written down"]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """How a GPU the pool holds holds entries: GpuCollateral keeps two flags in its position,
+    each counted once in `held_down()` and never shown one by one (`hold_of` reads them back)."""
+
+    # Its mark stands below its straight-line book value and may still be raised.
+    below_line: bool = False
+    # It turned IMPAIRED while counted and has not counted again (restored) nor been retired.
+    impaired: bool = False
+
+
+def _restored_since_settled(pool: Pool, token_id: int) -> bool:
+    """Whether a settled GPU's last mark is a restore's step mark (which holds it below its line
+    whatever the settlement): after a settle every mark applies at once, so the only revalue
+    with a return ramp it can get is a restore's."""
+    head = chain.blocks.head.number
+    logs = list(
+        pool.collateral.GpuRevalued.range(
+            pool.manifest.deploy_block or 0, head + 1, search_topics={"token_id": token_id}
+        )
+    )
+    return bool(logs) and logs[-1].ramp_end != 0
+
+
+def hold_of(pool: Pool, token_id: int) -> Hold:
+    """How GPU `token_id` holds entries, from the views: it is impaired while uncounted and not
+    RETIRED (the collateral uncounts a GPU only as it turns IMPAIRED or RETIRED, and RETIRED is
+    final); below its line while its last mark (`appraisal`) is below the registry's straight-line
+    book value at the mark's time and its marks are not settled (GpuAppraisals' rule), or it was
+    restored since they were. A retired GPU holds nothing."""
+    collateral, registry = pool.collateral, pool.registry
+    state = collateral.position(token_id)[0]
+    if state == NOT_HELD or registry.terms(token_id).status == RETIRED:
+        return Hold()
+    mark, marked_at, _, _ = collateral.appraisal(token_id)
+    below = marked_at != 0 and mark < registry.book_value_at(token_id, marked_at)
+    if below and pool.appraisals.settled(token_id):
+        below = _restored_since_settled(pool, token_id)
+    return Hold(below_line=below, impaired=state == UNCOUNTED)
+
+
+@dataclass
+class HeldDown:
+    """The GPUs that hold entries (`hold_of`), by what ends the hold, and the collateral's count
+    of holds (`held_down()`; a GPU both impaired and below its line counts twice)."""
+
+    count: int = 0
+    below_line: list[int] = field(default_factory=list)
+    impaired: list[int] = field(default_factory=list)
+    # Restored on the registry but not counted again: stale (the custodian attests), or fresh
+    # (the hook deferred the return while maturities were due: anyone syncs it).
+    restored_stale: list[int] = field(default_factory=list)
+    restored_fresh: list[int] = field(default_factory=list)
+
+    @property
+    def unnamed(self) -> int:
+        """Holds the views did not explain (none unless a flag was set outside the rules)."""
+        named = self.below_line + self.impaired + self.restored_stale + self.restored_fresh
+        return self.count - len(named)
+
+
+def held_down_gpus(pool: Pool) -> HeldDown:
+    """The GPUs held down now (nothing changes them but a transaction). One read per GPU held:
+    only once `held_down()` says some are."""
+    collateral, registry = pool.collateral, pool.registry
+    count = collateral.held_down()
+    if count == 0:
+        return HeldDown()
+    held = HeldDown(count=count)
+    window, now = collateral.STALENESS_WINDOW(), chain.pending_timestamp
+    for index in range(registry.balanceOf(collateral.address)):
+        token_id = registry.tokenOfOwnerByIndex(collateral.address, index)
+        hold = hold_of(pool, token_id)
+        if hold.below_line:
+            held.below_line.append(token_id)
+        if not hold.impaired:
+            continue
+        terms = registry.terms(token_id)
+        if terms.status == STATUS_CODES["IMPAIRED"]:
+            held.impaired.append(token_id)
+        elif floor_day(terms.last_attested_at + window) <= now:
+            held.restored_stale.append(token_id)
+        else:
+            held.restored_fresh.append(token_id)
+    return held
+
+
+def _held_down_reasons(held: HeldDown) -> list[str]:
+    """What closes entries among the GPUs held down, naming what fixes it."""
+    reasons = []
+    if ids := held.impaired:
+        reasons.append(
+            f"{_gpu_list(ids)} impaired: the appraiser restores {_it(ids, 'it', 'them')} on the "
+            f"registry, or {_it(ids, 'it is', 'they are')} retired or sold"
+        )
+    if ids := held.restored_stale:
+        listed = " ".join(map(str, ids))
+        reasons.append(
+            f"{_gpu_list(ids)} restored but stale: the custodian runs "
+            f"`ape run registry attest {listed}`"
+        )
+    if ids := held.restored_fresh:
+        sync = f"`ape run vault sync {ids[0]}`" if len(ids) == 1 else "`ape run vault sync ID`"
+        reasons.append(
+            f"{_gpu_list(ids)} restored, not counted yet: anyone runs {sync}"
+            + _it(ids, "", " for each")
+        )
+    if ids := held.below_line:
+        # A mark back onto the line ends the hold too (`appraise mark` with its book value or
+        # more); for a write-down that will not come back, the settlement.
+        settle = f"`ape run appraise settle {_it(ids, str(ids[0]), 'ID')} --reason TEXT`"
+        reasons.append(
+            f"{_gpu_list(ids)} marked below {_it(ids, 'its', 'their')} straight-line book value: "
+            f"the appraiser settles {_it(ids, 'its marks', 'their marks')} ({settle}"
+            f"{_it(ids, '', ' for each')}), or {_it(ids, 'it is', 'they are')} sold"
+        )
+    if held.unnamed > 0:
+        reasons.append(f"{held.unnamed} more hold(s) counted by the collateral (`held_down`)")
+    return reasons
+
+
+def entries_closed_reason(pool: Pool, when: int) -> str | None:
+    """Why the collateral refuses entries (deposits, mints, buys, contributions) at `when`, naming
+    what fixes it, or None if no counted GPU is written down then and no GPU is held down.
+    Maturities due are the caller's to check first (`require_current`)."""
+    reasons = _written_down_reasons(pool, when) + _held_down_reasons(held_down_gpus(pool))
+    return "; ".join(reasons) or None
 
 
 def require_entries_open(pool: Pool, doing: str) -> None:
-    """The collateral takes entries in the pending block: at most 16 maturities due and no counted
-    GPU written down (stale, or returning over the unlock period), or UserError naming what fixes
+    """The collateral takes entries in the pending block: at most 16 maturities due, no counted
+    GPU written down (stale, or returning over the unlock period) and none held down (impaired,
+    or below its straight-line book value by a mark not settled), or UserError naming what fixes
     it. Exits (redemptions, claims) never wait for this."""
     if pool.collateral.winding_down():
         raise UserError(
@@ -304,7 +438,7 @@ def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Tr
     """Buy fractions for `order.assets` at NAV with a minimum out and a deadline: with an approve
     first if the allowance is short, or in one transaction with an EIP-2612 permit. The receiver
     must be verified (the vault checks only who receives fractions, not who pays), and the pool
-    must take entries (no GPU written down)."""
+    must take entries (no GPU written down or held down)."""
     vault, token = pool.vault, pool.stablecoin
     receiver = order.receiver or sender.address
     assets = order.assets
@@ -556,7 +690,8 @@ def _pending_cell(pending: int) -> str:
 
 def entries_cell(pool: Pool) -> str:
     """Whether the pool takes entries now (buys, mints, contributions), and if not why: paused,
-    maturities due, or GPUs written down (stale or returning) with what fixes it."""
+    maturities due, or GPUs written down (stale or returning) or held down (impaired or below
+    their line) with what fixes it."""
     if pool.vault.paused():
         return "closed: the vault is paused"
     if pool.collateral.winding_down():
@@ -599,6 +734,7 @@ def vault_table(pool: Pool) -> Table:
         ),
         ("maturities due", _pending_cell(collateral.pending())),
         ("GPUs written down (stale or returning)", str(collateral.written_down())),
+        ("GPUs held down (impaired or below their line)", str(collateral.held_down())),
         ("entries (buy, contribute)", entries_cell(pool)),
         (
             "staleness window / unlock period",

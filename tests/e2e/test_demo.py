@@ -590,8 +590,9 @@ def test_entries_open_while_a_gpu_is_written_down_fails(pool, honest):
 def test_due_maturities_are_reported_not_failed(pool, honest):
     # Views count every due change and a flow refuses beyond 16, naming process_maturities: no
     # price is taken from stale state, so many due changes are news, not a broken invariant.
+    # (With 17 due the collateral takes no entry: `entries_open` is false.)
     books, state = honest
-    state = replace(state, pending=17)
+    state = replace(state, pending=17, entries_open=False)
 
     check = check_invariants(pool, books, state)[10]
 
@@ -672,6 +673,10 @@ def test_sold_gpu_leaves_through_the_market_in_the_books(pool, operator, attacke
 def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
     pool, honest, appraiser, chain
 ):
+    """Impaired, the GPU's value leaves at once and it holds entries (it may come back);
+    restored, it returns over the unlock period to one step of its line (entries wait out the
+    ramp) and holds them on below its line until the appraiser settles. The audit recomputes
+    each count from the events, to the wei."""
     token_id = GPUS  # a DGX outside the lease
     curve = honest[0].gpus[token_id].curve()
 
@@ -683,8 +688,9 @@ def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
     assert pool.collateral.value_of(token_id) == 0
     checks = audit(pool)
     assert checks[6].compared["counted"] == GPUS - 1
-    # Uncounted is not "written down for a while": entries stay open.
-    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (0, True)
+    # Uncounted is not "written down for a while", but it may be restored: held down.
+    figures = ("written_down", "held_down", "entries_open")
+    assert tuple(checks[11].compared[f] for f in figures) == (0, 1, False)
     assert pool.collateral.position(token_id) == (HELD_UNCOUNTED, 0, 0, 0)
 
     chain.pending_timestamp += DAY
@@ -699,12 +705,15 @@ def test_impaired_gpu_leaves_at_once_and_returns_over_the_unlock_period(
     checks = audit(pool)  # the ramp recomputed from events, to the wei
     assert checks[11].compared["awaiting_sync"] == "-"
     assert checks[11].compared["written_down"] == checks[11].compared["written_down_from_events"]
-    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (1, False)
+    assert tuple(checks[11].compared[f] for f in figures) == (1, 1, False)
 
     chain.mine(timestamp=back.ramp_end)
 
     checks = audit(pool)
-    assert (checks[11].compared["written_down"], checks[11].compared["entries_open"]) == (0, True)
+    assert tuple(checks[11].compared[f] for f in figures) == (0, 1, False)
+    pool.appraisals.settle(token_id, b"\x5a" * 32, sender=appraiser)
+    checks = audit(pool)
+    assert tuple(checks[11].compared[f] for f in figures) == (0, 0, True)
 
 
 def test_stale_gpus_stop_counting_and_return_over_the_unlock_period(

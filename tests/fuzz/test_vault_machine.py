@@ -4,8 +4,9 @@ buys, sells, transfers, instalments, claims, redemptions, donations and skims; q
 cancellations, cancelled shares claimed back, fulfilments by the operator, `redeem`/`withdraw`
 claims, and a pause that stops them); GPUs contributed or bought with cash; the registry's
 attestations and status changes (impair, restore, retire, offline) reaching the collateral; the
-appraiser's marks (down at once, up by a bounded step that returns over the unlock period); a
-short lease declared in default (its GPU marked down) and closed; GPUs sold through the market
+appraiser's marks (down at once, up by a bounded step that returns over the unlock period) and
+settlements (a write-down made final: no mark-up after it); a short lease declared in default (its
+GPU marked down) and closed; GPUs sold through the market
 (at the floor or above it: the premium streamed, or all of it to free cash in wind-down); the
 wind-down (every entry refused from then on, the queue priced pro rata without the dead shares);
 time jumps, some straight onto the schedule's next change (an end of life, a stale day, a ramp's
@@ -27,8 +28,11 @@ end); `process_maturities` and `sync`. After every step:
 - NAV is free cash + the collateral's value, and that value is exactly the Python model's
   (tests/utils/exploits.py) and within [sum of value_of - counted, sum of value_of];
 - the schedule is the model's: the next node, the GPUs counted and written down (stale, or
-  returning on a ramp) at the cursor and now, the nodes due, whether entries are open (and
-  maxDeposit/maxMint 0 when they are not);
+  returning on a ramp) at the cursor and now, the nodes due, the holds on entries (`held_down`:
+  GPUs impaired while counted until restored or retired, and GPUs marked below their straight
+  line by a mark not settled, a restore's step included, until a mark reaches the line, a
+  settlement, a retirement or a sale), whether entries are open (and maxDeposit/maxMint 0 when
+  they are not);
 - invariant 7 inside its rule: a mint and a redeem in one block never return more than was paid.
 
 Queue rules predict each refusal's exact reason in the contract's order (below the minimum, an
@@ -37,7 +41,8 @@ cash to fulfil, the pause, maturities pending; a claim above what is claimable),
 fulfilment's events exactly: every request gets its shares' NAV at the fulfilling block, rounded
 down, and the one the cash ends inside gets the most shares the cash left pays.
 
-Entries (deposit, mint, contribute) wait while a counted GPU is written down, and every flow
+Entries (deposit, mint, contribute) wait while a counted GPU is written down or a GPU is held
+down, and every flow
 refuses while more than 16 nodes are due: each rule predicts, from the model at the block its
 call is mined in, whether the call goes through or is refused, and with which exact reason. Exits
 and purchases of GPUs with cash never wait for a write-down. The nodes matured
@@ -64,9 +69,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.utils.appraisals import SETTLED_UP, next_step
+from tests.utils.collateral import Curve, Mark, Terms
 from tests.utils.custody import attest as attest_gpus
 from tests.utils.exploits import (
+    COUNTED,
     MATURITIES_PENDING,
+    UNCOUNTED,
     cursor,
     curve_from,
     new_curve,
@@ -140,8 +149,11 @@ PAUSED_CALLS = ["request", "fulfil", "redeem", "withdraw", "claim_cancelled", "c
 WINDING_DOWN = "collateral: pool winding down"
 MARK_REASON = b"\x07" * 32
 # A mark-up is at most this share (percent) of the step: the book values fall a little between
-# the read and the block (the step and the registry's book value with them).
-MARK_UP_PARTS = st.integers(1, 80)
+# the read and the block (the step and the registry's book value with them). TO_THE_LINE: the
+# largest step at the block's second, up to the line if within reach (Anvil only: its blocks are
+# a second apart, so the second is known; elsewhere 80).
+TO_THE_LINE = 100
+MARK_UP_PARTS = st.one_of(st.integers(1, 80), st.just(TO_THE_LINE))
 # The short leases the machine defaults: one instalment an hour after the start, no grace; the
 # pool's default_after is lowered to its minimum (a day) before the machine starts.
 HOUR = 3_600
@@ -242,12 +254,44 @@ def test_vault_machine(
             # Holders with no fractions of their own at the last check: their claimable revenue.
             self.idle: dict[str, int] = {}
             self.winding = False
+            # The holds on entries (`held_down` counts both): GPUs marked below their line by a
+            # mark not settled, and GPUs impaired while counted; the GPUs whose marks are settled.
+            self.held_below = set()
+            self.held_impaired = set()
+            self.settled = set()
 
         def teardown(self):
             chain.restore(self.snapshot)
 
         def pick(self, index: int) -> int:
             return self.held[index % len(self.held)]
+
+        def held_down(self) -> int:
+            return len(self.held_below) + len(self.held_impaired)
+
+        def hold_mark(self, token_id: int, value: int, at: int) -> None:
+            """A mark to `value` at `at` (the appraiser's, or a default's): held below the
+            registry's straight-line book value then, unless the GPU's marks are settled."""
+            line = registry.book_value_at(token_id, at)
+            if value < line and token_id not in self.settled:
+                self.held_below.add(token_id)
+            else:
+                self.held_below.discard(token_id)
+
+        def follow_return(self, token_id: int, before: tuple, appraisal: tuple, at: int) -> None:
+            """After a transaction at `at` that may have brought an impaired GPU back (a restore,
+            or the attestation or `sync` of a return the hook deferred; `before`, `appraisal`:
+            its position and appraisal before it): if it counts again, the impairment's hold
+            goes, and if it stood above one step of its book value (from its mark then) the
+            restore marked it down to that step, below its line: held."""
+            if before[0] != UNCOUNTED or collateral.position(token_id)[0] != COUNTED:
+                return
+            self.held_impaired.discard(token_id)
+            now_terms = Terms.read(registry.terms(token_id))
+            value, marked_at, _, _ = appraisal
+            mark = Mark(value, marked_at) if marked_at else None
+            if Curve.of(now_terms, 0, 0, mark=mark).book(at) > now_terms.step(at):
+                self.held_below.add(token_id)
 
         def counted(self, positions, appraisals) -> list:
             """The curves of the GPUs counted (the model), from their `position`s and
@@ -284,7 +328,7 @@ def test_vault_machine(
                 return MATURITIES_PENDING
             if entry and self.winding:
                 return WINDING_DOWN
-            if entry and written_down(curves, t + delay):
+            if entry and (written_down(curves, t + delay) or self.held_down()):
                 return ENTRIES_WAIT
             return None
 
@@ -815,25 +859,33 @@ def test_vault_machine(
             token_id = self.pick(index)
             if self.status(token_id) == GpuStatus.RETIRED:
                 return
-            attest_gpus(attestor, [token_id])
+            before, appraisal = collateral.position(token_id), collateral.appraisal(token_id)
+            tx = attest_gpus(attestor, [token_id])
             terms[token_id] = registry.terms(token_id)
+            self.follow_return(token_id, before, appraisal, tx.timestamp)
 
         @rule(index=INDEX)
         def impair(self, index):
             token_id = self.pick(index)
             if self.status(token_id) in (GpuStatus.IMPAIRED, GpuStatus.RETIRED):
                 return
+            counted = collateral.position(token_id)[0] == COUNTED
             registry.set_status(token_id, GpuStatus.IMPAIRED, sender=appraiser)
             assert collateral.value_of(token_id) == 0
+            # Out of the count, it may come back: held (one out already is held since).
+            if counted:
+                self.held_impaired.add(token_id)
 
         @rule(index=INDEX)
         def restore(self, index):
             token_id = self.pick(index)
             if self.status(token_id) != GpuStatus.IMPAIRED:
                 return
-            registry.set_status(token_id, GpuStatus.ACTIVE, sender=appraiser)
+            before, appraisal = collateral.position(token_id), collateral.appraisal(token_id)
+            tx = registry.set_status(token_id, GpuStatus.ACTIVE, sender=appraiser)
             # Up gradually: nothing comes back in the block of the restore.
             assert collateral.value_of(token_id) == 0
+            self.follow_return(token_id, before, appraisal, tx.timestamp)
 
         @rule(index=INDEX)
         def retire(self, index):
@@ -842,6 +894,9 @@ def test_vault_machine(
                 return
             registry.set_status(token_id, GpuStatus.RETIRED, sender=custodian)
             assert collateral.value_of(token_id) == 0
+            # Nothing of it comes back: no hold.
+            self.held_below.discard(token_id)
+            self.held_impaired.discard(token_id)
 
         @rule(index=INDEX)
         def offline_and_back(self, index):
@@ -857,10 +912,14 @@ def test_vault_machine(
 
         @rule(index=INDEX)
         def sync(self, index):
+            token_id = self.pick(index)
+            before, appraisal = collateral.position(token_id), collateral.appraisal(token_id)
             try:
-                collateral.sync(self.pick(index), sender=attacker)
+                tx = collateral.sync(token_id, sender=attacker)
             except ContractLogicError as error:
                 assert error.revert_message in SYNC_REASONS, error.revert_message
+                return
+            self.follow_return(token_id, before, appraisal, tx.timestamp)
 
         # APPRAISALS, DEFAULT, SALE, WIND-DOWN #
 
@@ -895,12 +954,15 @@ def test_vault_machine(
             [marked] = appraisals.GpuMarked.from_receipt(tx)
             assert (marked.book_value, marked.rising) == (target, False)
             assert collateral.value_of(token_id) <= before(tx.timestamp)
+            self.hold_mark(token_id, target, tx.timestamp)
 
         @rule(index=INDEX, part=MARK_UP_PARTS)
         def mark_up(self, index, part):
-            """The appraiser marks a counted GPU up by `part` percent of the step: refused while
-            it is stale or returning; otherwise it returns over the unlock period from where it
-            stands (entries wait meanwhile)."""
+            """The appraiser marks a counted GPU up by `part` percent of the step (or the whole
+            step, to the line if within reach: TO_THE_LINE): refused once its marks are settled,
+            and while it is stale or returning; otherwise it returns over the unlock period from
+            where it stands (entries wait meanwhile, and after it while the mark is below the
+            line: it holds them)."""
             token_id = self.pick(index)
             state, _, ramp_end, stale_at = self.position_of(token_id)
             if state != 1:
@@ -908,12 +970,22 @@ def test_vault_machine(
             t = now(chain) + 1
             book = registry.book_value(token_id)
             step = book * collateral.MAX_MARK_STEP_BPS() // 10_000
-            # The registry's book value falls by the block: a ten-thousandth below it holds then.
-            target = min(collateral.book_of(token_id) + step * part // 100, book - book // 10_000)
+            if part == TO_THE_LINE and deterministic:
+                position, appraisal = self.position_of(token_id), collateral.appraisal(token_id)
+                stands = curve_from(terms[token_id], position, appraisal).book(t)
+                target = next_step(Terms.read(registry.terms(token_id)), stands, t)
+            else:
+                # The registry's book value falls by the block: a ten-thousandth below it holds.
+                part = min(part, 80)
+                target = min(
+                    collateral.book_of(token_id) + step * part // 100, book - book // 10_000
+                )
             if target <= collateral.book_of(token_id):
                 return
             reason = None
-            if stale_at <= t:
+            if token_id in self.settled:
+                reason = SETTLED_UP
+            elif stale_at <= t:
                 reason = "appraisals: gpu stale; the custodian attests first"
             elif ramp_end > t:
                 reason = "appraisals: gpu returning; mark up after its ramp"
@@ -930,6 +1002,7 @@ def test_vault_machine(
             # Up gradually: nothing comes back in the block of the mark.
             assert collateral.value_of(token_id) <= before(tx.timestamp)
             assert collateral.position(token_id)[2] > tx.timestamp
+            self.hold_mark(token_id, target, tx.timestamp)
 
         @rule(index=INDEX)
         def default_and_close(self, index):
@@ -963,6 +1036,8 @@ def test_vault_machine(
             assert (defaulted.instalments, defaulted.arrears_amount) == (1, INSTALMENT)
             assert collateral.appraisal(token_id)[2]
             assert collateral.value_of(token_id) <= before(tx.timestamp)
+            [marked] = appraisals.GpuMarked.from_receipt(tx)
+            self.hold_mark(token_id, marked.book_value, tx.timestamp)
             leases.close_lease(lease_id, sender=operator)
             assert self.status(token_id) == GpuStatus.ACTIVE
             assert leases.lease_of_gpu(token_id) == 0
@@ -1016,6 +1091,38 @@ def test_vault_machine(
                 assert streamed == []
             assert registry.ownerOf(token_id) == attacker
             self.held.remove(token_id)
+            # Gone: it holds nothing.
+            self.held_below.discard(token_id)
+            self.held_impaired.discard(token_id)
+
+        @rule(index=INDEX)
+        def settle(self, index):
+            """The appraiser settles a held GPU's write-down where it stands: re-marked there
+            (MarkSettled carries it, to the wei of the model; a return ramp is cut), its mark's
+            hold goes and no mark goes up any more. A counted GPU's revaluation needs the
+            schedule current (more than 16 due: refused)."""
+            token_id = self.pick(index)
+            counted = self.position_of(token_id)[0] == COUNTED
+            reason = self.refusal(entry=False) if counted else None
+            if reason is not None:
+                with ape.reverts(reason):
+                    appraisals.settle(token_id, MARK_REASON, sender=appraiser)
+                return
+            position, appraisal = collateral.position(token_id), collateral.appraisal(token_id)
+            if counted:
+                curve = curve_from(terms[token_id], position, appraisal)
+            else:
+                value, marked_at, _, _ = appraisal
+                mark = Mark(value, marked_at) if marked_at else None
+                curve = Curve.of(Terms.read(terms[token_id]), 0, 0, mark=mark)
+            tx = appraisals.settle(token_id, MARK_REASON, sender=appraiser)
+            [settled] = appraisals.MarkSettled.from_receipt(tx)
+            assert settled.book_value == curve.book(tx.timestamp)
+            assert appraisals.settled(token_id)
+            if counted:
+                assert collateral.position(token_id)[1:3] == (tx.timestamp, 0)
+            self.settled.add(token_id)
+            self.held_below.discard(token_id)
 
         @rule()
         def wind_down(self):
@@ -1083,6 +1190,7 @@ def test_vault_machine(
                     (collateral.value, ()),
                     (collateral.schedule_state, ()),
                     (collateral.written_down, ()),
+                    (collateral.held_down, ()),
                     (collateral.entries_open, ()),
                     (collateral.pending, ()),
                     (vault.maxDeposit, (investor,)),
@@ -1115,6 +1223,7 @@ def test_vault_machine(
                 books["value"],
                 books["schedule_state"],
                 books["written_down"],
+                books["held_down"],
                 books["entries_open"],
                 books["pending"],
                 books["max_deposit"],
@@ -1221,8 +1330,8 @@ def test_vault_machine(
 
         @invariant()
         def schedule_is_the_model(self):
-            """The next node, the GPUs written down at the cursor and now, the nodes due and the
-            entry gate, from the curves counted."""
+            """The next node, the GPUs written down at the cursor and now, the nodes due, the
+            holds and the entry gate, from the curves counted and the holds' model."""
             b = self.books()
             t, state = b["t"], b["schedule_state"]
             curves = self.counted(b["positions"], b["appraisals"])
@@ -1233,7 +1342,13 @@ def test_vault_machine(
             assert b["written_down"] == written_down(curves, t)
             due = len(nodes_between(curves, at, t))
             assert b["pending"] == min(due, MATURE_STEPS + 1)
-            is_open = due <= MATURE_STEPS and b["written_down"] == 0 and not self.winding
+            assert b["held_down"] == self.held_down()
+            is_open = (
+                due <= MATURE_STEPS
+                and b["written_down"] == 0
+                and b["held_down"] == 0
+                and not self.winding
+            )
             assert b["entries_open"] == is_open
             if is_open:
                 nav, supply, cash = b["nav"], b["supply"], b["free_cash"]

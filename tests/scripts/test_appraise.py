@@ -1,13 +1,14 @@
 """`ape run appraise mark|recovery|show`: the appraiser's marks and recovery values through the
 pool's GpuAppraisals, the reason hashed, every refusal one line with nothing sent (the largest
-mark allowed and the end of a return named), and `show`'s figures to the wei."""
+mark allowed and the end of a return named), a mark below the straight-line book value saying
+entries wait, and `show`'s figures to the wei (`appraise settle`: test_appraise_settle.py)."""
 
 import pytest
 from eth_utils import keccak
 
-from gpu_rwa.appraise import MARK_CHECK_MARGIN
+from gpu_rwa.appraise import MARK_CHECK_MARGIN, UNTIL_SETTLED
 from gpu_rwa.types import format_time, format_units
-from tests.scripts.utils import GPU_OUTSIDE, refused, script
+from tests.scripts.utils import GPU_OUTSIDE, cash, last_receipt, marked_down, refused, script
 from tests.utils.appraisals import end_of_life, marked_line
 from tests.utils.collateral import PRECISION, Terms
 from tests.utils.registry import DAY, USDC
@@ -15,22 +16,6 @@ from tests.utils.vault import UNLOCK_PERIOD
 
 REPORT = "Q4 2026 appraisal, report 2026-117"
 ATTACKER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9
-
-
-def cash(amount: int) -> str:
-    return f"{format_units(amount, 6)} USDC"
-
-
-def last_receipt(chain):
-    """The receipt of the head block's (only) transaction."""
-    (tx,) = chain.blocks.head.transactions
-    return chain.provider.get_receipt(tx.txn_hash.hex())
-
-
-def marked_down(kit, appraiser, value: int) -> int:
-    """GPU 1 marked down to `value` straight on the contract; returns the mark's time."""
-    tx = kit.appraisals.mark(1, value, keccak(text="setup"), sender=appraiser)
-    return tx.timestamp
 
 
 def test_mark_down(deployed_pool, appraiser, chain):
@@ -57,9 +42,12 @@ def test_mark_down(deployed_pool, appraiser, chain):
     assert kit.collateral.appraisal(1) == (12_000_500_000, at, False, previous)
     value = kit.collateral.value_of(1)
     assert value == 9_600_400_000
+    # Below its straight-line book value the mark holds entries (until marked up or settled).
+    assert (kit.collateral.held_down(), kit.collateral.entries_open()) == (1, False)
     assert result.output.strip() == (
         f"GPU 1 marked to {cash(12_000_500_000)} (it stood at {cash(previous)}): at once, "
-        f"collateral value now {cash(value)}"
+        f"collateral value now {cash(value)}; entries wait until its marks are settled, or it "
+        "is sold or retired"
     )
 
 
@@ -79,9 +67,11 @@ def test_mark_up_within_the_step(deployed_pool, appraiser, chain):
     ramp_end = -(-(receipt.timestamp + UNLOCK_PERIOD) // DAY) * DAY
     assert kit.collateral.position(1)[2] == ramp_end
     assert not kit.collateral.entries_open()
+    # Still below its straight-line book value: held after the return too.
+    assert kit.collateral.held_down() == 1
     assert result.output.strip() == (
         f"GPU 1 marked to {cash(up)} (it stood at {cash(log.previous)}): it returns by "
-        f"{format_time(ramp_end)} UTC; entries wait until then"
+        f"{format_time(ramp_end)} UTC; entries wait until then, then {UNTIL_SETTLED}"
     )
 
 
@@ -104,7 +94,8 @@ def test_mark_up_above_the_step_names_the_largest_mark(deployed_pool, appraiser,
     refused(
         result,
         f"VALUE {cash(25_000 * USDC)}: above the step: GPU 1 may be marked up to at most "
-        f"{cash(largest)} in the next 10 minutes (where it stands plus 25% of its book value)",
+        f"{cash(largest)} in the next 10 minutes (where it stands plus 25% of its book value; "
+        "above that book value the mark is the book value)",
     )
     assert appraiser.nonce == nonce
     # That largest mark goes through.
@@ -115,19 +106,24 @@ def test_mark_up_above_the_step_names_the_largest_mark(deployed_pool, appraiser,
     assert kit.collateral.appraisal(1)[0] == largest
 
 
-@pytest.mark.anvil_only("the pending block's second pinned: the figure is the one for it")
-def test_mark_above_the_book_value(deployed_pool, appraiser, chain):
+def test_mark_above_the_book_value_puts_the_gpu_back_on_its_line(deployed_pool, appraiser, chain):
+    """Marked 100 USDC below its line (entries held), GPU 1 is marked back up with a round value
+    above its book value: the mark is the line in its block, and entries are no longer held."""
     kit = deployed_pool
-    pending = chain.blocks.head.timestamp + 100
-    chain.pending_timestamp = pending
-    book = kit.registry.book_value_at(1, pending + MARK_CHECK_MARGIN)
+    marked_down(kit, appraiser, kit.collateral.book_of(1) - 100 * USDC)
+    assert kit.collateral.held_down() == 1
     nonce = appraiser.nonce
+
     result = script(kit, "appraise", "mark", "1", "30000", "--reason", REPORT)
-    refused(
-        result,
-        f"VALUE {cash(30_000 * USDC)}: above GPU 1's straight-line book value of {cash(book)}",
-    )
-    assert appraiser.nonce == nonce
+
+    assert result.exit_code == 0, result.output
+    assert appraiser.nonce == nonce + 1
+    receipt = last_receipt(chain)
+    [marked] = kit.appraisals.GpuMarked.from_receipt(receipt)
+    book = kit.registry.book_value_at(1, receipt.timestamp)
+    assert (marked.book_value, marked.rising) == (book, True)
+    assert kit.collateral.appraisal(1)[:2] == (book, receipt.timestamp)
+    assert kit.collateral.held_down() == 0
 
 
 def test_mark_up_while_returning(deployed_pool, appraiser, chain):
@@ -258,6 +254,9 @@ def test_show(deployed_pool, appraiser, chain):
         "  defaulted: no",
         f"  counted: yes, stale from {format_time(stale)} UTC unless attested",
         f"  ramp end: {format_time(ramp_end)} UTC",
+        "  settled: no",
+        "  holds entries: yes: marked below its straight-line book value, until its marks are "
+        "settled, or it is sold or retired",
     ]
     # The twin: never marked, no recovery value (salvage stands in), no ramp.
     result = script(kit, "appraise", "show", "2")
@@ -265,5 +264,5 @@ def test_show(deployed_pool, appraiser, chain):
     lines = result.output.strip().splitlines()
     assert lines[2] == "  mark: none (the registry's cost line)"
     assert lines[5] == f"  recovery value: {cash(3_000 * USDC)} (salvage: none set)"
-    assert lines[8] == "  ramp end: -"
+    assert lines[8:] == ["  ramp end: -", "  settled: no", "  holds entries: no"]
     refused(script(kit, "appraise", "show", str(GPU_OUTSIDE)), f"GPU {GPU_OUTSIDE} is not held")

@@ -8,7 +8,6 @@ from eth_utils import to_checksum_address
 from gpu_rwa.permit import SECP256K1_N, signature_parts
 from gpu_rwa.types import format_time
 from tests.scripts.utils import (
-    ENTRIES_WAIT,
     INVESTOR_FUNDS,
     head_logs,
     refused,
@@ -20,7 +19,7 @@ from tests.scripts.utils import (
 )
 from tests.utils.custody import attest
 from tests.utils.registry import DAY, USDC
-from tests.utils.vault import JURISDICTION, to_assets, to_shares
+from tests.utils.vault import ENTRIES_WAIT, JURISDICTION, to_assets, to_shares
 
 
 def balances(kit, *accounts):

@@ -6,7 +6,6 @@ import pytest
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import (
-    ENTRIES_WAIT,
     GPU_OUTSIDE,
     head_logs,
     line_value,
@@ -18,7 +17,7 @@ from tests.scripts.utils import (
 )
 from tests.utils.custody import attest
 from tests.utils.registry import DAY, GpuStatus, make_spec
-from tests.utils.vault import STALENESS_WINDOW, to_shares
+from tests.utils.vault import ENTRIES_WAIT, STALENESS_WINDOW, to_shares
 
 NEWCOMER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9, not verified
 

@@ -164,6 +164,29 @@ def test_sync_applies_a_return_the_registry_deferred(backlog, operator, appraise
     ) in " ".join(result.output.split())
 
 
+def test_buy_names_a_restore_that_waits_for_sync(backlog, investor, appraiser):
+    """Maturities processed, GPU 34's deferred return still waits for `sync`: it holds entries
+    (impaired until it counts again), and the refusal names the call."""
+    impaired_and_restored(backlog, appraiser)
+    assert script(backlog, "vault", "process-maturities").exit_code == 0
+    nonce = investor.nonce
+
+    refused(
+        script(backlog, "invest", "buy", "10"),
+        f"buying waits while the pool's GPUs are written down (GPU {RETURNING} restored, not "
+        f"counted yet: anyone runs `ape run vault sync {RETURNING}`); redemptions stay open",
+    )
+    assert investor.nonce == nonce
+
+
+def test_settle_refuses_until_maturities_are_processed(backlog, appraiser):
+    """Settling a counted GPU changes its curve, which needs the schedule current."""
+    nonce = appraiser.nonce
+    refused(script(backlog, "appraise", "settle", "1", "--reason", "final"), PENDING)
+    assert appraiser.nonce == nonce
+    assert not backlog.appraisals.settled(1)
+
+
 def test_attest_says_when_a_return_waits_for_maturities(backlog, appraiser, custodian):
     impaired_and_restored(backlog, appraiser)
     nonce = custodian.nonce

@@ -1,18 +1,22 @@
-"""`ape run vault status`: NAV, price, supply, cash, collateral, revenue, maturities due, and each
-GPU the pool's GpuCollateral holds (counted, value, attestation age, stale day, return ramp)."""
+"""`ape run vault status`: NAV, price, supply, cash, collateral, revenue, maturities due, GPUs
+written down and held down with whether entries are open, and each GPU the pool's GpuCollateral
+holds (counted, value, attestation age, stale day, return ramp)."""
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import (
     GPU_OUTSIDE,
     GPUS_IN_VAULT,
+    below_line_reason,
+    impaired_reason,
     line_value,
+    marked_down,
     refused,
     script,
     stale_reason,
     table_cells,
 )
 from tests.utils.custody import attest
-from tests.utils.registry import DAY, USDC
+from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.scripts import run_script
 from tests.utils.vault import STALENESS_WINDOW
 
@@ -57,6 +61,7 @@ def test_status_of_a_pool_with_a_lease(leased, lessee, chain):
         "GPUs counted (stale incl.) / held": "2 / 2",
         "maturities due": "0",
         "GPUs written down (stale or returning)": "0",
+        "GPUs held down (impaired or below their line)": "0",
         "entries (buy, contribute)": "open",
         "staleness window / unlock period": "30 d / 7 d",
         "revenue received (after fees)": leased.cash(900 * USDC),
@@ -130,6 +135,23 @@ def test_status_shows_stale_and_returning_gpus(deployed_pool, custodian, chain):
     assert cell(result.output, "entries (buy, contribute)") == (
         f"closed: {stale_reason('1')}; GPU 2 returning: the last ramp ends on "
         f"{format_time(ramp_end)} UTC"
+    )
+
+
+def test_status_counts_the_gpus_held_down(deployed_pool, appraiser):
+    """GPU 1 marked below its line and GPU 2 impaired: two holds, nothing written down; the
+    entries row names both and what ends each."""
+    marked_down(deployed_pool, appraiser, 10_000 * USDC)
+    deployed_pool.registry.set_status(2, GpuStatus.IMPAIRED, sender=appraiser)
+
+    result = script(deployed_pool, "vault", "status")
+
+    assert result.exit_code == 0, result.output
+    rows = rows_of(result.output)
+    assert rows["GPUs written down (stale or returning)"][1] == "0"
+    assert rows["GPUs held down (impaired or below their line)"][1] == "2"
+    assert cell(result.output, "entries (buy, contribute)") == (
+        f"closed: {impaired_reason(2)}; {below_line_reason('1')}"
     )
 
 

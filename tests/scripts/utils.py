@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 from click.testing import Result
+from eth_utils import keccak
 
 from gpu_rwa.pool import Pool
+from gpu_rwa.types import format_units
 from tests.utils.registry import DAY, USDC
 from tests.utils.scripts import run_script
 from tests.utils.vault import ADVANCE_RATE_BPS, BPS, PRECISION, STALENESS_WINDOW
@@ -14,9 +16,6 @@ INVESTOR_FUNDS = 100_000 * USDC
 GPU_COST = 30_000 * USDC
 GPUS_IN_VAULT = (1, 2)
 GPU_OUTSIDE = 3
-# The collateral's refusal of an entry (deposit, mint, buy, contribution) while a GPU it counts is
-# written down: what the scripts' pre-checks spare the sender.
-ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
 
 
 @dataclass
@@ -33,6 +32,23 @@ class PoolKit:
 def script(kit: PoolKit, name: str, *args: str) -> Result:
     """`ape run <name> <args> --manifest <the pool's manifest>`."""
     return run_script(name, *args, "--manifest", kit.manifest)
+
+
+def cash(amount: int) -> str:
+    """Stablecoin base units as the scripts print them: `12,000.500000 USDC`."""
+    return f"{format_units(amount, 6)} USDC"
+
+
+def last_receipt(chain):
+    """The receipt of the head block's (only) transaction."""
+    (tx,) = chain.blocks.head.transactions
+    return chain.provider.get_receipt(tx.txn_hash.hex())
+
+
+def marked_down(kit: PoolKit, appraiser, value: int, token_id: int = 1) -> int:
+    """GPU `token_id` marked down to `value` straight on the contract; returns the mark's time."""
+    tx = kit.appraisals.mark(token_id, value, keccak(text="setup"), sender=appraiser)
+    return tx.timestamp
 
 
 def refused(result: Result, message: str) -> None:
@@ -71,6 +87,28 @@ def stale_reason(ids: str) -> str:
     return (
         f"GPU {ids} stale: the custodian runs `ape run registry attest {ids}`, then it returns "
         "over the 7-day unlock period"
+    )
+
+
+def below_line_reason(ids: str) -> str:
+    """The entry gate's part for GPUs `ids` ("1 2") marked below their straight-line book value."""
+    listed = ids.replace(" ", ", ")
+    if " " in ids:
+        return (
+            f"GPUs {listed} marked below their straight-line book value: the appraiser settles "
+            "their marks (`ape run appraise settle ID --reason TEXT` for each), or they are sold"
+        )
+    return (
+        f"GPU {ids} marked below its straight-line book value: the appraiser settles its marks "
+        f"(`ape run appraise settle {ids} --reason TEXT`), or it is sold"
+    )
+
+
+def impaired_reason(token_id: int) -> str:
+    """The entry gate's part for an impaired GPU."""
+    return (
+        f"GPU {token_id} impaired: the appraiser restores it on the registry, or it is retired or "
+        "sold"
     )
 
 

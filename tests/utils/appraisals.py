@@ -11,10 +11,10 @@ from tests.utils.collateral import BPS, PRECISION, floor_day
 
 # Revert reasons.
 NOT_APPRAISER = "appraisals: caller is not an appraiser"
-ABOVE_BOOK = "appraisals: mark above book value"
 ABOVE_STEP = "appraisals: mark-up above the step"
 STALE_UP = "appraisals: gpu stale; the custodian attests first"
 RETURNING = "appraisals: gpu returning; mark up after its ramp"
+SETTLED_UP = "appraisals: mark settled; no mark-up"
 TOO_LARGE = "appraisals: value too large"
 NOT_A_CONTRACT = "appraisals: collateral is not a contract"
 
@@ -29,6 +29,13 @@ MAX_VALUE = 2**96
 def end_of_life(terms) -> int:
     """The collateral's end of life: acquisition plus useful life, down to the day."""
     return floor_day(terms.acquired_at + terms.useful_life)
+
+
+def next_step(terms, stands: int, at: int) -> int:
+    """The largest mark up at `at` of a GPU standing at `stands` (its `book_of`): a step
+    (MAX_MARK_STEP_BPS of the registry's book value then) above it, never above that book value,
+    its straight line. `terms`: tests/utils/collateral's Terms."""
+    return min(terms.book_value(at), stands + terms.step(at))
 
 
 def marked_line(value: int, at: int, salvage: int, end: int, t: int) -> int:

@@ -19,7 +19,13 @@ missed maturity or a rounding slip in the contract shows here as a difference to
 - value_of = floor(curve * rate / (10_000 * 1e18)); the pool's value is
   floor(sum of curves * rate / (10_000 * 1e18)) minus one wei per counted GPU (at least 0);
 - a counted GPU is "written down for a while" at `t` iff t >= stale_at or t < ramp_end (stale, or
-  returning on its ramp): entries (contributions, deposits, mints) wait while any is.
+  returning on its ramp);
+- a GPU held is "held down" (`held_down()` counts each flag once) while it is IMPAIRED (set when a
+  counted GPU is impaired, cleared when it is restored, retired or leaves), and while an open mark
+  holds it below its straight line (set or cleared by each revalue's HELD flag, which
+  GpuAppraisals raises for a mark below the registry's book value of an unsettled GPU; set when a
+  restore marks it down to one step; cleared when it is retired or leaves). Entries
+  (contributions, deposits, mints) wait while any GPU is written down or held down.
 
 `Book` follows one pool through contributions, hooks, flows and maturities: which GPUs it counts,
 their curves, which days carry a node and which of those are due. A node holds three changes at
@@ -49,6 +55,9 @@ MAX_MATURE_STEPS = 16
 MAX_VIEW_STEPS = 1_024
 # A mark-up's largest step, and what a restored GPU returns to, in bps of the registry's book value.
 MAX_MARK_STEP_BPS = 2_500
+# GpuCollateral.revalue flags: marked down by a lease default (sticky); held below its line.
+DEFAULTED = 8
+HELD = 16
 
 # IGpuRegistry.GpuStatus codes.
 ACTIVE, LEASED, OFFLINE, IMPAIRED, RETIRED = 1, 2, 4, 8, 16
@@ -68,7 +77,7 @@ PRICE_ABOVE_VALUE = "collateral: price above collateral value"
 NOTHING_TO_SYNC = "collateral: nothing to sync"
 NOT_HELD = "collateral: gpu not held"
 ZERO_STEPS = "collateral: zero steps"
-ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
+ENTRIES_WAIT = "collateral: entries wait: gpus stale, returning or held down"
 WINDING_DOWN = "collateral: pool winding down"
 ALREADY_WINDING_DOWN = "collateral: already winding down"
 SELLER_NOT_VERIFIED = "identity: seller not verified"
@@ -267,6 +276,10 @@ class Position:
     mark: Mark | None = None
     # Marked down by a lease default (GpuAppraisals.mark_default).
     defaulted: bool = False
+    # Held down (each counts once in `held_down()`): below its straight line by an open mark
+    # (the contract's _HELD), and IMPAIRED (its _IMPAIRED_HELD). Both survive curve changes.
+    held: bool = False
+    impaired_held: bool = False
 
     def appraisal(self) -> tuple[int, int, bool, int]:
         """`appraisal(id)`: mark value and time (0, 0: none), defaulted, the ramp's start."""
@@ -305,6 +318,9 @@ class Book:
     history: Counter = field(default_factory=Counter)
     # Every GpuRevalued, in order: (token_id, book_value, previous, ramp_end).
     revalued_log: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # GpuAppraisals' `settled` ids (no mark-up, marks hold nothing): the appraisals' state, kept
+    # here so that a fork copies it; it outlives the GPU's position (a GPU bought back stays so).
+    settled: set[int] = field(default_factory=set)
 
     # NODES #
 
@@ -392,19 +408,25 @@ class Book:
     def bring_in(self, token_id: int, terms: Terms, now: int, entry: bool) -> tuple[int, int]:
         """contribute (`entry`: fractions are minted against it) or `admit` (the market's
         purchase with cash, an RMA's replacement): (value added, value before). Call
-        `make_current` first. An entry raises EntriesWait while a counted GPU is written down."""
+        `make_current` first. An entry raises EntriesWait while a GPU is written down or held
+        down."""
         assert self.is_current(now)
-        if entry and self.written_down(now):
+        if entry and self.entries_wait(now):
             raise EntriesWait
         before = self.value(now)
         self._add(token_id, Curve.of(terms, self.window, now), now)
         self.history["in"] += 1
         return max(0, self.value(now) - before), before
 
-    def uncount(self, token_id: int, now: int) -> int:
-        """IMPAIRED or RETIRED: out at once. Returns the value that left (GpuUncounted.value)."""
+    def uncount(self, token_id: int, now: int, status: int) -> int:
+        """IMPAIRED or RETIRED (`status`): out at once. IMPAIRED holds entries until it is
+        restored or retired (an open mark's hold stays); RETIRED holds nothing any more. Returns
+        the value that left (GpuUncounted.value)."""
         removed = self.value_of(token_id, now)
         self._drop(token_id, now)
+        position = self.positions[token_id]
+        position.impaired_held = status == IMPAIRED
+        position.held = position.held and status == IMPAIRED
         self.history["out"] += 1
         return removed
 
@@ -446,21 +468,26 @@ class Book:
         if position.state == State.COUNTED:
             self._drop(token_id, now)
         else:
-            # Restored from IMPAIRED: back to at most one step of its book value, as a mark.
+            # Restored from IMPAIRED: back to at most one step of its book value, as a mark that
+            # holds entries (below its line); at or below one step already, its mark's hold stays.
+            position.impaired_held = False
             step = terms.step(now)
             if Curve.of(terms, self.window, 0, mark=position.mark).book(now) > step:
                 position.mark = Mark(step, now)
+                position.held = True
                 self.revalued_log.append((token_id, step, 0, ramp_end))
         self._add(token_id, Curve.of(terms, self.window, now, ramp_end, position.mark), now)
         self.history["ramp"] += 1
         return True
 
     def revalue(
-        self, token_id: int, terms: Terms, value: int, rising: bool, defaulted: bool, now: int
+        self, token_id: int, terms: Terms, value: int, rising: bool, flags: int, now: int
     ) -> int:
         """GpuCollateral.revalue (the appraisals' mark): the curve restarts from `value` at
-        `now`, at once or (`rising`) ramping from where it stood. Returns where it stood
-        (`previous`); logs (token_id, value, previous, ramp_end) as GpuRevalued."""
+        `now`, at once or (`rising`) ramping from where it stood; `flags` DEFAULTED flags it
+        (for good), HELD sets the mark's hold and its absence clears it (an impairment's hold
+        stays). Returns where it stood (`previous`); logs (token_id, value, previous, ramp_end)
+        as GpuRevalued."""
         previous = self.book_of(token_id, terms, now)
         ramp_end = ceil_day(now + self.unlock) if rising else 0
         counted = self.positions[token_id].state == State.COUNTED
@@ -469,7 +496,8 @@ class Book:
             self._drop(token_id, now)
         position = self.positions[token_id]
         position.mark = Mark(value, now)
-        position.defaulted = position.defaulted or defaulted
+        position.defaulted = position.defaulted or bool(flags & DEFAULTED)
+        position.held = bool(flags & HELD)
         if counted:
             curve = Curve.of(terms, self.window, now, ramp_end, position.mark, previous)
             self._add(token_id, curve, now)
@@ -477,15 +505,31 @@ class Book:
         self.history["mark"] += 1
         return previous
 
+    def hold(self, token_id: int, terms: Terms, value: int, now: int) -> int:
+        """GpuAppraisals' hold flag for a mark to `value` at `now`: HELD below the registry's
+        book value then, unless the GPU's marks are settled."""
+        return HELD if value < terms.book_value(now) and token_id not in self.settled else 0
+
+    def settle(self, token_id: int, terms: Terms, now: int) -> int:
+        """GpuAppraisals.settle: re-marked where it stands now, not rising (a ramp cut where it
+        is), holding nothing; no mark-up afterwards. Returns that book value (MarkSettled)."""
+        self.settled.add(token_id)
+        value = self.book_of(token_id, terms, now)
+        self.revalue(token_id, terms, value, False, 0, now)
+        return value
+
     def on_status(self, token_id: int, terms: Terms, now: int) -> int | None:
         """The registry's status hook; returns the value removed if the GPU stopped counting."""
         position = self.positions.get(token_id)
         if position is None:
             return None
         if position.state == State.COUNTED and terms.status in (IMPAIRED, RETIRED):
-            return self.uncount(token_id, now)
+            return self.uncount(token_id, now, terms.status)
         if position.state == State.UNCOUNTED and terms.status == ACTIVE:
             self.recount(token_id, terms, now, strict=False)
+        elif position.state == State.UNCOUNTED and terms.status == RETIRED:
+            # Retired for good: nothing of it comes back.
+            position.held = position.impaired_held = False
         return None
 
     def on_attested(self, token_id: int, terms: Terms, now: int) -> bool:
@@ -497,7 +541,7 @@ class Book:
         """`sync`: True if it changed something (the contract reverts otherwise)."""
         position = self.positions[token_id]
         if position.state == State.COUNTED and terms.status in (IMPAIRED, RETIRED):
-            self.uncount(token_id, now)
+            self.uncount(token_id, now, terms.status)
             return True
         return self.recount(token_id, terms, now, strict=True)
 
@@ -541,9 +585,19 @@ class Book:
             raise Pending
         return sum(c.down(now) for c in self.curves())
 
+    def held_down(self) -> int:
+        """`held_down()`: the hold flags set (each GPU counts once for an open mark below its
+        line and once for being IMPAIRED)."""
+        return sum(p.held + p.impaired_held for p in self.positions.values())
+
+    def entries_wait(self, now: int) -> bool:
+        """An entry (after maturing) refuses: a counted GPU written down, or a GPU held down."""
+        return self.written_down(now) != 0 or self.held_down() != 0
+
     def entries_open(self, now: int) -> bool:
-        """`entries_open()`: at most 16 due nodes and no counted GPU written down."""
-        return self.pending(now) <= MAX_MATURE_STEPS and self.written_down(now) == 0
+        """`entries_open()`: at most 16 due nodes, no counted GPU written down and none held
+        down (the pool not winding down: the Book does not follow wind-down)."""
+        return self.pending(now) <= MAX_MATURE_STEPS and not self.entries_wait(now)
 
     def counts(self, token_id: int, now: int) -> bool:
         position = self.positions.get(token_id)

@@ -155,12 +155,15 @@ class QueueModel:
         cash left pays). A request worth nothing at this NAV is closed for nothing while cash is
         left (it could never be paid). Empty: refused. In wind-down (`dead_shares` given) the NAV
         is shared pro rata among the live fractions, without the dead and virtual shares:
-        floor(shares * nav / (supply - dead_shares))."""
+        floor(shares * nav / live), and each request paid leaves the next the rest, as a call of
+        its own would price it (nav less its assets, live less its shares): the request holding
+        the last live fractions takes the last of NAV."""
+        live = None if dead_shares is None else supply - dead_shares
 
         def price(shares: int) -> int:
-            if dead_shares is None:
+            if live is None:
                 return to_assets(shares, nav, supply)
-            return shares * nav // (supply - dead_shares)
+            return shares * nav // live
 
         plan: list[Fulfilment] = []
         paid = 0
@@ -174,6 +177,8 @@ class QueueModel:
             if assets == 0 and (take != r.shares or left == 0):
                 break
             paid += assets
+            if live is not None:
+                nav, live = nav - assets, live - take
             plan.append(Fulfilment(r.controller, r.id, take, assets, r.shares - take))
             if take != r.shares:
                 break

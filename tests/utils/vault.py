@@ -186,7 +186,7 @@ SUPPLY_CAP = 2**127
 MATURE_STEPS = 16
 MATURITIES_PENDING = "collateral: maturities pending; call process_maturities"
 # Entries (deposit, mint, buy, contribute) wait while a counted GPU is stale or returning.
-ENTRIES_WAIT = "collateral: gpus stale or returning; entries wait for attest and unlock"
+ENTRIES_WAIT = "collateral: entries wait: gpus stale, returning or held down"
 FIRST_MINT_BELOW_DEAD = "vault: first mint below dead shares"
 FEE_ON_TRANSFER = "vault: asset arrived short (fee on transfer)"
 MASK_128 = 2**128 - 1

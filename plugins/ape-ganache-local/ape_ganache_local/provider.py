@@ -2,6 +2,7 @@
 
 import ast
 import re
+import time
 
 from ape.api import PluginConfig, TestProviderAPI
 from ape.exceptions import (
@@ -81,6 +82,17 @@ class GanacheProvider(Web3Provider, TestProviderAPI):
     def set_timestamp(self, new_timestamp: int):
         # evm_setTime takes milliseconds and applies to the blocks mined after it.
         self.make_request("evm_setTime", [new_timestamp * 1000])
+
+    def get_block(self, block_id):
+        block = super().get_block(block_id)
+        if block_id != "pending":
+            return block
+        # Ganache answers "pending" with the head block, whose time lags any `evm_setTime` until a
+        # block is mined; the next block's time is the wall clock plus the node's adjustment
+        # (which `evm_increaseTime` by 0 returns, snapshots and reverts included).
+        adjustment = int(self.make_request("evm_increaseTime", [0]))
+        upcoming = int(time.time()) + adjustment
+        return block.model_copy(update={"timestamp": max(block.timestamp, upcoming)})
 
     @property
     def auto_mine(self) -> bool:

@@ -246,11 +246,20 @@ def test_dead_share_revenue_recycled_by_skim(leased_kit, leased, lessee, investo
     assert vault.unvested() == 0
 
 
+def write_off(registry, token_id: int, appraiser, custodian) -> None:
+    """The GPU is impaired, then retired: its value leaves NAV for good. (Impaired alone, it
+    would hold entries until restored or retired: nobody buys at a write-down that may come
+    back, and these scenarios need a pool whose NAV is gone and whose entries are open.)"""
+    registry.set_status(token_id, GpuStatus.IMPAIRED, sender=appraiser)
+    registry.set_status(token_id, GpuStatus.RETIRED, sender=custodian)
+
+
 @pytest.fixture
 def abandoned(kit, registry, identity, compliance, operator, investor, attacker, lessee, gpu):
     """The issue's pool: a GPU leased at 4,000 a month, the first instalment paid, the GPU
-    impaired, every holder gone. Only the dead shares remain while the instalment vests. The
-    attacker is verified (it may hold fractions). Returns the lease id."""
+    written off (impaired, then retired), every holder gone. Only the dead shares remain while
+    the instalment vests. The attacker is verified (it may hold fractions). Returns the lease
+    id."""
     vault, token, collateral, leases = kit.vault, kit.token, kit.collateral, kit.leases
     identity.verify(attacker, 2**40, JURISDICTION, sender=compliance)
     token_id = gpu()
@@ -265,7 +274,7 @@ def abandoned(kit, registry, identity, compliance, operator, investor, attacker,
 
 
 def test_issue_scenario_one_wei_holder_after_payment_at_dead_supply(
-    kit, abandoned, registry, appraiser, investor, attacker, lessee, chain
+    kit, abandoned, registry, appraiser, custodian, investor, attacker, lessee, chain
 ):
     """The issue's case: the holders leave while a payment vests, the next payment is made while
     the supply is only the dead shares, then a 1-wei holder arrives. Every block: received =
@@ -291,9 +300,9 @@ def test_issue_scenario_one_wei_holder_after_payment_at_dead_supply(
     tx = leases.pay_instalment(lease_id, sender=lessee)
     model.distribute(ISSUE_NET, supply, vault, dead, tx.timestamp)
     step()
-    # The GPU is impaired and every holder leaves while the instalment vests.
+    # The GPU is written off and every holder leaves while the instalment vests.
     chain.pending_timestamp = tx.timestamp + DAY
-    registry.set_status(token_id, GpuStatus.IMPAIRED, sender=appraiser)
+    write_off(registry, token_id, appraiser, custodian)
     assert collateral_value(vault) == 0
     balance = vault.balanceOf(investor)
     assert vault.maxRedeem(investor) == balance
@@ -332,7 +341,7 @@ def test_issue_scenario_one_wei_holder_after_payment_at_dead_supply(
 
 
 def test_accumulator_cannot_be_saturated(
-    kit, abandoned, registry, appraiser, investor, attacker, lessee, chain
+    kit, abandoned, registry, appraiser, custodian, investor, attacker, lessee, chain
 ):
     """The issue's attack: the supply is tiny while a payment vests, and the attacker mints
     exact tiny amounts so that the accumulator grows by vested / supply. With dead shares the
@@ -346,7 +355,7 @@ def test_accumulator_cannot_be_saturated(
     supply = vault.totalSupply()
     tx = leases.pay_instalment(lease_id, sender=lessee)
     model.distribute(ISSUE_NET, supply, vault, vault.balanceOf(vault), tx.timestamp)
-    registry.set_status(token_id, GpuStatus.IMPAIRED, sender=appraiser)
+    write_off(registry, token_id, appraiser, custodian)
     balance = vault.balanceOf(investor)
     tx = vault.redeem(balance, investor, investor, sender=investor)
     model.burn(investor, balance, supply, tx.timestamp)

@@ -4,7 +4,10 @@ ramp (re-attested, or restored from IMPAIRED, until the ramp's end), the collate
 `entry_value` refuses, so deposit, mint, buy and buy_with_permit revert with the exact reason and
 maxDeposit/maxMint are 0. Exits (redeem, withdraw, sell) keep pricing from `current_value`: they go
 through at the written-down NAV. A purchase of a GPU with cash mints nothing and is not held back.
-At the ramp's end entries reopen, and every max* is exact again."""
+At the ramp's end entries reopen, and every max* is exact again; a GPU restored from IMPAIRED
+comes back one step below its straight line and holds them (`held_down`) until the appraiser
+marks it back to the line or settles (tests/unit/gpu_collateral/test_entries.py, and
+tests/unit/gpu_appraisals)."""
 
 import ape
 import pytest
@@ -38,6 +41,7 @@ from tests.utils.vault import (
 
 USDC = 10**6
 ENTRY = 10_000 * USDC
+REASON = b"\x5a" * 32
 
 
 @pytest.fixture
@@ -168,8 +172,10 @@ def test_entries_wait_out_the_ramp(
 ):
     """A GPU that comes back (re-attested after going stale, or restored from IMPAIRED) keeps
     entries closed until its ramp's end, the last second included (a deposit mined then is
-    refused); at the ramp's end maxDeposit and maxMint are exact again and a deposit and a mint
-    are priced at the full NAV."""
+    refused). At the ramp's end a re-attested GPU opens them; a restored one is back on its
+    step's line, below its straight line, and holds them until the appraiser settles it (in
+    that second here). Then maxDeposit and maxMint are exact again and a deposit and a mint are
+    priced at the full NAV."""
     vault, collateral = kit.vault, kit.collateral
     if comes_back == "re-attested":
         set_time(chain, curve_of(collateral, registry, pool_gpu).stale_at + DAY)
@@ -190,9 +196,18 @@ def test_entries_wait_out_the_ramp(
     refused_in_its_block(block[0], ENTRIES_WAIT, *deposit)
     assert vault.balanceOf(other_investor) == 0
 
-    set_time(chain, curve.ramp_end)
+    ramp_end = curve.ramp_end
+    set_time(chain, ramp_end)
+    if comes_back == "restored":
+        assert (collateral.written_down(), collateral.held_down()) == (0, 1)
+        assert not collateral.entries_open()
+        chain.pending_timestamp = ramp_end
+        tx = kit.appraisals.settle(pool_gpu, REASON, sender=appraiser)
+        assert tx.timestamp == ramp_end
+        assert collateral.held_down() == 0
+        curve = curve_of(collateral, registry, pool_gpu)
     cash, supply = vault.free_cash(), vault.totalSupply()
-    assert vault.totalAssets() == cash + pool_value([curve], curve.ramp_end)
+    assert vault.totalAssets() == cash + pool_value([curve], ramp_end)
     entries_exact(kit, (investor, other_investor))
     tx = vault.deposit(ENTRY, other_investor, sender=other_investor)
     [log] = logs_of(tx, vault, "Deposit")

@@ -19,6 +19,8 @@ from tests.utils.vault import buy, memoise_test_accounts
 
 # Free cash of the pool (the other investor's deposit).
 CASH = 100_000 * 10**6
+# What `marked_down` marks the first GPU down to.
+DOWN = 10_000 * 10**6
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +89,15 @@ def appraised_built(
 def two(appraised_built) -> tuple[Pool, int, int]:
     """(pool, first, twin): the pool with its own copy of the Book, and its two GPUs."""
     return appraised_built.pool.fork(), appraised_built.first, appraised_built.twin
+
+
+@pytest.fixture
+def marked_down(two) -> tuple[Pool, int, int, int]:
+    """(pool, first, twin, down_at): `first` marked down to DOWN (10,000 USDC) a day and 100
+    seconds after the contribution: below its line, so it holds entries."""
+    pool, first, twin = two
+    down_at = pool.now() + DAY + 100
+    pool.next_at(down_at)
+    pool.mark(first, DOWN)
+    assert (pool.collateral.written_down(), pool.collateral.held_down()) == (0, 1)
+    return pool, first, twin, down_at

@@ -41,6 +41,19 @@ def test_mark_appraiser_only(two, callers, appraiser):
     pool.check()
 
 
+def test_settle_appraiser_only(two, callers, appraiser):
+    """Only an appraiser settles a mark: every other role (the operator, which holds the
+    appraisals' LEASE_MANAGER_ROLE here, and the admin included) and a stranger are refused."""
+    pool, first, _ = two
+    pool.mark(first, 20_000 * USDC)
+    assert outcomes(pool, callers, "settle", first, REASON) == only(("appraiser",), NOT_APPRAISER)
+    assert pool.collateral.held_down() == 1
+    pool.settle(first, sender=appraiser)
+    assert pool.kit.appraisals.settled(first)
+    assert pool.collateral.held_down() == 0
+    pool.check()
+
+
 def test_set_recovery_value_appraiser_only(two, callers, appraiser):
     pool, first, _ = two
     assert outcomes(pool, callers, "set_recovery_value", first, USDC, REASON) == only(
@@ -59,15 +72,21 @@ def test_mark_default_lease_manager_only(two, callers, operator):
 
 
 def test_an_appraiser_is_the_registrys(two, callers, admin, attacker):
-    """Granted APPRAISER_ROLE on the registry, a stranger marks; revoked, it no longer can."""
+    """Granted APPRAISER_ROLE on the registry, a stranger marks and settles; revoked, it no
+    longer can."""
     pool, first, _ = two
     pool.registry.grantRole(APPRAISER_ROLE, attacker, sender=admin)
     assert outcomes(pool, callers, "mark", first, 20_000 * USDC, REASON) == only(
         ("appraiser", "attacker"), NOT_APPRAISER
     )
+    assert outcomes(pool, callers, "settle", first, REASON) == only(
+        ("appraiser", "attacker"), NOT_APPRAISER
+    )
     pool.registry.revokeRole(APPRAISER_ROLE, attacker, sender=admin)
     with ape.reverts(NOT_APPRAISER):
         pool.kit.appraisals.mark(first, 20_000 * USDC, REASON, sender=attacker)
+    with ape.reverts(NOT_APPRAISER):
+        pool.kit.appraisals.settle(first, REASON, sender=attacker)
 
 
 def test_role_management_admin_only(two, callers, admin, attacker):
@@ -88,15 +107,16 @@ def test_role_management_admin_only(two, callers, admin, attacker):
 
 def test_kill_switch_revokes_the_collateral_role(two, admin, appraiser, operator):
     """@custom:kill: the collateral's admin revokes APPRAISALS_ROLE from the appraisals; no mark
-    moves a value any more (the collateral refuses `revalue`)."""
+    moves a value any more, nor does a settle (the collateral refuses `revalue`)."""
     pool, first, _ = two
     pool.collateral.revokeRole(APPRAISALS_ROLE, pool.kit.appraisals, sender=admin)
     appraisals = pool.kit.appraisals
     calls = [
         (appraisals, "mark", (first, 20_000 * USDC, REASON), appraiser),
         (appraisals, "mark_default", ([first],), operator),
+        (appraisals, "settle", (first, REASON), appraiser),
     ]
-    assert reasons(pool.chain, calls) == [MISSING_ROLE, MISSING_ROLE]
+    assert reasons(pool.chain, calls) == [MISSING_ROLE] * 3
 
 
 def test_deployment(two, project, admin, attacker):

@@ -1,7 +1,11 @@
 """`mark` down: at once. The GPU's value, the pool's value and NAV fall in the transaction that
-marks it, and entries stay open (a mark-down is an appraiser's judgement, not a lapse that comes
-back by itself). A mark-down ends a return ramp, applies to a stale GPU (which stays stale), and
-to an impaired one (which a restore then brings back to the mark's line, never above it)."""
+marks it. Below the GPU's straight line (the registry's book value) the mark holds entries
+(`held_down`): it may be marked up again, and a buyer at the marked-down price would take that
+rise from the holders who bore the fall. The hold lifts when a mark reaches the line or the
+appraiser settles the write-down (final: tests/unit/gpu_appraisals/test_settle.py); a mark at
+the line holds nothing. A mark-down ends a return ramp, applies to a stale GPU (which stays
+stale), and to an impaired one (which a restore then brings back to the mark's line, never above
+it)."""
 
 from tests.unit.gpu_collateral.conftest import (
     REASON,
@@ -10,6 +14,7 @@ from tests.unit.gpu_collateral.conftest import (
     reasons,
     revalued_logs,
 )
+from tests.unit.gpu_collateral.test_entries import assert_entries_refused
 from tests.utils.appraisals import end_of_life, marked_line, worth
 from tests.utils.collateral import (
     DAY,
@@ -20,7 +25,7 @@ from tests.utils.collateral import (
     floor_day,
 )
 from tests.utils.registry import USDC, GpuStatus
-from tests.utils.vault import ADVANCE_RATE_BPS, UNLOCK_PERIOD, buy, logs_of, to_shares
+from tests.utils.vault import ADVANCE_RATE_BPS, UNLOCK_PERIOD, fund, logs_of, to_shares
 
 
 def marked_logs(tx, appraisals) -> list[tuple]:
@@ -80,24 +85,36 @@ def test_mark_down_leaves_nav_in_the_same_transaction(two, appraiser):
     pool.check()
 
 
-def test_entries_stay_open_after_a_mark_down(two, investor):
-    """Nothing is written down for a while: entries open, and a deposit in the same second is
-    priced at the marked-down NAV, to the wei."""
+def test_a_mark_down_holds_entries_until_settled(two, investor):
+    """Nothing is written down for a while, but the mark below the line holds entries: a
+    contribution, a deposit, a mint, a buy and entry_value are refused with the collateral's
+    reason. Settled in the same second, the write-down is final and entries open: a deposit then
+    is priced at the marked-down NAV, to the wei."""
     pool, first, _ = two
     collateral, vault = pool.collateral, pool.vault
+    fund(pool.kit.token, investor, 5_000 * USDC)
+    pool.kit.token.approve(vault, 5_000 * USDC, sender=investor)
+    newcomer = pool.register()
     at = pool.now() + 3 * DAY + 61
     pool.pin(at)
     pool.mark(first, 10_000 * USDC)
-    assert collateral.written_down() == 0
+    assert (collateral.written_down(), collateral.held_down()) == (0, 1)
+    assert not collateral.entries_open()
+    assert_entries_refused(pool, investor, newcomer)
+    pool.check()
+    pool.next_at(at)
+    _, settled = pool.settle(first)
+    assert settled == 10_000 * USDC
+    assert (collateral.written_down(), collateral.held_down()) == (0, 0)
     assert collateral.entries_open()
-    assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [None]
     cash, supply = vault.free_cash(), vault.totalSupply()
     nav = cash + pool.book.value(at)
     assert vault.totalAssets() == nav
     pool.next_at(at)
 
-    tx = buy(vault, pool.kit.token, investor, 5_000 * USDC)
+    tx = vault.deposit(5_000 * USDC, investor, sender=investor)
 
+    assert tx.timestamp == at
     pool.flow(tx)
     [deposited] = logs_of(tx, vault, "Deposit")
     assert deposited.shares == to_shares(5_000 * USDC, nav, supply) > 0
@@ -107,7 +124,8 @@ def test_entries_stay_open_after_a_mark_down(two, investor):
 
 def test_mark_down_ends_a_return_ramp(two, investor):
     """A GPU restored from IMPAIRED returns over a ramp (entries wait); marked down below where
-    it stands on it, the ramp ends: its value is the mark's at once, and entries open."""
+    it stands on it, the ramp ends: its value is the mark's at once, nothing is written down any
+    more, and the mark (below the line) holds entries instead."""
     pool, first, _ = two
     collateral = pool.collateral
     pool.next_at(pool.now() + DAY)
@@ -128,8 +146,8 @@ def test_mark_down_ends_a_return_ramp(two, investor):
     assert revalued_logs(tx, collateral) == [(first, mark, stood, 0)]
     assert collateral.position(first)[:3] == (State.COUNTED, at, 0)
     assert collateral.value_of(first) == mark * ADVANCE_RATE_BPS // 10_000
-    assert collateral.written_down() == 0
-    assert collateral.entries_open()
+    assert (collateral.written_down(), collateral.held_down()) == (0, 1)
+    assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [ENTRIES_WAIT]
     pool.check()
 
 
@@ -175,7 +193,8 @@ def test_mark_down_of_a_stale_gpu_keeps_it_stale(two, investor):
 
 def test_impaired_gpu_marked_down_returns_to_the_mark(two):
     """A mark on an impaired GPU is kept while it is out; restored, it ramps back to the mark's
-    line: below one step, so the restore records no mark of its own."""
+    line: below one step, so the restore records no mark of its own. Both hold entries while it
+    is out (impaired, and marked below its line); the restore lifts the first, the mark's stays."""
     pool, first, _ = two
     collateral = pool.collateral
     pool.next_at(pool.now() + DAY)
@@ -190,12 +209,14 @@ def test_impaired_gpu_marked_down_returns_to_the_mark(two):
     assert collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
     assert collateral.appraisal(first) == (mark, at, False, 0)
     assert collateral.book_of(first) == mark
+    assert collateral.held_down() == 2
     pool.check()
     restored_at = at + DAY
     pool.next_at(restored_at)
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
     assert revalued_logs(tx, collateral) == []
     assert collateral.appraisal(first) == (mark, at, False, 0)
+    assert collateral.held_down() == 1
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     pool.view_at(ramp_end)
     # Below salvage: the mark's line is flat at the mark.
@@ -206,7 +227,8 @@ def test_impaired_gpu_marked_down_returns_to_the_mark(two):
 def test_impaired_gpu_marked_up_still_returns_to_one_step(two):
     """A mark up on an impaired GPU (not counted: no ramp, no step) is recorded, but a restore
     still returns it to at most one step of its book value: it cannot be used to bring a GPU
-    back at full value."""
+    back at full value. Marked to its line, it holds entries only as impaired; the restore's
+    step holds them again (below the line)."""
     pool, first, _ = two
     collateral = pool.collateral
     pool.next_at(pool.now() + DAY)
@@ -218,6 +240,7 @@ def test_impaired_gpu_marked_up_still_returns_to_one_step(two):
     tx, previous = pool.mark(first, book)
 
     assert marked_logs(tx, pool.kit.appraisals)[0][1:4] == (book, previous, False)
+    assert collateral.held_down() == 1
     restored_at = at + DAY
     pool.next_at(restored_at)
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
@@ -225,4 +248,29 @@ def test_impaired_gpu_marked_up_still_returns_to_one_step(two):
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
     assert collateral.appraisal(first) == (step, restored_at, False, 0)
+    assert collateral.held_down() == 1
+    pool.check()
+
+
+def test_a_mark_at_the_line_holds_nothing(two):
+    """The hold is for a mark below the GPU's straight line, the registry's book value at the
+    mark: the twin marked exactly at it holds nothing, the first a wei below it holds entries.
+    (Both stood a hair below it, the collateral's line falling a little faster than the
+    registry's on its day grid: each mark rises, and returns over a ramp.)"""
+    pool, first, twin = two
+    collateral = pool.collateral
+    at = pool.now() + DAY + 11
+    pool.pin(at)
+    line = pool.registry.book_value(first)
+    assert line == pool.registry.book_value(twin) == pool.terms(first).book_value(at)
+    assert collateral.book_of(first) == collateral.book_of(twin) < line
+
+    pool.next_at(at)
+    pool.mark(twin, line)
+
+    assert (collateral.written_down(), collateral.held_down()) == (1, 0)
+    pool.next_at(at)
+    tx, _ = pool.mark(first, line - 1)
+    assert tx.timestamp == at
+    assert (collateral.written_down(), collateral.held_down()) == (2, 1)
     pool.check()

@@ -1,19 +1,20 @@
 """`mark` up: gradually. A rise is at most MAX_MARK_STEP_BPS (25%) of the registry's straight-line
 book value above where the GPU stands (`book_of`), never above that book value, refused while
-the GPU is stale or returning; it returns linearly over the unlock period from where the GPU
-stood to the new line, and entries wait until the ramp ends.
+the GPU is stale or returning, and after the mark is settled; it returns linearly over the
+unlock period from where the GPU stood to the new line. Entries wait until the ramp ends, and
+after it while the mark is still below the GPU's straight line: the appraiser marks it up a step
+a period until a mark reaches the line.
 
 The step's edge is checked to the wei at one second: both calls as eth_calls at the head block
 (whose time is the one both figures are computed for), then the largest rise sent at that
 second."""
 
 import ape
-import pytest
 
+from tests.unit.gpu_appraisals.conftest import DOWN
 from tests.unit.gpu_appraisals.test_mark_down import marked_logs
 from tests.unit.gpu_collateral.conftest import REASON, counted_logs, reasons, revalued_logs
 from tests.utils.appraisals import (
-    ABOVE_BOOK,
     ABOVE_STEP,
     RETURNING,
     STALE_UP,
@@ -32,19 +33,6 @@ from tests.utils.collateral import (
 )
 from tests.utils.registry import USDC, GpuStatus
 from tests.utils.vault import ADVANCE_RATE_BPS, UNLOCK_PERIOD, buy, logs_of
-
-DOWN = 10_000 * USDC
-
-
-@pytest.fixture
-def marked_down(two):
-    """(pool, first, twin, down_at): `first` marked down to 10,000 USDC a day and 100 seconds
-    after the contribution."""
-    pool, first, twin = two
-    down_at = pool.now() + DAY + 100
-    pool.next_at(down_at)
-    pool.mark(first, DOWN)
-    return pool, first, twin, down_at
 
 
 def mark_call(pool, token_id: int, value: int, sender) -> tuple:
@@ -95,26 +83,38 @@ def test_step_bound_exact(marked_down, appraiser):
     pool.check()
 
 
-def test_mark_above_book_value_refused(two, appraiser):
-    """Never above the registry's straight-line book value, even within the step: marked 100
-    USDC below it, a day later the GPU may go back to the book value, not a wei above."""
+def test_mark_above_book_value_is_the_line(two, appraiser):
+    """Never above the registry's straight-line book value: a value above it (within the step
+    asked) puts the GPU back on its line, which lifts the mark's hold on entries, so an appraiser
+    can end a write-down without naming the line to the wei; a value beyond the step is still
+    refused, above the line or not."""
     pool, first, twin = two
     down_at = pool.now() + DAY
     pool.next_at(down_at)
     pool.mark(first, pool.registry.book_value_at(first, down_at) - 100 * USDC)
+    assert pool.collateral.held_down() == 1
     at = down_at + DAY
     pool.pin(at)
     book = pool.registry.book_value(first)
-    assert book - pool.collateral.book_of(first) < book * MAX_MARK_STEP_BPS // 10_000
-    calls = [
-        mark_call(pool, first, book + 1, appraiser),
-        mark_call(pool, first, book, appraiser),
-        # An unmarked GPU: the same bound.
-        mark_call(pool, twin, pool.registry.book_value(twin) + 1, appraiser),
-    ]
-    assert reasons(pool.chain, calls) == [ABOVE_BOOK, None, ABOVE_BOOK]
-    with ape.reverts(ABOVE_BOOK):
-        pool.kit.appraisals.mark(first, book + USDC, REASON, sender=appraiser)
+    step = book * MAX_MARK_STEP_BPS // 10_000
+    stands = pool.collateral.book_of(first)
+    with ape.reverts(ABOVE_STEP):
+        pool.kit.appraisals.mark(first, stands + step + 1, REASON, sender=appraiser)
+    pool.pin(at)
+
+    tx, _ = pool.mark(first, book + USDC)
+
+    [marked] = logs_of(tx, pool.kit.appraisals, "GpuMarked")
+    assert (marked.book_value, marked.previous, marked.rising) == (book, stands, True)
+    assert pool.collateral.appraisal(first)[:2] == (book, at)
+    assert pool.collateral.held_down() == 0
+    # An unmarked GPU: a value above its line is its line too, holding nothing.
+    twin_book = pool.registry.book_value_at(twin, at + 1)
+    pool.pin(at + 1)
+    tx, _ = pool.mark(twin, twin_book + 1)
+    [marked] = logs_of(tx, pool.kit.appraisals, "GpuMarked")
+    assert marked.book_value == twin_book
+    assert pool.collateral.held_down() == 0
     pool.check()
 
 
@@ -174,10 +174,12 @@ def test_mark_up_while_returning_refused(marked_down, appraiser):
     pool.check()
 
 
-def test_restored_gpu_is_marked_up_a_step_after_its_ramp(two, appraiser):
+def test_restored_gpu_is_marked_up_a_step_a_ramp_until_its_line(two, appraiser, investor):
     """Restored from IMPAIRED to one step, the GPU returns on a ramp (a mark up waits); after it,
-    the appraiser marks it up another step."""
-    pool, first, _ = two
+    the appraiser marks it up another step, and so on after each ramp. Entries wait all along
+    (held: impaired, then below the line) until the ramp of the mark that reaches the line ends:
+    the hold lifts at that mark, the ramp's write-down at its end."""
+    pool, first, twin = two
     collateral = pool.collateral
     pool.next_at(pool.now() + DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
@@ -198,14 +200,32 @@ def test_restored_gpu_is_marked_up_a_step_after_its_ramp(two, appraiser):
     assert revalued_logs(tx, collateral) == [
         (first, stood + step, stood, ceil_day(up_at + UNLOCK_PERIOD))
     ]
+    assert (collateral.written_down(), collateral.held_down()) == (1, 1)
+    pool.check()
+    # The steps outlast the staleness window: the custodian attests both GPUs first.
+    pool.next_at(ceil_day(up_at + UNLOCK_PERIOD) - DAY)
+    pool.attest(first, twin)
+    marks = pool.mark_up_to_the_line(first, ceil_day(up_at + UNLOCK_PERIOD))
+    assert len(marks) == 2
+    assert marks[-1][1] == pool.registry.book_value_at(first, marks[-1][0])
+    last_end = collateral.position(first)[2]
+    pool.view_at(last_end - 1)
+    assert (collateral.written_down(), collateral.held_down()) == (1, 0)
+    assert not collateral.entries_open()
+    assert pool.vault.maxDeposit(investor) == 0
+    pool.view_at(last_end)
+    assert (collateral.written_down(), collateral.held_down()) == (0, 0)
+    assert collateral.entries_open()
     pool.check()
 
 
-def test_the_ramp_to_the_wei_and_entries_wait(marked_down, investor, appraiser):
+def test_the_ramp_to_the_wei_and_entries_wait_until_the_line(marked_down, investor, appraiser):
     """Marked up by the full step, the GPU moves in a straight line from where it stood to the
     new line at the ramp's end (the rise a second rounded down): a quarter, half way, the end
     and after, to the wei. Entries wait the whole ramp (the collateral's reason, through the
-    vault too) and open at its end, where a deposit matures the ramp-end node."""
+    vault too) and after it, the mark being still below the line (held, not written down); the
+    appraiser marks it up a step at each ramp end until a mark reaches the line, and entries
+    open at that last ramp's end, where a deposit matures the ramp-end node."""
     pool, first, _, down_at = marked_down
     collateral, vault = pool.collateral, pool.vault
     terms = pool.terms(first)
@@ -235,14 +255,28 @@ def test_the_ramp_to_the_wei_and_entries_wait(marked_down, investor, appraiser):
         pool.check()
     pool.view_at(ramp_end)
     assert collateral.value_of(first) == worth(target, ADVANCE_RATE_BPS)
+    assert (collateral.written_down(), collateral.held_down()) == (0, 1)
+    assert reasons(pool.chain, [(vault, "deposit", (1_000 * USDC, investor), investor)]) == [
+        ENTRIES_WAIT
+    ]
+    pool.check()
+    # Two more steps (a quarter of ~29,500 each, from ~17,400): the second reaches the line.
+    marks = pool.mark_up_to_the_line(first, ramp_end)
+    assert len(marks) == 2
+    (line_at, line), last_end = marks[-1], collateral.position(first)[2]
+    assert line == pool.registry.book_value_at(first, line_at)
+    assert (collateral.written_down(), collateral.held_down()) == (1, 0)
+    pool.view_at(last_end - 1)
+    assert not collateral.entries_open()
+    pool.view_at(last_end)
     assert collateral.entries_open()
     pool.check()
-    after = ramp_end + 5 * DAY
+    after = last_end + 5 * DAY
     pool.next_at(after)
     tx = vault.deposit(1_000 * USDC, investor, sender=investor)
-    assert [(m[0], m[3]) for m in pool.flow(tx)] == [(ramp_end, -1)]
+    assert [(m[0], m[3]) for m in pool.flow(tx)] == [(last_end, -1)]
     assert logs_of(tx, vault, "Deposit")[0].assets == 1_000 * USDC
     assert collateral.value_of(first) == worth(
-        marked_line(up, up_at, terms.salvage, end, after), ADVANCE_RATE_BPS
+        marked_line(line, line_at, terms.salvage, end, after), ADVANCE_RATE_BPS
     )
     pool.check()

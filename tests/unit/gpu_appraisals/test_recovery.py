@@ -1,14 +1,15 @@
 """Recovery values and default marks. `set_recovery_value` (an appraiser) records what a GPU is
 expected to fetch if its lessee defaults (unset: its salvage value); `mark_default` (the pool's
 LeaseManager) marks each GPU down at once to min(its recovery value, where it stands), never up,
-and flags it defaulted (`appraisal(id)[2]`)."""
+and flags it defaulted (`appraisal(id)[2]`). Below the GPU's straight line, a default mark holds
+entries like any mark (`held_down`) unless the GPU's marks are settled."""
 
 import ape
 
 from tests.unit.gpu_appraisals.test_mark_down import marked_logs
 from tests.unit.gpu_collateral.conftest import REASON, reasons, revalued_logs
 from tests.utils.appraisals import DEFAULT_REASON, MAX_VALUE, TOO_LARGE
-from tests.utils.collateral import DAY, NOT_HELD, State
+from tests.utils.collateral import DAY, ENTRIES_WAIT, NOT_HELD, State
 from tests.utils.registry import USDC, GpuStatus
 from tests.utils.vault import ADVANCE_RATE_BPS, MISSING_ROLE, logs_of
 
@@ -63,7 +64,8 @@ def test_recovery_value_bounds(two, appraiser):
 
 def test_mark_default_to_the_recovery_value(two, appraiser, operator):
     """Down at once to the recovery value, flagged defaulted; the twin (no recovery value set)
-    goes to its salvage value in the same call."""
+    goes to its salvage value in the same call. Both now stand below their lines and hold
+    entries: a recovery may beat the estimate, and the GPUs may be marked back up."""
     pool, first, twin = two
     appraisals, collateral = pool.kit.appraisals, pool.collateral
     appraisals.set_recovery_value(first, 6_000 * USDC, REASON, sender=appraiser)
@@ -89,8 +91,8 @@ def test_mark_default_to_the_recovery_value(two, appraiser, operator):
     assert collateral.value_of(first) == 4_800 * USDC
     assert collateral.value_of(twin) == 2_400 * USDC
     assert pool.vault.totalAssets() == pool.vault.free_cash() + pool.book.value(at) < nav
-    # Entries stay open: the default is a judgement, not a lapse.
-    assert collateral.entries_open()
+    assert (collateral.written_down(), collateral.held_down()) == (0, 2)
+    assert reasons(pool.chain, [(collateral, "entry_value", (), operator)]) == [ENTRIES_WAIT]
     pool.check()
 
 

@@ -23,8 +23,10 @@ from eth_abi import encode as encode_abi
 from eth_utils import keccak
 from hexbytes import HexBytes
 
+from tests.utils.appraisals import next_step
 from tests.utils.collateral import (
     DAY,
+    DEFAULTED,
     ENTRIES_WAIT,
     MAX_MATURE_STEPS,
     MAX_VIEW_STEPS,
@@ -442,18 +444,61 @@ class Pool:
 
     def mark(self, token_id: int, book_value: int, reason: bytes = REASON, sender=None):
         """The appraiser's `appraisals.mark`; the reference follows the collateral's `revalue`
-        (rising when counted and above where the GPU stood: the rules are the contract's to
-        enforce, the tests' to check). Returns the receipt and where the GPU stood."""
+        (at most the registry's line; rising when counted and above where the GPU stood, held
+        below the registry's book value unless settled: the rules are the contract's to enforce,
+        the tests' to check). Returns the receipt and where the GPU stood."""
         mark = self._marks()
         terms = self.terms(token_id)
         tx = self.kit.appraisals.mark(
             token_id, book_value, reason, sender=sender or self.roles["appraiser"]
         )
-        previous = self.book.book_of(token_id, terms, tx.timestamp)
-        rising = self.book.positions[token_id].state == State.COUNTED and book_value > previous
-        self.book.revalue(token_id, terms, book_value, rising, False, tx.timestamp)
+        book, now = self.book, tx.timestamp
+        previous = book.book_of(token_id, terms, now)
+        # Above the registry's straight line, the mark is the line.
+        target = min(book_value, self.registry.book_value_at(token_id, now))
+        rising = book.positions[token_id].state == State.COUNTED and target > previous
+        book.revalue(token_id, terms, target, rising, book.hold(token_id, terms, target, now), now)
         self._matured(tx, mark)
         return tx, previous
+
+    def settle(self, token_id: int, reason: bytes = REASON, sender=None):
+        """The appraiser's `appraisals.settle`: the reference re-marks the GPU where it stands,
+        not rising, holding nothing. Returns the receipt and that book value (checked against
+        MarkSettled, with the reason and the appraiser)."""
+        mark = self._marks()
+        sender = sender or self.roles["appraiser"]
+        tx = self.kit.appraisals.settle(token_id, reason, sender=sender)
+        value = self.book.settle(token_id, self.terms(token_id), tx.timestamp)
+        self._matured(tx, mark)
+        [settled] = logs_of(tx, self.kit.appraisals, "MarkSettled")
+        assert (settled.token_id, settled.book_value, settled.reason, settled.appraiser) == (
+            token_id,
+            value,
+            reason,
+            sender.address,
+        )
+        return tx, value
+
+    def mark_up_to_the_line(self, token_id: int, at: int) -> list[tuple[int, int]]:
+        """The appraiser marks a counted GPU up by the largest step at `at`, then again at each
+        ramp end, until a mark reaches its straight line (the registry's book value then),
+        checking every view after each: below the line each mark holds entries, the last lifts
+        the hold (its ramp still writes the GPU down until its end, `position(id)[2]`). Returns
+        each mark's (time, value)."""
+        marks = []
+        while True:
+            self.next_at(at)
+            terms = self.terms(token_id)
+            up = next_step(terms, self.book.book_of(token_id, terms, at), at)
+            tx, _ = self.mark(token_id, up)
+            assert tx.timestamp == at
+            marks.append((at, up))
+            self.check()
+            if up == terms.book_value(at):
+                assert not self.book.positions[token_id].held
+                return marks
+            assert self.book.positions[token_id].held
+            at = self.book.positions[token_id].curve.ramp_end
 
     def mark_default(self, token_ids: list[int], recovery: dict[int, int], sender):
         """`appraisals.mark_default` by `sender` (a LEASE_MANAGER_ROLE holder): each GPU down to
@@ -462,11 +507,12 @@ class Pool:
         mark = self._marks()
         terms = self.terms_of(token_ids)
         tx = self.kit.appraisals.mark_default(token_ids, sender=sender)
-        targets = []
+        book, now, targets = self.book, tx.timestamp, []
         for token_id, t in zip(token_ids, terms, strict=True):
-            stands = self.book.book_of(token_id, t, tx.timestamp)
-            targets.append(min(recovery.get(token_id, t.salvage), stands))
-            self.book.revalue(token_id, t, targets[-1], False, True, tx.timestamp)
+            target = min(recovery.get(token_id, t.salvage), book.book_of(token_id, t, now))
+            flags = DEFAULTED | book.hold(token_id, t, target, now)
+            book.revalue(token_id, t, target, False, flags, now)
+            targets.append(target)
         self._matured(tx, mark)
         return tx, targets
 
@@ -482,14 +528,21 @@ class Pool:
     def check(self, token_ids=None) -> None:
         """Every view of the collateral equals the reference at the latest block, and the
         aggregate keeps its bound: value() <= sum of value_of <= value() + counted. So do the
-        entry gate (`written_down()`, `entries_open()`) and what a flow would get now from
-        `current_value()` and `entry_value()` (eth_calls: the value, or the revert reason). One
-        JSON-RPC batch."""
+        entry gate (`written_down()`, `held_down()`, `entries_open()`) and what a flow would get
+        now from `current_value()` and `entry_value()` (eth_calls: the value, or the revert
+        reason). One JSON-RPC batch."""
         collateral, book = self.collateral, self.book
         now = self.now()
         token_ids = list(book.positions) if token_ids is None else list(token_ids)
         unmatured = sorted(d for d in book.days if d > book.matured)
-        gate = ("written_down", "entries_open", "current_value", "entry_value", "value")
+        gate = (
+            "written_down",
+            "held_down",
+            "entries_open",
+            "current_value",
+            "entry_value",
+            "value",
+        )
         calls = [(collateral, method, ()) for method in gate]
         calls += [
             (collateral, "pending", ()),
@@ -506,22 +559,23 @@ class Pool:
                 (collateral, "appraisal", (token_id,)),
             ]
         results = call_many(self.chain, calls)
-        down, is_open, current, entry, value = results[: len(gate)]
+        down, held, is_open, current, entry, value = results[: len(gate)]
         results = results[len(gate) :]
         try:
             expected, expected_down = book.value(now), book.written_down(now)
         except Pending:
             # More than 1,024 due: the views revert rather than understate.
             expected = expected_down = Reverted(PENDING)
-        assert (value, down) == (expected, expected_down)
+        assert (value, down, held) == (expected, expected_down, book.held_down())
         assert is_open == book.entries_open(now)
         # A flow matures up to 16 due nodes and refuses beyond; then exits get the value, entries
-        # only while no counted GPU is written down.
+        # only while no counted GPU is written down and none is held down.
         if len(book.due(now)) > MAX_MATURE_STEPS:
             assert current == entry == Reverted(PENDING)
         else:
             assert current == expected
-            assert entry == (expected if expected_down == 0 else Reverted(ENTRIES_WAIT))
+            waits = expected_down != 0 or held != 0
+            assert entry == (Reverted(ENTRIES_WAIT) if waits else expected)
         pending, state, intercept, slope = results[:4]
         assert pending == book.pending(now)
         assert state == book.schedule_state(now)

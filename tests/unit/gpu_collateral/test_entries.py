@@ -1,10 +1,13 @@
 """Entries wait out a temporary write-down. A counted GPU is written down for a while from its
 stale day (until an attestation brings it back) and while it returns on its ramp (until the ramp
-end): meanwhile contributions and the vault's deposits and mints refuse with ENTRIES_WAIT,
-`entry_value()` too, `entries_open()` is false and maxDeposit / maxMint are 0. Exits,
-`current_value()` and purchases with cash go on. `written_down()` counts those GPUs (due nodes
-included); the nodes carry the changes of that count (ScheduleMatured.gpus); a node left with no
-change at all by a curve taken out is dropped, so daily attestations leave no node due."""
+end); a GPU held is held down while it is IMPAIRED (until restored or retired) and while its mark
+stands below its straight line (a restore's step: until the appraiser marks it back to the line
+or settles). Meanwhile contributions and the vault's deposits and mints refuse with
+ENTRIES_WAIT, `entry_value()` too, `entries_open()` is false and maxDeposit / maxMint are 0.
+Exits, `current_value()` and purchases with cash go on. `written_down()` counts the GPUs written
+down (due nodes included), `held_down()` the holds; the nodes carry the changes of the first
+(ScheduleMatured.gpus); a node left with no change at all by a curve taken out is dropped, so
+daily attestations leave no node due."""
 
 import copy
 
@@ -16,6 +19,7 @@ from tests.unit.gpu_collateral.conftest import (
     matured_logs,
     read_many,
     reasons,
+    revalued_logs,
     uncounted_logs,
 )
 from tests.utils.collateral import (
@@ -23,6 +27,7 @@ from tests.utils.collateral import (
     ENTRIES_WAIT,
     IMPAIRED,
     PRECISION,
+    RETIRED,
     EntriesWait,
     State,
     ceil_day,
@@ -48,13 +53,15 @@ def two(stocked):
 
 
 def gate(pool, investor) -> tuple:
-    """(written_down(), entries_open(), maxDeposit, maxMint) for `investor`, at the latest block."""
+    """(written_down(), held_down(), entries_open(), maxDeposit, maxMint) for `investor`, at the
+    latest block."""
     collateral, vault = pool.collateral, pool.vault
     return tuple(
         read_many(
             pool.chain,
             [
                 (collateral, "written_down", ()),
+                (collateral, "held_down", ()),
                 (collateral, "entries_open", ()),
                 (vault, "maxDeposit", (investor,)),
                 (vault, "maxMint", (investor,)),
@@ -63,12 +70,13 @@ def gate(pool, investor) -> tuple:
     )
 
 
-def assert_closed(pool, investor, down: int = 1) -> None:
-    assert gate(pool, investor) == (down, False, 0, 0)
+def assert_closed(pool, investor, down: int = 1, held: int = 0) -> None:
+    assert gate(pool, investor) == (down, held, False, 0, 0)
 
 
 def assert_open(pool, investor) -> None:
-    """Nothing written down, entries open, and the vault's max* exactly what its caps allow."""
+    """Nothing written down or held down, entries open, and the vault's max* exactly what its
+    caps allow."""
     vault = pool.vault
     cash, supply, dead, total = read_many(
         pool.chain,
@@ -80,7 +88,7 @@ def assert_open(pool, investor) -> None:
         ],
     )
     deposit, mint = max_deposit(total, supply, cash, dead), max_mint(total, supply, cash, dead)
-    assert gate(pool, investor) == (0, True, deposit, mint)
+    assert gate(pool, investor) == (0, 0, True, deposit, mint)
     assert deposit > 0 and mint > 0
 
 
@@ -198,42 +206,63 @@ def test_attested_stale_gpu_keeps_entries_closed_until_its_ramp_end(two, investo
     pool.check()
 
 
-def test_restored_gpu_closes_entries_until_its_ramp_end(two, investor):
-    """IMPAIRED takes the GPU out (not written down: its value is gone, not expected back), so
-    entries stay open; restored, it returns on a ramp and entries wait: a contribution or a
-    deposit is refused at ramp_end - 1, a deposit accepted at ramp_end, maturing the ramp-end
-    node."""
+def test_impaired_gpu_closes_entries_until_restored_and_settled(two, investor):
+    """IMPAIRED takes the GPU out at once (not written down: its value is gone) and holds
+    entries: it may come back, and a buyer at the impaired price would take that. Restored, it is
+    marked down to one step of its line and returns on a ramp: written down until the ramp end,
+    held below its line after it (a contribution and a deposit refused at ramp_end - 1 and at
+    ramp_end). The appraiser settles the mark at ramp_end (maturing the ramp-end node): entries
+    open, and a deposit goes in at that second. (Marked back to its line instead:
+    tests/unit/gpu_appraisals/test_mark_up.py.)"""
     pool, first, _ = two
-    vault, token = pool.vault, pool.kit.token
+    collateral, vault, token = pool.collateral, pool.vault, pool.kit.token
     fund(token, investor, 1_000 * USDC)
     token.approve(vault, 1_000 * USDC, sender=investor)
     newcomer = pool.register()
     pool.next_at(pool.now() + DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
-    assert_open(pool, investor)
+    assert_closed(pool, investor, down=0, held=1)
+    assert_entries_refused(pool, investor, newcomer)
+    pool.check()
     restored_at = pool.now() + DAY + 77
     pool.next_at(restored_at)
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
 
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
-    assert counted_logs(tx, pool.collateral)[0][:3] == (first, restored_at, ramp_end)
-    assert_closed(pool, investor)
+    step = pool.terms(first).step(restored_at)
+    assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
+    assert counted_logs(tx, collateral)[0][:3] == (first, restored_at, ramp_end)
+    assert_closed(pool, investor, down=1, held=1)
     pool.check()
     pool.view_at(ramp_end - 1)
     assert_entries_refused(pool, investor, newcomer)
+    pool.view_at(ramp_end)
+    assert_closed(pool, investor, down=0, held=1)
+    assert_entries_refused(pool, investor, newcomer)
+    pool.check()
+    pool.next_at(ramp_end)
+
+    tx, _ = pool.settle(first)
+
+    assert tx.timestamp == ramp_end
+    assert [(m[0], m[3]) for m in matured_logs(tx, collateral)] == [(ramp_end, -1)]
+    assert_open(pool, investor)
+    pool.check()
     pool.next_at(ramp_end)
     tx = vault.deposit(1_000 * USDC, investor, sender=investor)
     assert tx.timestamp == ramp_end
-    assert [(m[0], m[3]) for m in pool.flow(tx)] == [(ramp_end, -1)]
-    assert_open(pool, investor)
+    assert pool.flow(tx) == []
+    assert logs_of(tx, vault, "Deposit")[0].assets == 1_000 * USDC
     pool.check()
 
 
-def test_taking_a_stale_gpu_out_reopens_entries_and_drops_its_node(two, investor):
-    """A stale GPU impaired leaves the count at once, even with its stale node due and not
-    matured (removal needs no current schedule): that node had no other change, so it is
-    dropped (no longer due) and the head moves on to the twin's stale day; entries open."""
+@pytest.mark.parametrize("status", [IMPAIRED, RETIRED], ids=["impaired", "retired"])
+def test_taking_a_stale_gpu_out_drops_its_node(two, investor, status):
+    """A stale GPU impaired or retired leaves the count at once, even with its stale node due
+    and not matured (removal needs no current schedule): that node had no other change, so it
+    is dropped (no longer due) and the head moves on to the twin's stale day. Nothing is written
+    down any more: retired, entries open; impaired, the GPU holds them (it may be restored)."""
     pool, first, twin = two
     collateral = pool.collateral
     stale_at = collateral.position(first)[3]
@@ -244,15 +273,18 @@ def test_taking_a_stale_gpu_out_reopens_entries_and_drops_its_node(two, investor
     assert collateral.pending() == 1
     assert_closed(pool, investor)
 
-    tx, removed = pool.set_status(first, GpuStatus.IMPAIRED)
+    tx, removed = pool.set_status(first, status)
 
     assert removed == 0
-    assert uncounted_logs(tx, collateral) == [(first, IMPAIRED, 0)]
+    assert uncounted_logs(tx, collateral) == [(first, status, 0)]
     assert matured_logs(tx, collateral) == []
     assert tuple(collateral.nodes(stale_at)) == (0, 0, 0)
     assert collateral.pending() == 0
     assert collateral.schedule_state() == (twin_stale, 1, 0)
-    assert_open(pool, investor)
+    if status == RETIRED:
+        assert_open(pool, investor)
+    else:
+        assert_closed(pool, investor, down=0, held=1)
     pool.check()
 
 
@@ -323,7 +355,7 @@ def test_written_down_change_alone_makes_a_node(pool, investor):
     pool.check()
 
     pool.pin(ramp_end)
-    assert gate(pool, investor)[:2] == (0, True)
+    assert gate(pool, investor)[:3] == (0, 0, True)
     pool.check()
     _, matured = pool.process(16)
     assert matured == [(ramp_end, 0, 0, -1)]

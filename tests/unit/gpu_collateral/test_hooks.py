@@ -1,6 +1,9 @@
 """The registry's hooks and `sync`: down at once (IMPAIRED, RETIRED, a stale attestation), up
 gradually (restored or re-attested GPUs ramp back over the unlock period), OFFLINE and LEASED
-change nothing, a return deferred while maturities are pending is applied by `sync`."""
+change nothing, a return deferred while maturities are pending is applied by `sync`. An
+impairment holds entries (`held_down` + 1) until the GPU is restored, which marks it down to one
+step below its line and holds them on (until the appraiser marks it back or settles), or
+retired (- 1)."""
 
 import ape
 import pytest
@@ -66,17 +69,27 @@ def test_out_of_nav_in_the_same_transaction(two, path):
     assert pool.collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
     assert not pool.collateral.counts(first)
     assert pool.collateral.value_of(first) == 0
+    # Impaired, it may come back: held down; retired, nothing of it will.
+    assert pool.collateral.held_down() == (1 if path[-1] == IMPAIRED else 0)
     nav_is_current(pool)
     pool.check()
 
 
-def test_retiring_an_impaired_gpu_changes_nothing_more(two):
+@pytest.mark.parametrize("marked", [False, True], ids=["unmarked", "marked down"])
+def test_retiring_an_impaired_gpu_only_lifts_its_holds(two, marked):
+    """Nothing more leaves the pool (the impairment took the value out), but a retired GPU will
+    not come back: its holds go, the impairment's and a mark's below the line alike."""
     pool, first, _ = two
     pool.set_status(first, GpuStatus.IMPAIRED)
+    if marked:
+        pool.mark(first, 5_000 * USDC)
+    assert pool.collateral.held_down() == 1 + marked
     tx, removed = pool.set_status(first, GpuStatus.RETIRED)
     assert removed is None
     assert uncounted_logs(tx, pool.collateral) == []
     assert pool.collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
+    assert pool.collateral.held_down() == 0
+    assert pool.collateral.entries_open()
     pool.check()
 
 
@@ -98,11 +111,13 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
     at the restore (GpuRevalued, previous 0); 0 at the restore, a straight line (rise rounded
     down) to the step's line at ramp_end = ceil_day(restore + 7 days), that line from then on: it
     falls from the step at the restore to salvage (at most the step) at the end of life, far
-    below its never-impaired twin. The appraiser marks it further up, a step at a time."""
+    below its never-impaired twin. The appraiser marks it further up, a step at a time: until a
+    mark reaches its line it holds entries (`held_down`: impaired, then below its line)."""
     pool, first, twin = two
     collateral = pool.collateral
     pool.next_at(pool.now() + 2 * DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
+    assert collateral.held_down() == 1
     restored_at = pool.now() + 3 * DAY + 5 * 3_600 + 11
     terms = pool.terms(first)
     stale_at = floor_day(terms.last_attested_at + STALENESS_WINDOW)
@@ -118,6 +133,7 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
     assert collateral.appraisal(first) == (step, restored_at, False, 0)
     assert collateral.value_of(first) == 0
     assert collateral.counts(first)
+    assert (collateral.written_down(), collateral.held_down()) == (1, 1)
     nav_is_current(pool)
     # The step's line: from the step at the restore to salvage (below it) at the end of life.
     end = floor_day(terms.acquired_at + terms.useful_life)
@@ -151,6 +167,8 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
         pool.check()
     assert seen[:5] == sorted(seen[:5])
     assert seen[5] < seen[4]
+    # Back on its (step's) line, below the straight line: held on.
+    assert (collateral.written_down(), collateral.held_down()) == (0, 1)
 
 
 def test_attestation_of_a_fresh_gpu_moves_its_stale_day(two):

@@ -11,9 +11,11 @@ from tests.unit.gpu_collateral.conftest import counted_logs, read_many, reasons,
 from tests.utils.collateral import (
     ACTIVE,
     DAY,
+    IMPAIRED,
     MAX_VIEW_STEPS,
     PENDING,
     PRECISION,
+    RETIRED,
     YEAR,
     ZERO_STEPS,
     Book,
@@ -378,7 +380,7 @@ def test_reference_keeps_a_node_that_only_changes_the_written_down_count():
     book.bring_in(1, terms, 10 * DAY, True)
     assert book.days == {40 * DAY}
     assert book.delta(40 * DAY) == (0, 0, 1)
-    book.uncount(1, 11 * DAY)
+    book.uncount(1, 11 * DAY, IMPAIRED)
     assert book.days == set()
     book.on_status(1, terms, 12 * DAY)
     assert book.position(1) == (State.COUNTED, 12 * DAY, 19 * DAY, 40 * DAY)
@@ -393,5 +395,5 @@ def test_reference_keeps_a_node_that_only_changes_the_written_down_count():
     assert book.schedule_state(12 * DAY) == (17 * DAY, 2, 1)
     assert book.written_down(19 * DAY) == 0
     assert book.entries_open(19 * DAY)
-    book.uncount(1, 13 * DAY)
+    book.uncount(1, 13 * DAY, RETIRED)
     assert book.days == {17 * DAY, 42 * DAY}

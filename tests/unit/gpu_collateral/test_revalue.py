@@ -3,7 +3,8 @@ call them (every role fixture and a stranger, exact reasons, as eth_calls at one
 each does when the right caller calls it.
 
 - `revalue` (APPRAISALS_ROLE: the pool's GpuAppraisals, which applies the appraisal rules): the
-  primitive applies what it is told, a rise of any size included; the rules are GpuAppraisals'.
+  primitive applies what it is told, a rise of any size included, and its flags (DEFAULTED
+  sticks, HELD holds entries until a call without it); the rules are GpuAppraisals'.
 - `admit` / `release` (MOVER_ROLE: the pool's GpuMarket and LeaseManager).
 - `wind_down` (DEFAULT_ADMIN_ROLE), once: then no entry is priced (`entries_open` false,
   `entry_value`, `contribute` and the vault's deposits refused with the collateral's reason)."""
@@ -19,6 +20,9 @@ from tests.unit.gpu_collateral.conftest import (
 from tests.utils.collateral import (
     ALREADY_WINDING_DOWN,
     DAY,
+    DEFAULTED,
+    ENTRIES_WAIT,
+    HELD,
     WINDING_DOWN,
     State,
     ceil_day,
@@ -59,15 +63,16 @@ def two(stocked):
 def test_revalue_appraisals_only(two, callers):
     """Nobody but the appraisals contract: not the appraiser, not the admin."""
     pool, first, _ = two
-    for args in ((first, 10_000 * USDC, False, False), (first, 29_000 * USDC, True, True)):
+    for args in ((first, 10_000 * USDC, False, 0), (first, 29_000 * USDC, True, DEFAULTED | HELD)):
         assert outcomes(pool, callers, "revalue", *args) == only(None, MISSING_ROLE)
     assert pool.collateral.hasRole(APPRAISALS_ROLE, pool.kit.appraisals)
 
 
-def test_revalue_applies_what_it_is_told(two, admin):
+def test_revalue_applies_what_it_is_told(two, admin, investor):
     """Granted APPRAISALS_ROLE, an account revalues directly: a rise of any size ramps from where
     the GPU stood over the unlock period (GpuAppraisals bounds it, the primitive does not), the
-    defaulted flag sticks, and `revalue` returns where the GPU stood."""
+    DEFAULTED flag sticks, the HELD flag holds entries until a call without it (whatever the
+    value: the line is GpuAppraisals' to judge), and `revalue` returns where the GPU stood."""
     pool, first, _ = two
     collateral = pool.collateral
     collateral.grantRole(APPRAISALS_ROLE, admin, sender=admin)
@@ -75,26 +80,35 @@ def test_revalue_applies_what_it_is_told(two, admin):
     at = pool.now() + DAY + 7
     pool.pin(at)
     stood = collateral.book_of(first)
-    assert collateral.revalue.call(first, 1_000 * USDC, False, True, sender=admin) == stood
+    flags = DEFAULTED | HELD
+    assert collateral.revalue.call(first, 1_000 * USDC, False, flags, sender=admin) == stood
 
-    tx = collateral.revalue(first, 1_000 * USDC, False, True, sender=admin)
+    tx = collateral.revalue(first, 1_000 * USDC, False, flags, sender=admin)
 
-    pool.book.revalue(first, terms, 1_000 * USDC, False, True, tx.timestamp)
+    pool.book.revalue(first, terms, 1_000 * USDC, False, flags, tx.timestamp)
     assert revalued_logs(tx, collateral) == [(first, 1_000 * USDC, stood, 0)]
     assert collateral.appraisal(first) == (1_000 * USDC, at, True, stood)
     assert collateral.value_of(first) == 800 * USDC
+    # Held down, nothing written down: entries wait all the same.
+    assert (collateral.written_down(), collateral.held_down()) == (0, 1)
+    assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [ENTRIES_WAIT]
     pool.check()
-    # Far above a step, rising: the primitive ramps to it.
+    # Far above a step, rising, no flag: the primitive ramps to it and the hold is lifted.
     up_at = at + DAY
     pool.pin(up_at)
-    tx = collateral.revalue(first, 29_000 * USDC, True, False, sender=admin)
-    pool.book.revalue(first, terms, 29_000 * USDC, True, False, tx.timestamp)
+    tx = collateral.revalue(first, 29_000 * USDC, True, 0, sender=admin)
+    pool.book.revalue(first, terms, 29_000 * USDC, True, 0, tx.timestamp)
     ramp_end = ceil_day(up_at + UNLOCK_PERIOD)
     assert revalued_logs(tx, collateral) == [(first, 29_000 * USDC, 1_000 * USDC, ramp_end)]
     assert collateral.position(first)[:3] == (State.COUNTED, up_at, ramp_end)
     # Still flagged: a later mark does not clear a default.
     assert collateral.appraisal(first) == (29_000 * USDC, up_at, True, 1_000 * USDC)
+    # Returning: written down until the ramp end, held no more.
+    assert (collateral.written_down(), collateral.held_down()) == (1, 0)
     assert not collateral.entries_open()
+    pool.check()
+    pool.view_at(ramp_end)
+    assert collateral.entries_open()
     pool.check()
 
 
@@ -102,7 +116,7 @@ def test_revalue_of_a_gpu_not_held(two, admin):
     pool, _, _ = two
     pool.collateral.grantRole(APPRAISALS_ROLE, admin, sender=admin)
     never_held = pool.register()
-    calls = [(pool.collateral, "revalue", (never_held, USDC, False, False), admin)]
+    calls = [(pool.collateral, "revalue", (never_held, USDC, False, HELD), admin)]
     assert reasons(pool.chain, calls) == ["collateral: gpu not held"]
 
 

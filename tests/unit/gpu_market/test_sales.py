@@ -465,11 +465,13 @@ def test_floor_of_a_gpu_that_no_longer_counts_is_its_recovery_value(
 ):
     """An impaired or retired GPU is worth nothing in NAV: without the appraiser's recovery value
     it has no floor and cannot be sold; with one, that is its floor (one wei less refused), and
-    all of the price is a gain streamed to holders (no value leaves NAV)."""
+    all of the price is a gain streamed to holders (no value leaves NAV). An impaired one holds
+    entries until it leaves; a retired one holds nothing."""
     pool, gpu = stocked.pool, stocked.first
     market = pool.market
     pool.set_status(gpu, status)
     assert pool.collateral.value_of(gpu) == 0
+    assert pool.collateral.held_down() == (1 if status == GpuStatus.IMPAIRED else 0)
     recovery = 5_000 * USDC
     list_for(pool, gpu, recovery, buyer, operator)
     with ape.reverts(NO_FLOOR):
@@ -495,13 +497,15 @@ def test_floor_of_a_gpu_that_no_longer_counts_is_its_recovery_value(
     assert after.unvested == before.unvested + recovery
     assert after.collateral == pool.book.value(pool.now())
     gone(pool, gpu, buyer)
+    assert pool.collateral.held_down() == 0
     pool.check()
 
 
 def test_floor_of_a_defaulted_gpu(stocked, operator, appraiser, admin, buyer):
     """A default marks the GPU down to its recovery value (book), which is then its floor, above
     its collateral value (book x advance rate): the difference is a gain streamed. Without a
-    recovery value set, a defaulted GPU's floor is its collateral value."""
+    recovery value set, a defaulted GPU's floor is its collateral value. Both marks are below the
+    GPUs' lines and hold entries; the sale takes the sold GPU's hold with it."""
     pool = stocked.pool
     market, appraisals = pool.market, pool.kit.appraisals
     appraisals.grantRole(LEASE_MANAGER_ROLE, operator, sender=admin)  # stands in for a lease
@@ -513,6 +517,7 @@ def test_floor_of_a_defaulted_gpu(stocked, operator, appraiser, admin, buyer):
     value = pool.collateral.value_of(stocked.first)
     assert market.floor(stocked.first) == recovery > value > 0
     assert market.floor(stocked.twin) == pool.collateral.value_of(stocked.twin) > 0
+    assert pool.collateral.held_down() == 2
 
     list_for(pool, stocked.first, recovery, buyer, operator)
     before = Figures.read(pool, buyer)
@@ -524,6 +529,7 @@ def test_floor_of_a_defaulted_gpu(stocked, operator, appraiser, admin, buyer):
     after = Figures.read(pool, buyer)
     assert after.free_cash == before.free_cash + released
     gone(pool, stocked.first, buyer)
+    assert (pool.collateral.held_down(), pool.collateral.entries_open()) == (1, False)
     pool.check()
 
 

@@ -1,14 +1,25 @@
 """LeaseManager.declare_default, close_lease, pay_recovery: the default boundary to the second, the
 GPUs marked down at once through the pool's GpuAppraisals (recovery value, salvage by default,
-never up), arrears frozen, the GPUs freed by the operator's close, recoveries to holders."""
+never up), arrears frozen, the GPUs freed by the operator's close, recoveries to holders. A GPU
+marked below its straight line by a default holds entries (`held_down`) until it is sold, settled
+or marked back to its line."""
 
 import ape
 import pytest
 from eth_utils import keccak
 
 from tests.unit.lease_manager.conftest import GRACE, INSTALMENT, INSTALMENTS
+from tests.utils.market import buy_gpu
 from tests.utils.registry import USDC, GpuStatus
-from tests.utils.vault import DAY, DEFAULT_AFTER, FEE_BPS, RevenueModel, fund, logs_of
+from tests.utils.vault import (
+    DAY,
+    DEFAULT_AFTER,
+    ENTRIES_WAIT,
+    FEE_BPS,
+    RevenueModel,
+    fund,
+    logs_of,
+)
 
 NOT_YET = "lease: not past default_after"
 NOT_DEFAULTED = "lease: not defaulted"
@@ -67,9 +78,11 @@ def test_arrears_freeze_at_the_default(defaulted, lessee, chain):
         leases.declare_default(lease_id, sender=lessee)
 
 
-def test_default_marks_gpus_down_at_once(lease_book, appraiser, attacker, chain):
+def test_default_marks_gpus_down_at_once(lease_book, registry, appraiser, attacker, chain):
     """To the appraiser's recovery value where one is set (never up: a recovery value above the
-    book value leaves it where it is), to salvage otherwise; NAV falls in the same transaction."""
+    book value leaves it where it is), to salvage otherwise; NAV falls in the same transaction.
+    Every GPU now stands below its straight line and holds entries: the one left where it stood
+    too, the collateral's line running a hair below the registry's (its day grid)."""
     kit, lease_id = lease_book.kit, lease_book.lease_id
     collateral, appraisals, vault = kit.collateral, kit.appraisals, kit.vault
     appraised, above, *plain = lease_book.gpu_ids
@@ -99,6 +112,35 @@ def test_default_marks_gpus_down_at_once(lease_book, appraiser, attacker, chain)
     values = sum(collateral_value(book) for book in targets.values())
     assert collateral.value() == values - len(targets)
     assert vault.totalAssets() == vault.free_cash() + values - len(targets) < nav
+    assert books[above] < registry.book_value(above)
+    assert (collateral.written_down(), collateral.held_down()) == (0, len(targets))
+    assert not collateral.entries_open()
+
+
+def test_defaulted_gpus_sold_in_wind_down_lift_their_holds(
+    defaulted, registry, admin, operator, investor, attacker
+):
+    """The default holds entries, one hold a GPU (each marked down to salvage, below its line): a
+    deposit is refused with the collateral's reason. The operator closes the lease, the admin
+    winds the pool down and the GPUs are sold at their floors one by one: each sale takes its
+    hold with it, the last leaves none (entries stay closed: the pool is winding down)."""
+    kit, lease_id = defaulted.kit, defaulted.lease_id
+    collateral = kit.collateral
+    assert (collateral.written_down(), collateral.held_down()) == (0, len(defaulted.gpu_ids))
+    fund(kit.token, investor, USDC)
+    kit.token.approve(kit.vault, USDC, sender=investor)
+    with ape.reverts(ENTRIES_WAIT):
+        kit.vault.deposit(USDC, investor, sender=investor)
+    kit.leases.close_lease(lease_id, sender=operator)
+    collateral.wind_down(sender=admin)
+
+    for sold, token_id in enumerate(defaulted.gpu_ids, start=1):
+        buy_gpu(kit, operator, token_id, kit.market.floor(token_id), attacker)
+        assert registry.ownerOf(token_id) == attacker.address
+        assert collateral.held_down() == len(defaulted.gpu_ids) - sold
+
+    assert (collateral.written_down(), collateral.held_down()) == (0, 0)
+    assert collateral.winding_down() and not collateral.entries_open()
 
 
 def test_default_while_paused(lease_book, pauser, attacker, chain):

@@ -58,13 +58,16 @@ def test_swap_gpu(lease_book, registry, operator, lessee, gpu):
 
 
 def test_swap_an_impaired_gpu(lease_book, registry, appraiser, operator, gpu):
-    """The usual RMA: the appraiser impaired the failed GPU (its value left NAV then); it goes to
-    the operator IMPAIRED, nothing of value leaves with it."""
+    """The usual RMA: the appraiser impaired the failed GPU (its value left NAV then, and it held
+    entries: it might have been restored); it goes to the operator IMPAIRED, nothing of value
+    leaves with it, and its hold goes with it: entries open again."""
     kit, lease_id = lease_book.kit, lease_book.lease_id
     failed = lease_book.gpu_ids[0]
     registry.set_status(failed, GpuStatus.IMPAIRED, sender=appraiser)
+    assert (kit.collateral.held_down(), kit.collateral.entries_open()) == (1, False)
     new = replacement_for(registry, kit.collateral, operator, gpu)
     tx = kit.leases.swap_gpu(lease_id, failed, new, sender=operator)
+    assert (kit.collateral.held_down(), kit.collateral.entries_open()) == (0, True)
     [log] = tx.decode_logs(kit.leases.GpuReplaced)
     assert log.value_out == 0 < log.value_in
     assert (registry.ownerOf(failed), registry.gpu(failed).status) == (
