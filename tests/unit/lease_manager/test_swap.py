@@ -15,12 +15,12 @@ def replacement_for(registry, collateral, operator, gpu, **spec) -> int:
     return token_id
 
 
-def test_swap_gpu(lease_book, registry, operator, lessee, gpu):
+def test_swap_gpu(lease_book, registry, operator, lessee, gpu, chain):
     kit, lease_id = lease_book.kit, lease_book.lease_id
     leases, collateral = kit.leases, kit.collateral
     failed = lease_book.gpu_ids[1]
     # Acquired now: worth more than the failed one, acquired 30 days before the lease.
-    new = replacement_for(registry, collateral, operator, gpu)
+    new = replacement_for(registry, collateral, operator, gpu, acquired_at=chain.pending_timestamp)
     nav = kit.vault.totalAssets()
 
     tx = leases.swap_gpu(lease_id, failed, new, sender=operator)
