@@ -10,7 +10,7 @@ from eth_utils import keccak
 
 from tests.unit.lease_manager.conftest import GRACE, INSTALMENT, INSTALMENTS
 from tests.utils.market import buy_gpu
-from tests.utils.registry import USDC, GpuStatus
+from tests.utils.registry import USDC, YEAR, GpuStatus
 from tests.utils.vault import (
     DAY,
     DEFAULT_AFTER,
@@ -96,11 +96,16 @@ def test_default_marks_gpus_down_at_once(lease_book, registry, appraiser, attack
 
     marks = {log.token_id: log for log in logs_of(tx, appraisals, "GpuMarked")}
     assert sorted(marks) == sorted(lease_book.gpu_ids)
-    targets = {appraised: 5_000 * USDC, above: books[above], **{i: SALVAGE for i in plain}}
+    # Where each stood in the default's block: what the views said a block earlier, less the
+    # seconds of depreciation between (the node may put the default a second or two later).
+    stood = {token_id: log.previous for token_id, log in marks.items()}
+    elapsed = tx.timestamp - chain.blocks[tx.block_number - 1].timestamp
+    for token_id, previous in stood.items():
+        assert books[token_id] - elapsed * books[token_id] // YEAR <= previous <= books[token_id]
+    targets = {appraised: 5_000 * USDC, above: stood[above], **{i: SALVAGE for i in plain}}
     for token_id, log in marks.items():
-        assert (log.book_value, log.previous, log.rising, log.reason, log.appraiser) == (
+        assert (log.book_value, log.rising, log.reason, log.appraiser) == (
             targets[token_id],
-            books[token_id],
             False,
             DEFAULT_REASON,
             kit.leases.address,
