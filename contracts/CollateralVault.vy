@@ -4,7 +4,7 @@
 """
 @title CollateralVault
 @license GNU Affero General Public License v3.0 only
-@notice One pool's fraction token (ERC-20 + EIP-2612 permit, ERC-4626 over the stablecoin), its
+@notice One pool's fraction token (ERC-20 with ERC-7943 freezes, ERC-4626 over the stablecoin), its
         cash and its lease revenue. The pool's GPUs and their value live in its GpuCollateral.
         - NAV (`totalAssets`) = free cash + the GpuCollateral's `value()`, read in one call. Every
           flow prices from `current_value()` (exits) or `entry_value()` (deposits, mints), which
@@ -89,21 +89,22 @@ initializes: revenue
 
 
 exports: (
-    # ERC-20 + EIP-2612 + EIP-5267 (transfer and transferFrom are this contract's own, below).
+    # ERC-20 (transfer and transferFrom are this contract's own, below).
     erc20.approve,
     erc20.allowance,
-    erc20.balanceOf,
-    erc20.totalSupply,
     erc20.name,
     erc20.symbol,
     erc20.decimals,
-    erc20.permit,
-    erc20.nonces,
-    erc20.DOMAIN_SEPARATOR,
-    erc20.eip712Domain,
     # Left out on purpose:
-    # - erc20.transfer, erc20.transferFrom: replaced by versions that check identities and
-    #   checkpoint revenue before moving a balance;
+    # - erc20.transfer, erc20.transferFrom: replaced by versions that check identities, freezes
+    #   and jurisdictions and checkpoint revenue before moving a balance;
+    # - erc20.balanceOf, erc20.totalSupply: balances and the supply live in `_holdings` and
+    #   `_supply_rules`, packed with the freezes and the pool's rules (`balanceOf`, `totalSupply`
+    #   below); snekmate's own two stay empty;
+    # - erc20.permit, erc20.nonces, erc20.DOMAIN_SEPARATOR, erc20.eip712Domain: a fraction is a
+    #   security moved only between verified holders; an approval is the holder's own
+    #   transaction (ERC-3643 tokens have no permit either). The stablecoin's permit stays
+    #   (`buy_with_permit`);
     # - erc20.mint, erc20.burn, erc20.burn_from, erc20.set_minter, erc20.is_minter: fractions are
     #   minted and burnt only by the ERC-4626 and GPU flows, against value in or out;
     # - erc20.transfer_ownership, erc20.renounce_ownership, ownable.owner: ownable is initialised
@@ -133,6 +134,10 @@ LEASE_MANAGER_ROLE: public(constant(bytes32)) = keccak256("LEASE_MANAGER_ROLE")
 REDEMPTION_QUEUE_ROLE: public(constant(bytes32)) = keccak256("REDEMPTION_QUEUE_ROLE")
 # keccak256("PAUSER_ROLE"): pauses (the admin unpauses).
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
+# keccak256("ENFORCER_ROLE"): the pool's PoolCompliance contract, which freezes, forces
+# transfers, recovers wallets and sets the jurisdiction rules.
+ENFORCER_ROLE: public(constant(bytes32)) = keccak256("ENFORCER_ROLE")
+
 # Highest servicing fee, in basis points.
 MAX_FEE_BPS: constant(uint256) = 2_000
 # Fractions have DECIMALS_OFFSET more decimals than the stablecoin (inflation defence).
@@ -148,6 +153,24 @@ _MATURE_STEPS: constant(uint256) = 16
 _BPS: constant(uint256) = 10_000
 # Virtual shares of the conversions.
 _VIRTUAL_SHARES: constant(uint256) = 10**DECIMALS_OFFSET
+# A holding: the balance (bits 0..126, below SUPPLY_CAP), the frozen amount (128..254, never
+# above the balance) and the full freeze (255). One slot, read by every flow that moves it.
+_BALANCE: constant(uint256) = 2**127 - 1
+_FROZEN_SHIFT: constant(uint256) = 128
+_FULL_FREEZE: constant(uint256) = 2**255
+# `_supply_rules`: the supply (bits 0..126), the jurisdiction mode (127..128) and the maximum
+# balance per investor (129..255, 0: none). Every mint, burn and transfer reads the supply, so the
+# rules cost no slot of their own.
+_MODE_SHIFT: constant(uint256) = 127
+_CAP_SHIFT: constant(uint256) = 129
+# Kinds of movement the identity registry's `check_move` judges (IdentityRegistry's constants).
+_TRANSFER: constant(uint256) = 0
+_ESCROW: constant(uint256) = 1
+_FORCED: constant(uint256) = 2
+_MINT: constant(uint256) = 3
+_EXIT: constant(uint256) = 4
+_CLAIM: constant(uint256) = 5
+_PAYEE: constant(uint256) = 6
 
 
 # The stablecoin (ERC-4626 `asset`).
@@ -168,6 +191,10 @@ accrued_fees: public(uint256)
 fee_bps: public(uint256)
 # Receives the servicing fees.
 fee_recipient: public(address)
+# account -> balance | frozen amount | full freeze (see _BALANCE).
+_holdings: HashMap[address, uint256]
+# supply | jurisdiction mode | maximum balance (see _MODE_SHIFT).
+_supply_rules: uint256
 
 
 @deploy
@@ -230,7 +257,7 @@ def transfer(to: address, amount: uint256) -> bool:
     @param amount Fraction units.
     @return bool True (reverts on failure).
     """
-    self._move(msg.sender, to, amount, True)
+    self._move(msg.sender, to, amount, _TRANSFER)
     return True
 
 
@@ -245,7 +272,7 @@ def transferFrom(owner: address, to: address, amount: uint256) -> bool:
     @return bool True (reverts on failure).
     """
     erc20._spend_allowance(owner, msg.sender, amount)
-    self._move(owner, to, amount, True)
+    self._move(owner, to, amount, _TRANSFER)
     return True
 
 
@@ -271,7 +298,7 @@ def convertToShares(assets: uint256) -> uint256:
     @param assets Stablecoin units.
     @return uint256 Fraction units.
     """
-    return self._to_shares(assets, self._total_assets(), erc20.totalSupply, False)
+    return self._to_shares(assets, self._total_assets(), self._supply(), False)
 
 
 @view
@@ -282,7 +309,7 @@ def convertToAssets(shares: uint256) -> uint256:
     @param shares Fraction units.
     @return uint256 Stablecoin units.
     """
-    return self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
+    return self._to_assets(shares, self._total_assets(), self._supply(), False)
 
 
 @view
@@ -296,15 +323,15 @@ def maxDeposit(receiver: address) -> uint256:
     @param receiver Who would receive the fractions.
     @return uint256 Stablecoin units.
     """
-    if not self._can_enter() or not self._is_verified(receiver):
-        return 0
-    supply: uint256 = erc20.totalSupply
+    room: uint256 = self._room(receiver)
+    supply: uint256 = self._supply()
     cash: uint256 = self.free_cash
-    if supply >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
+    if room == 0 or supply >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
         return 0
-    # Largest `assets` whose shares keep the supply below SUPPLY_CAP: floor(a * (s + V) / (T + 1))
-    # <= room  <=>  a * (s + V) < (room + 1) * (T + 1).
-    room: uint256 = SUPPLY_CAP - 1 - supply
+    # Largest `assets` whose shares keep the supply below SUPPLY_CAP (and within the receiver's
+    # room under the maximum balance; on a first mint that room also bounds the dead shares, an
+    # underestimate): floor(a * (s + V) / (T + 1)) <= room  <=>  a * (s + V) < (room + 1) * (T + 1).
+    room = min(room, SUPPLY_CAP - 1 - supply)
     total: uint256 = self._total_assets()
     by_supply: uint256 = ((room + 1) * (total + 1) - 1) // (supply + _VIRTUAL_SHARES)
     assets: uint256 = min(by_supply, MAX_CASH - cash)
@@ -323,18 +350,17 @@ def maxMint(receiver: address) -> uint256:
     @param receiver Who would receive the fractions.
     @return uint256 Fraction units.
     """
-    if not self._can_enter() or not self._is_verified(receiver):
-        return 0
-    supply: uint256 = erc20.totalSupply
+    room: uint256 = self._room(receiver)
+    supply: uint256 = self._supply()
     cash: uint256 = self.free_cash
     dead: uint256 = self._dead_shares_due(supply)
-    if supply + dead >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
+    if room == 0 or supply + dead >= SUPPLY_CAP - 1 or cash >= MAX_CASH:
         return 0
     # ceil(x * (T + 1) / (s + V)) <= cash room  <=>  x <= cash room * (s + V) // (T + 1).
     by_cash: uint256 = (MAX_CASH - cash) * (supply + _VIRTUAL_SHARES) // (self._total_assets() + 1)
     if by_cash <= dead:
         return 0
-    return min(SUPPLY_CAP - 1 - supply - dead, by_cash - dead)
+    return min(min(SUPPLY_CAP - 1 - supply - dead, by_cash - dead), room)
 
 
 @view
@@ -349,7 +375,7 @@ def maxWithdraw(owner: address) -> uint256:
     """
     if not self._can_price():
         return 0
-    assets: uint256 = self._to_assets(erc20.balanceOf[owner], self._total_assets(), erc20.totalSupply, False)
+    assets: uint256 = self._to_assets(self._unfrozen(owner), self._total_assets(), self._supply(), False)
     return min(assets, self.free_cash)
 
 
@@ -365,12 +391,12 @@ def maxRedeem(owner: address) -> uint256:
     """
     if not self._can_price():
         return 0
-    supply: uint256 = erc20.totalSupply
+    supply: uint256 = self._supply()
     total: uint256 = self._total_assets()
     # Largest shares paying at most free cash: floor(x * (T + 1) / (s + V)) <= cash  <=>
     # x * (T + 1) < (cash + 1) * (s + V).
     by_cash: uint256 = ((self.free_cash + 1) * (supply + _VIRTUAL_SHARES) - 1) // (total + 1)
-    shares: uint256 = min(erc20.balanceOf[owner], by_cash)
+    shares: uint256 = min(self._unfrozen(owner), by_cash)
     if self._to_assets(shares, total, supply, False) == 0:
         return 0
     return shares
@@ -385,7 +411,7 @@ def previewDeposit(assets: uint256) -> uint256:
     @param assets Stablecoin units.
     @return uint256 Fraction units.
     """
-    supply: uint256 = erc20.totalSupply
+    supply: uint256 = self._supply()
     shares: uint256 = self._to_shares(assets, self._total_assets(), supply, False)
     dead: uint256 = self._dead_shares_due(supply)
     if shares <= dead:
@@ -402,7 +428,7 @@ def previewMint(shares: uint256) -> uint256:
     @param shares Fraction units.
     @return uint256 Stablecoin units.
     """
-    supply: uint256 = erc20.totalSupply
+    supply: uint256 = self._supply()
     return self._to_assets(shares + self._dead_shares_due(supply), self._total_assets(), supply, True)
 
 
@@ -414,7 +440,7 @@ def previewWithdraw(assets: uint256) -> uint256:
     @param assets Stablecoin units.
     @return uint256 Fraction units.
     """
-    return self._to_shares(assets, self._total_assets(), erc20.totalSupply, True)
+    return self._to_shares(assets, self._total_assets(), self._supply(), True)
 
 
 @view
@@ -425,7 +451,7 @@ def previewRedeem(shares: uint256) -> uint256:
     @param shares Fraction units.
     @return uint256 Stablecoin units.
     """
-    return self._to_assets(shares, self._total_assets(), erc20.totalSupply, False)
+    return self._to_assets(shares, self._total_assets(), self._supply(), False)
 
 
 @external
@@ -450,9 +476,9 @@ def mint(shares: uint256, receiver: address) -> uint256:
     @return uint256 Stablecoin paid.
     """
     self._require_not_paused()
-    self._require_verified(receiver)
+    self._admit(receiver)
     assert shares != 0, "vault: zero shares"
-    supply: uint256 = erc20.totalSupply
+    supply: uint256 = self._supply()
     minted: uint256 = shares + self._dead_shares_due(supply)
     assets: uint256 = self._to_assets(minted, self.free_cash + extcall COLLATERAL.entry_value(), supply, True)
     self._issue(msg.sender, receiver, assets, minted, supply)
@@ -470,7 +496,7 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     """
     self._require_not_paused()
     assert assets != 0, "vault: zero assets"
-    shares: uint256 = self._to_shares(assets, self._current_total_assets(), erc20.totalSupply, True)
+    shares: uint256 = self._to_shares(assets, self._current_total_assets(), self._supply(), True)
     self._redeem(owner, receiver, assets, shares)
     return shares
 
@@ -572,8 +598,8 @@ def issue_for_gpu(receiver: address, value_in: uint256, collateral_before: uint2
     """
     self._require_collateral()
     self._require_not_paused()
-    self._require_verified(receiver)
-    supply: uint256 = erc20.totalSupply
+    self._admit(receiver)
+    supply: uint256 = self._supply()
     shares: uint256 = self._mint_fractions(
         receiver, self._to_shares(value_in, self.free_cash + collateral_before, supply, False), supply
     )
@@ -591,7 +617,7 @@ def pay_for_gpu(seller: address, price: uint256):
     """
     self._require_collateral()
     self._require_not_paused()
-    assert self._is_verified(seller), "identity: seller not verified"
+    self._comply(_PAYEE, seller, 0, seller, self._holdings[seller], 0, 0)
     cash: uint256 = self.free_cash
     assert price <= cash, "vault: insufficient free cash"
     # price <= cash, checked above.
@@ -621,22 +647,28 @@ def collect_sale(buyer: address, price: uint256, to_cash: uint256):
 
 
 @external
-def move_escrowed(owner: address, to: address, shares: uint256):
+def move_escrowed(owner: address, to: address, shares: uint256, admit: bool):
     """
     @notice REDEMPTION_QUEUE_ROLE (the pool's RedemptionQueue only): move fractions into the escrow
             (a request: `to` is this vault) or out of it (a cancelled request claimed back:
-            `owner` is this vault), with no identity check here: the queue checks the exit right
-            at request and the receiver at claim. The escrow is this vault's own balance beyond
-            DEAD_SHARES, so escrowed fractions stop earning revenue at once: what they earn is
-            streamed back to holders, as the dead shares' is. The role is the queue's alone (the
-            deploy grants it to nobody else): the vault trusts it as it trusts its collateral,
-            and spends no bytes checking which side is the escrow.
+            `owner` is this vault). No identity check on the holder here: the queue checks the
+            exit right at request and the receiver at claim; the owner's freezes still apply and
+            a receiver frozen entirely is refused, and a receiver other than the controller
+            (`admit`) must be able to hold them, as the receiver of a mint. The escrow is this
+            vault's own balance beyond DEAD_SHARES, so escrowed fractions stop earning revenue at
+            once: what they earn is streamed back to holders, as the dead shares' is. The role is
+            the queue's alone (the deploy grants it to nobody else): the vault trusts it as it
+            trusts its collateral, and spends no bytes checking which side is the escrow.
     @param owner The requester, or this vault.
     @param to This vault, or the receiver of a cancelled request.
     @param shares Fraction units.
+    @param admit Whether `to` is checked as a new holder (a receiver other than the controller).
     """
     access_control._check_role(REDEMPTION_QUEUE_ROLE, msg.sender)
-    self._move(owner, to, shares, False)
+    kind: uint256 = _ESCROW
+    if admit:
+        kind = _MINT
+    self._move(owner, to, shares, kind)
 
 
 @external
@@ -680,7 +712,7 @@ def collect_instalment(lease_id: uint256, payer: address, amount: uint256) -> ui
     rate: uint256 = 0
     vesting_end: uint256 = 0
     recycled: uint256 = 0
-    rate, vesting_end, recycled = revenue._distribute(net, erc20.totalSupply, erc20.balanceOf[self])
+    rate, vesting_end, recycled = revenue._distribute(net, self._supply(), self._holdings[self] & _BALANCE)
     log ICollateralVault.RevenueDistributed(
         lease_id=lease_id,
         payer=payer,
@@ -703,7 +735,7 @@ def skim() -> uint256:
             nobody captures it by buying just before.
     @return uint256 The donation streamed (stablecoin units).
     """
-    supply: uint256 = erc20.totalSupply
+    supply: uint256 = self._supply()
     books: uint256 = self.free_cash + revenue.held + self.accrued_fees
     balance: uint256 = staticcall IERC20(asset).balanceOf(self)
     donation: uint256 = 0
@@ -713,7 +745,7 @@ def skim() -> uint256:
     rate: uint256 = 0
     vesting_end: uint256 = 0
     recycled: uint256 = 0
-    rate, vesting_end, recycled = revenue._distribute(donation, supply, erc20.balanceOf[self])
+    rate, vesting_end, recycled = revenue._distribute(donation, supply, self._holdings[self] & _BALANCE)
     log ICollateralVault.Skimmed(donation=donation, recycled=recycled, rate=rate, vesting_end=vesting_end)
     return donation
 
@@ -731,9 +763,9 @@ def claim(receiver: address = msg.sender) -> uint256:
     """
     acc_rem: uint256 = revenue._require_not_paused()
     assert receiver != empty(address), "revenue: zero receiver"
-    if receiver != msg.sender:
-        self._require_both_verified(msg.sender, receiver, "identity: sender not verified")
-    amount: uint256 = revenue._claim(msg.sender, erc20.balanceOf[msg.sender], erc20.totalSupply, acc_rem)
+    holding: uint256 = self._holdings[msg.sender]
+    self._comply(_CLAIM, msg.sender, holding, receiver, self._holdings[receiver], 0, 0)
+    amount: uint256 = revenue._claim(msg.sender, holding & _BALANCE, self._supply(), acc_rem)
     assert amount != 0, "revenue: nothing to claim"
     log ICollateralVault.RevenueClaimed(account=msg.sender, receiver=receiver, amount=amount)
     self._pay_out(receiver, amount)
@@ -806,7 +838,140 @@ def set_fee_recipient(fee_recipient_: address):
     self.fee_recipient = fee_recipient_
 
 
+# COMPLIANCE (the pool's PoolCompliance: ENFORCER_ROLE; it validates, the vault applies) #
+
+
+@external
+def enforce_freeze(account: address, frozen: uint256, full: bool):
+    """
+    @notice ENFORCER_ROLE: `frozen` of `account`'s fractions are frozen (they move by no path but a
+            forced transfer or a recovery) and, if `full`, the account entirely (it can neither
+            send, receive, redeem, request nor claim). Allowed while paused. The PoolCompliance
+            checks `frozen` is at most the balance and `account` is not this vault.
+    @param account The holder.
+    @param frozen Fraction units.
+    @param full Whether the account is frozen entirely.
+    """
+    access_control._check_role(ENFORCER_ROLE, msg.sender)
+    holding: uint256 = (self._holdings[account] & _BALANCE) | (frozen << _FROZEN_SHIFT)
+    if full:
+        holding |= _FULL_FREEZE
+    self._holdings[account] = holding
+    log ICollateralVault.Frozen(account=account, amount=frozen)
+
+
+@external
+def enforce_move(owner: address, to: address, amount: uint256, recovery: bool):
+    """
+    @notice ENFORCER_ROLE: a forced transfer of `amount` of `owner`'s fractions to `to` whatever
+            `owner`'s freezes and verification, the frozen shortfall unfrozen; `to` must be able to
+            hold them (verified, not frozen, of an admitted jurisdiction, within the maximum
+            balance). Revenue is checkpointed on both sides; a `recovery` (a lost wallet's whole
+            balance to the investor's new one) also moves the revenue `owner` accrued and did not
+            claim. The PoolCompliance refuses `to` = `owner` and moves the freezes of a recovery.
+    @param owner The holder.
+    @param to Another address.
+    @param amount Fraction units, at most `owner`'s balance.
+    @param recovery Whether `owner`'s unclaimed revenue follows.
+    """
+    access_control._check_role(ENFORCER_ROLE, msg.sender)
+    frozen: uint256 = self._holdings[owner] >> _FROZEN_SHIFT
+    self._move(owner, to, amount, _FORCED)
+    if recovery:
+        # `_move` checkpointed both at the same accumulator: what `owner` is owed moves as it is.
+        revenue._move_owed(owner, to)
+    if self._holdings[owner] >> _FROZEN_SHIFT != frozen:
+        log ICollateralVault.Frozen(account=owner, amount=(self._holdings[owner] >> _FROZEN_SHIFT) & _BALANCE)
+    log ICollateralVault.ForcedTransfer(sender=owner, receiver=to, amount=amount)
+
+
+@external
+def enforce_rules(mode: uint256, max_balance: uint256):
+    """
+    @notice ENFORCER_ROLE: the jurisdiction mode (0: every jurisdiction, 1: only the listed ones,
+            2: all but them; the list is the identity registry's, per pool) and the maximum
+            balance per investor (0: none), checked on every path that makes someone a holder.
+            The PoolCompliance checks the mode and that the maximum is below the supply cap.
+    @param mode 0, 1 or 2.
+    @param max_balance Fraction units; 0 for none.
+    """
+    access_control._check_role(ENFORCER_ROLE, msg.sender)
+    self._supply_rules = self._supply() | (mode << _MODE_SHIFT) | (max_balance << _CAP_SHIFT)
+
+
 # VIEWS #
+
+
+@view
+@external
+def balanceOf(account: address) -> uint256:
+    """
+    @notice `account`'s fractions, frozen ones included.
+    @param account Any address.
+    @return uint256 Fraction units.
+    """
+    return self._holdings[account] & _BALANCE
+
+
+@view
+@external
+def totalSupply() -> uint256:
+    """
+    @notice Fractions in existence (the dead shares and the queue's escrow included).
+    @return uint256 Fraction units.
+    """
+    return self._supply()
+
+
+@view
+@external
+def getFrozenTokens(account: address) -> uint256:
+    """
+    @notice ERC-7943: `account`'s frozen fractions (they move only by a forced transfer or a
+            recovery; the rest of its balance moves normally unless it is frozen entirely).
+    @param account Any address.
+    @return uint256 Fraction units.
+    """
+    return (self._holdings[account] >> _FROZEN_SHIFT) & _BALANCE
+
+
+@view
+@external
+def is_frozen(account: address) -> bool:
+    """
+    @notice Whether `account` is frozen entirely.
+    @param account Any address.
+    @return bool True if frozen entirely.
+    """
+    return self._holdings[account] >= _FULL_FREEZE
+
+
+@view
+@external
+def rules() -> (uint256, uint256):
+    """
+    @notice The jurisdiction mode (0: every jurisdiction, 1: only the listed ones, 2: all but
+            them) and the maximum balance per investor (0: none).
+    @return (uint256, uint256) The mode; fraction units.
+    """
+    supply_rules: uint256 = self._supply_rules
+    return (supply_rules >> _MODE_SHIFT) & 3, supply_rules >> _CAP_SHIFT
+
+
+@view
+@external
+def canTransfer(owner: address, to: address, amount: uint256) -> bool:
+    """
+    @notice ERC-7943: whether `transfer` of `amount` from `owner` to `to` would pass now (the
+            identity registry's `check_move` gives the reason when not).
+    @param owner The holder.
+    @param to The receiver.
+    @param amount Fraction units.
+    @return bool True if it would pass.
+    """
+    if revenue._paused():
+        return False
+    return self._can_comply(_TRANSFER, owner, to, amount)
 
 
 @view
@@ -818,7 +983,7 @@ def claimable(account: address) -> uint256:
     @param account Any address.
     @return uint256 Stablecoin units.
     """
-    return revenue._claimable(account, erc20.balanceOf[account], erc20.totalSupply)
+    return revenue._claimable(account, self._holdings[account] & _BALANCE, self._supply())
 
 
 @view
@@ -838,41 +1003,77 @@ def unvested() -> uint256:
     @notice Revenue received and not yet vested, what is parked included (stablecoin units).
     @return uint256 Stablecoin units.
     """
-    return revenue._unvested(erc20.totalSupply)
+    return revenue._unvested(self._supply())
 
 
 # INTERNAL #
 
 
 @internal
-def _move(owner: address, to: address, amount: uint256, checked: bool):
+def _move(owner: address, to: address, amount: uint256, kind: uint256):
     """
-    @dev transfer and transferFrom (`checked`: both sides verified; the registry never verifies
-         the zero address, so neither side is zero), and the queue's escrow moves (unchecked):
-         snekmate's `_transfer` inlined on the balances the revenue checkpoints already read.
+    @dev A transfer, a queue escrow move (no identity checks: the queue checks exit rights; the
+         sender's freezes and a fully frozen receiver still refuse it) or a forced transfer (the
+         sender's freezes do not apply and the frozen shortfall is unfrozen), judged by the
+         identity registry. snekmate's `_transfer` inlined on the holdings the revenue
+         checkpoints already read.
     """
     acc_rem: uint256 = revenue._require_not_paused()
-    if checked:
-        self._require_both_verified(owner, to, "identity: sender not verified")
-    owner_balance: uint256 = erc20.balanceOf[owner]
-    assert owner_balance >= amount, "erc20: transfer amount exceeds balance"
-    to_balance: uint256 = erc20.balanceOf[to]
-    acc: uint256 = revenue._acc_now(erc20.totalSupply, acc_rem)
-    revenue._checkpoint(owner, owner_balance, acc)
-    revenue._checkpoint(to, to_balance, acc)
+    supply_rules: uint256 = self._supply_rules
+    owner_holding: uint256 = self._holdings[owner]
+    to_holding: uint256 = self._holdings[to]
+    owner_holding = self._comply(kind, owner, owner_holding, to, to_holding, amount, supply_rules)
+    acc: uint256 = revenue._acc_now(supply_rules & _BALANCE, acc_rem)
+    revenue._checkpoint(owner, owner_holding & _BALANCE, acc)
+    revenue._checkpoint(to, to_holding & _BALANCE, acc)
     if owner != to:
-        # amount <= owner_balance, checked above.
-        erc20.balanceOf[owner] = unsafe_sub(owner_balance, amount)
-        # Balances sum to the supply, below SUPPLY_CAP = 2**127.
-        erc20.balanceOf[to] = unsafe_add(to_balance, amount)
+        # amount <= the owner's balance, checked; the frozen amount stays at most the balance left.
+        self._holdings[owner] = unsafe_sub(owner_holding, amount)
+        # Balances sum to the supply, below SUPPLY_CAP = 2**127: no carry into the frozen bits.
+        self._holdings[to] = unsafe_add(to_holding, amount)
     log IERC20.Transfer(sender=owner, receiver=to, value=amount)
+
+
+@view
+@internal
+def _comply(kind: uint256, owner: address, owner_holding: uint256, to: address, to_holding: uint256, amount: uint256, supply_rules: uint256) -> uint256:
+    """
+    @dev The identity registry judges the movement (identities, freezes, the pool's jurisdiction
+         list and maximum balance) and reverts with the reason; it returns `owner_holding` with
+         the frozen shortfall of a forced transfer unfrozen.
+    """
+    return staticcall IDENTITY_REGISTRY.check_move(self, kind, owner, owner_holding, to, to_holding, amount, supply_rules)
+
+
+@view
+@internal
+def _admit(receiver: address):
+    """
+    @dev The receiver of a mint may hold fractions: verified, not frozen, of an admitted
+         jurisdiction, not above the maximum balance (`_mint` checks the fractions it gets).
+    """
+    self._comply(_MINT, receiver, 0, receiver, self._holdings[receiver], 0, self._supply_rules)
+
+
+@view
+@internal
+def _can_comply(kind: uint256, owner: address, to: address, amount: uint256) -> bool:
+    return raw_call(
+        IDENTITY_REGISTRY.address,
+        abi_encode(
+            self, kind, owner, self._holdings[owner], to, self._holdings[to], amount, self._supply_rules,
+            method_id=method_id("check_move(address,uint256,address,uint256,address,uint256,uint256,uint256)"),
+        ),
+        is_static_call=True,
+        revert_on_failure=False,
+    )
 
 
 @internal
 def _buy(assets: uint256, receiver: address, min_shares: uint256) -> uint256:
     self._require_not_paused()
-    self._require_verified(receiver)
-    supply: uint256 = erc20.totalSupply
+    self._admit(receiver)
+    supply: uint256 = self._supply()
     total: uint256 = self.free_cash + extcall COLLATERAL.entry_value()
     shares: uint256 = self._issue(msg.sender, receiver, assets, self._to_shares(assets, total, supply, False), supply)
     assert shares >= min_shares, "vault: slippage: too few shares"
@@ -916,7 +1117,7 @@ def _mint_fractions(receiver: address, minted: uint256, supply: uint256) -> uint
 @internal
 def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint256) -> uint256:
     self._require_not_paused()
-    assets: uint256 = self._to_assets(shares, self._current_total_assets(), erc20.totalSupply, False)
+    assets: uint256 = self._to_assets(shares, self._current_total_assets(), self._supply(), False)
     assert assets != 0, "vault: zero assets"
     assert assets >= min_assets, "vault: slippage: too few assets"
     self._redeem(owner, receiver, assets, shares)
@@ -926,11 +1127,15 @@ def _sell(shares: uint256, receiver: address, owner: address, min_assets: uint25
 @internal
 def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256):
     """
-    @dev The owner exits to itself whatever its verification (exit rights); paying anyone else
-         needs both verified. A spender other than the owner uses its allowance.
+    @dev Exit rights (the identity registry's EXIT): the owner, not frozen entirely and within
+         its unfrozen balance, is paid whatever its verification; paying anyone else needs both
+         verified and the receiver not frozen entirely. A spender other than the owner uses its
+         allowance.
     """
+    payee_holding: uint256 = 0
     if receiver != owner:
-        self._require_both_verified(owner, receiver, "identity: owner not verified")
+        payee_holding = self._holdings[receiver]
+    self._comply(_EXIT, owner, self._holdings[owner], receiver, payee_holding, shares, 0)
     if msg.sender != owner:
         erc20._spend_allowance(owner, msg.sender, shares)
     self._burn_and_pay(owner, receiver, assets, shares)
@@ -939,13 +1144,21 @@ def _redeem(owner: address, receiver: address, assets: uint256, shares: uint256)
 @internal
 def _burn_and_pay(owner: address, receiver: address, assets: uint256, shares: uint256):
     """
-    @dev Burn `owner`'s `shares`, then pay `assets` out of free cash.
+    @dev Burn `owner`'s `shares` (checked by the caller: `_redeem`, or the queue's escrow), then
+         pay `assets` out of free cash.
     """
     cash: uint256 = self.free_cash
     assert assets <= cash, "vault: insufficient free cash"
+    holding: uint256 = self._holdings[owner]
+    balance: uint256 = holding & _BALANCE
     # Burn before transferring out.
-    revenue._checkpoint(owner, erc20.balanceOf[owner], revenue._synced_acc(erc20.totalSupply))
-    erc20._burn(owner, shares)
+    supply_rules: uint256 = self._supply_rules
+    revenue._checkpoint(owner, balance, revenue._synced_acc(supply_rules & _BALANCE))
+    # shares <= balance <= supply: `_redeem` checked the owner's balance; the queue's escrow has
+    # no freeze bits, so a settlement beyond it underflows and reverts.
+    self._holdings[owner] = holding - shares
+    self._supply_rules = unsafe_sub(supply_rules, shares)
+    log IERC20.Transfer(sender=owner, receiver=empty(address), value=shares)
     # assets <= cash, checked above.
     self.free_cash = unsafe_sub(cash, assets)
     log IERC4626.Withdraw(sender=msg.sender, receiver=receiver, owner=owner, assets=assets, shares=shares)
@@ -955,16 +1168,22 @@ def _burn_and_pay(owner: address, receiver: address, assets: uint256, shares: ui
 @internal
 def _mint(receiver: address, shares: uint256, supply: uint256):
     """
-    @dev snekmate's `_mint` inlined on the supply and balance already read (`receiver` is verified
-         or the vault itself, so not the zero address).
+    @dev snekmate's `_mint` inlined on the supply and holding already read. The receiver was
+         admitted (`_admit`: verified, so not the zero address), or is the vault (its dead
+         shares); it stays within the maximum balance.
     """
     new_supply: uint256 = supply + shares
     assert new_supply < SUPPLY_CAP, "vault: supply cap"
-    balance: uint256 = erc20.balanceOf[receiver]
-    revenue._checkpoint(receiver, balance, revenue._synced_acc(supply))
-    erc20.totalSupply = new_supply
+    holding: uint256 = self._holdings[receiver]
+    supply_rules: uint256 = self._supply_rules
+    if receiver != self:
+        cap: uint256 = supply_rules >> _CAP_SHIFT
+        assert cap == 0 or (holding & _BALANCE) + shares <= cap, "compliance: balance above maximum"
+    revenue._checkpoint(receiver, holding & _BALANCE, revenue._synced_acc(supply))
+    # new_supply < SUPPLY_CAP: the supply field stays within its bits.
+    self._supply_rules = (supply_rules & ~_BALANCE) | new_supply
     # balance <= supply < new_supply < SUPPLY_CAP.
-    erc20.balanceOf[receiver] = unsafe_add(balance, shares)
+    self._holdings[receiver] = unsafe_add(holding, shares)
     log IERC20.Transfer(sender=empty(address), receiver=receiver, value=shares)
 
 
@@ -982,24 +1201,37 @@ def _require_not_paused():
 
 @view
 @internal
-def _require_verified(receiver: address):
-    assert self._is_verified(receiver), "identity: receiver not verified"
+def _supply() -> uint256:
+    return self._supply_rules & _BALANCE
 
 
 @view
 @internal
-def _require_both_verified(first: address, receiver: address, first_reason: String[30]):
-    first_ok: bool = False
-    receiver_ok: bool = False
-    first_ok, receiver_ok = staticcall IDENTITY_REGISTRY.are_verified(first, receiver)
-    assert first_ok, first_reason
-    assert receiver_ok, "identity: receiver not verified"
+def _unfrozen(owner: address) -> uint256:
+    """
+    @dev What `owner` may redeem or move: 0 if fully frozen, else its balance less the frozen part.
+    """
+    holding: uint256 = self._holdings[owner]
+    if holding >= _FULL_FREEZE:
+        return 0
+    # frozen <= balance, kept so by every write.
+    return unsafe_sub(holding & _BALANCE, (holding >> _FROZEN_SHIFT) & _BALANCE)
 
 
 @view
 @internal
-def _is_verified(account: address) -> bool:
-    return staticcall IDENTITY_REGISTRY.is_verified(account)
+def _room(receiver: address) -> uint256:
+    """
+    @dev Fractions `receiver` may still be minted now: 0 unless entries are open and it may hold
+         (verified, not frozen, of an admitted jurisdiction), else what the maximum balance leaves.
+    """
+    if not self._can_enter() or not self._can_comply(_MINT, receiver, receiver, 1):
+        return 0
+    cap: uint256 = self._supply_rules >> _CAP_SHIFT
+    if cap == 0:
+        return max_value(uint256)
+    # The check passed: balance + 1 <= cap.
+    return unsafe_sub(cap, self._holdings[receiver] & _BALANCE)
 
 
 @view

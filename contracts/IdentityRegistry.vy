@@ -20,6 +20,8 @@ from snekmate.auth import access_control
 initializes: access_control
 
 
+from snekmate.auth.interfaces import IAccessControl
+
 from .interfaces import IIdentityRegistry
 implements: IIdentityRegistry
 
@@ -33,10 +35,35 @@ COMPLIANCE_ROLE: public(constant(bytes32)) = keccak256("COMPLIANCE_ROLE")
 MAX_BATCH: public(constant(uint256)) = 256
 # Low 64 bits of a packed identity: its expiry.
 _EXPIRY_MASK: constant(uint256) = 2**64 - 1
+# keccak256("ENFORCER_ROLE"): on a vault, its PoolCompliance, which sets the pool's jurisdiction
+# list here.
+ENFORCER_ROLE: public(constant(bytes32)) = keccak256("ENFORCER_ROLE")
+# Kinds of fraction movement `check_move` judges (the CollateralVault passes them).
+TRANSFER: public(constant(uint256)) = 0  # transfer, transferFrom
+ESCROW: public(constant(uint256)) = 1  # into or out of the redemption queue's escrow
+FORCED: public(constant(uint256)) = 2  # a forced transfer or a recovery
+MINT: public(constant(uint256)) = 3  # deposit, mint, buy, a contributed GPU
+EXIT: public(constant(uint256)) = 4  # redeem, withdraw, sell
+CLAIM: public(constant(uint256)) = 5  # revenue claimed
+PAYEE: public(constant(uint256)) = 6  # free cash paid for a GPU bought in
+# Jurisdiction modes of a pool (bits 127..128 of its rules word).
+ALLOW_LIST: public(constant(uint256)) = 1
+BLOCK_LIST: public(constant(uint256)) = 2
+# Largest list `set_jurisdictions` takes.
+MAX_JURISDICTIONS: public(constant(uint256)) = 64
+# A vault's holding: balance (bits 0..126), frozen amount (128..254), full freeze (255); its rules
+# word: supply (0..126), jurisdiction mode (127..128), maximum balance (129..255, 0: none).
+_BALANCE: constant(uint256) = 2**127 - 1
+_FROZEN_SHIFT: constant(uint256) = 128
+_FULL_FREEZE: constant(uint256) = 2**255
+_MODE_SHIFT: constant(uint256) = 127
+_CAP_SHIFT: constant(uint256) = 129
 
 
 # account -> expires_at (bits 0..63) | jurisdiction (bits 64..79): one SLOAD per check.
 _identities: HashMap[address, uint256]
+# pool (vault) -> code // 256 -> a bit per listed jurisdiction.
+_lists: HashMap[address, HashMap[uint256, uint256]]
 
 
 @deploy
@@ -98,7 +125,129 @@ def revoke_batch(accounts: DynArray[address, MAX_BATCH]):
         self._revoke(account)
 
 
+# POOL JURISDICTION LISTS #
+
+
+@external
+def set_jurisdictions(pool: address, codes: DynArray[uint16, MAX_JURISDICTIONS], listed: bool):
+    """
+    @notice The pool's PoolCompliance (ENFORCER_ROLE on the vault `pool`): put `codes` on the
+            pool's jurisdiction list, or take them off. The pool's mode says what the list means
+            (admitted only, or refused).
+    @param pool The vault.
+    @param codes ISO 3166-1 numeric codes, non-zero.
+    @param listed Whether they are listed.
+    """
+    assert staticcall IAccessControl(pool).hasRole(ENFORCER_ROLE, msg.sender), "identity: caller is not the pool's enforcer"
+    assert len(codes) != 0, "identity: empty batch"
+    for code: uint16 in codes:
+        assert code != 0, "identity: zero jurisdiction"
+        word: uint256 = convert(code, uint256) >> 8
+        bit: uint256 = 1 << (convert(code, uint256) & 255)
+        if listed:
+            self._lists[pool][word] |= bit
+        else:
+            self._lists[pool][word] &= ~bit
+    log IIdentityRegistry.JurisdictionsListed(pool=pool, codes=codes, listed=listed, sender=msg.sender)
+
+
 # VIEWS #
+
+
+@view
+@external
+def is_listed(pool: address, code: uint16) -> bool:
+    """
+    @notice Whether jurisdiction `code` is on `pool`'s list.
+    @param pool The vault.
+    @param code ISO 3166-1 numeric code.
+    @return bool True if listed.
+    """
+    return self._listed(pool, convert(code, uint256))
+
+
+@view
+@external
+def check_move(
+    pool: address,
+    kind: uint256,
+    owner: address,
+    owner_holding: uint256,
+    receiver: address,
+    receiver_holding: uint256,
+    amount: uint256,
+    rules: uint256,
+) -> uint256:
+    """
+    @notice Whether `amount` fractions of `pool` may move as `kind` says; reverts with the reason
+            if not. The vault passes the holdings (balance, frozen amount, full freeze) and its
+            rules word, so a transfer reads no slot beyond the two identities (and the list word
+            of the receiver's jurisdiction when the pool keeps a list).
+            - The owner's side (TRANSFER, ESCROW, EXIT, CLAIM): not frozen entirely; the amount
+              within its unfrozen balance (FORCED: within its balance, the frozen shortfall
+              unfrozen). TRANSFER also needs the owner verified.
+            - A receiver that becomes a holder (TRANSFER, FORCED, MINT): verified, not frozen
+              entirely, of a jurisdiction the pool admits, and within the maximum balance.
+            - ESCROW: the receiver not frozen entirely (the queue checks exit rights).
+            - Stablecoin paid out (EXIT, CLAIM): to the owner itself whatever its verification
+              (exit rights), or to a verified receiver not frozen entirely, the owner verified
+              too; PAYEE (a GPU's seller): verified and not frozen entirely.
+    @param pool The vault (whose jurisdiction list applies).
+    @param kind TRANSFER, ESCROW, FORCED, MINT, EXIT, CLAIM or PAYEE.
+    @param owner Whose fractions move (MINT, PAYEE: the receiver).
+    @param owner_holding The owner's packed holding.
+    @param receiver Who receives the fractions or the stablecoin.
+    @param receiver_holding The receiver's packed holding.
+    @param amount Fraction units.
+    @param rules The vault's rules word (the mode and the maximum balance are read from it).
+    @return uint256 `owner_holding`, its frozen amount lowered by the shortfall of a FORCED move.
+    """
+    if kind != FORCED and kind != MINT and kind != PAYEE:
+        assert owner_holding < _FULL_FREEZE, "compliance: account frozen"
+    if kind == TRANSFER:
+        assert self._is_verified(owner), "identity: sender not verified"
+    if kind >= EXIT and (receiver != owner or kind == PAYEE):
+        # Stablecoin to someone else than the holder: both verified (a seller: itself).
+        receiver_ok: bool = self._is_verified(receiver)
+        if kind == PAYEE:
+            assert receiver_ok, "identity: seller not verified"
+        else:
+            if kind == EXIT:
+                assert self._is_verified(owner), "identity: owner not verified"
+            else:
+                assert self._is_verified(owner), "identity: sender not verified"
+            assert receiver_ok, "identity: receiver not verified"
+        assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
+    holding: uint256 = owner_holding
+    if kind != MINT and kind != PAYEE:
+        balance: uint256 = owner_holding & _BALANCE
+        if kind == EXIT:
+            assert balance >= amount, "erc20: burn amount exceeds balance"
+        else:
+            assert balance >= amount, "erc20: transfer amount exceeds balance"
+        # balance >= amount, checked above.
+        rest: uint256 = unsafe_sub(balance, amount)
+        frozen: uint256 = (owner_holding >> _FROZEN_SHIFT) & _BALANCE
+        if frozen > rest:
+            assert kind == FORCED, "compliance: fractions frozen"
+            # frozen > rest: the frozen amount comes down to what is left.
+            holding = unsafe_sub(holding, unsafe_sub(frozen, rest) << _FROZEN_SHIFT)
+    if kind == ESCROW:
+        assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
+    if kind == ESCROW or kind >= EXIT:
+        return holding
+    receiver_identity: uint256 = self._identities[receiver]
+    assert (receiver_identity & _EXPIRY_MASK) > block.timestamp, "identity: receiver not verified"
+    assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
+    mode: uint256 = (rules >> _MODE_SHIFT) & 3
+    if mode != 0:
+        listed: bool = self._listed(pool, (receiver_identity >> 64) & 65535)
+        assert listed == (mode == ALLOW_LIST), "compliance: jurisdiction not admitted"
+    cap: uint256 = rules >> _CAP_SHIFT
+    # A transfer to oneself adds nothing; a mint's owner is its receiver.
+    if cap != 0 and (receiver != owner or kind == MINT):
+        assert (receiver_holding & _BALANCE) + amount <= cap, "compliance: balance above maximum"
+    return holding
 
 
 @view
@@ -126,6 +275,26 @@ def are_verified(first: address, second: address) -> (bool, bool):
         (self._identities[first] & _EXPIRY_MASK) > block.timestamp,
         (self._identities[second] & _EXPIRY_MASK) > block.timestamp,
     )
+
+
+@view
+@external
+def pair(first: address, second: address) -> (bool, bool, uint16):
+    """
+    @notice `are_verified`, with `second`'s jurisdiction: what a vault asks on every fraction
+            movement (sender and receiver; a mint asks it of the receiver twice).
+    @param first Any address.
+    @param second Any address.
+    @return (bool, bool, uint16) Whether each is verified right now, and `second`'s jurisdiction
+            (0 unless verified).
+    """
+    first_identity: uint256 = self._identities[first]
+    second_identity: uint256 = self._identities[second]
+    second_ok: bool = (second_identity & _EXPIRY_MASK) > block.timestamp
+    code: uint16 = 0
+    if second_ok:
+        code = convert(second_identity >> 64, uint16)
+    return (first_identity & _EXPIRY_MASK) > block.timestamp, second_ok, code
 
 
 @view
@@ -162,6 +331,12 @@ def _revoke(account: address):
     assert self._is_verified(account), "identity: not verified"
     self._identities[account] = 0
     log IIdentityRegistry.IdentityRevoked(account=account, sender=msg.sender)
+
+
+@view
+@internal
+def _listed(pool: address, code: uint256) -> bool:
+    return (self._lists[pool][code >> 8] >> (code & 255)) & 1 != 0
 
 
 @view

@@ -122,8 +122,22 @@ event Swept:
     amount: uint256
 
 
+# A recovered wallet's requests now belong to `new` (its pending ones by id; its claimable and
+# cancelled shares with them).
+event RequestsRecovered:
+    lost: indexed(address)
+    new: indexed(address)
+    request_ids: DynArray[uint256, MAX_OPEN_PER_CONTROLLER]
+    pending_shares: uint256
+    claimable_shares: uint256
+    claimable_assets: uint256
+    cancelled_shares: uint256
+
+
 # keccak256("FULFILLER_ROLE"): fulfils requests (the pool's operator).
 FULFILLER_ROLE: public(constant(bytes32)) = keccak256("FULFILLER_ROLE")
+# keccak256("ENFORCER_ROLE"): the pool's PoolCompliance, which moves a recovered wallet's requests.
+ENFORCER_ROLE: public(constant(bytes32)) = keccak256("ENFORCER_ROLE")
 # Open (pending) requests one controller may have.
 MAX_OPEN_PER_CONTROLLER: public(constant(uint256)) = 16
 # Open requests overall.
@@ -344,6 +358,7 @@ def requestRedeem(shares: uint256, controller: address, owner: address) -> uint2
     assert shares >= self.min_request, "queue: request below minimum"
     if controller != owner:
         self._require_both_verified(owner, controller, "identity: owner not verified", "identity: controller not verified")
+        self._require_not_frozen(controller, "compliance: controller frozen")
     pending: uint256 = self._pending_of[controller]
     count: uint256 = pending >> 128
     assert count < MAX_OPEN_PER_CONTROLLER, "queue: too many open requests"
@@ -363,7 +378,7 @@ def requestRedeem(shares: uint256, controller: address, owner: address) -> uint2
         self._links[tail_id] |= request_id << 160
     self.tail = request_id
     log RedeemRequest(controller=controller, owner=owner, requestId=request_id, sender=msg.sender, shares=shares)
-    extcall VAULT.move_escrowed(owner, VAULT.address, shares)
+    extcall VAULT.move_escrowed(owner, VAULT.address, shares, False)
     return request_id
 
 
@@ -601,6 +616,7 @@ def cancelRedeemRequest(requestId: uint256, controller: address):
     @param controller The caller, or one that made the caller its operator.
     """
     self._check_caller(controller)
+    self._require_not_frozen(controller, "compliance: account frozen")
     links: uint256 = self._links[requestId]
     assert links != 0 and links & _MASK_160 == convert(controller, uint256), "queue: no pending request"
     packed: uint256 = self._shares[requestId]
@@ -666,16 +682,64 @@ def claimCancelRedeemRequest(requestId: uint256, receiver: address, controller: 
     @param controller The caller, or one that made the caller its operator.
     """
     self._check_caller(controller)
+    self._require_not_frozen(controller, "compliance: account frozen")
     shares: uint256 = self._cancelled_of[controller]
     assert shares != 0, "queue: nothing cancelled to claim"
     # Back to the controller itself whatever its verification (exit rights: its own fractions,
-    # which it can then redeem or queue again); to anyone else, both verified.
+    # which it can then redeem or queue again); to anyone else, both verified, and the receiver
+    # becomes a holder (the vault checks it may: not frozen, admitted jurisdiction, maximum).
     if receiver != controller:
         self._require_both_verified(controller, receiver, "identity: controller not verified", "identity: receiver not verified")
     self._cancelled_of[controller] = 0
     self.cancelled_shares -= shares
     log CancelRedeemClaim(controller=controller, receiver=receiver, requestId=requestId, sender=msg.sender, shares=shares)
-    extcall VAULT.move_escrowed(VAULT.address, receiver, shares)
+    extcall VAULT.move_escrowed(VAULT.address, receiver, shares, receiver != controller)
+
+
+# RECOVERY (the pool's PoolCompliance) #
+
+
+@external
+def move_requests(lost: address, new: address, request_ids: DynArray[uint256, MAX_OPEN_PER_CONTROLLER]) -> uint256:
+    """
+    @notice ENFORCER_ROLE (the pool's PoolCompliance, recovering a lost wallet): give `new` the
+            requests `lost` controls: every pending one (all must be listed, in any order) and
+            its claimable and cancelled shares. `new`'s own open requests and the moved ones stay
+            within MAX_OPEN_PER_CONTROLLER. Operator approvals do not follow.
+    @param lost The lost wallet.
+    @param new The investor's new wallet.
+    @param request_ids Every pending request `lost` controls.
+    @return uint256 The pending requests moved.
+    """
+    access_control._check_role(ENFORCER_ROLE, msg.sender)
+    pending: uint256 = self._pending_of[lost]
+    count: uint256 = pending >> 128
+    assert len(request_ids) == count, "queue: list every pending request of the lost wallet"
+    for request_id: uint256 in request_ids:
+        links: uint256 = self._links[request_id]
+        assert links != 0 and links & _MASK_160 == convert(lost, uint256), "queue: no pending request"
+        self._links[request_id] = (links & ~_MASK_160) | convert(new, uint256)
+    new_pending: uint256 = self._pending_of[new]
+    assert (new_pending >> 128) + count <= MAX_OPEN_PER_CONTROLLER, "queue: too many open requests"
+    # Counts and shares each stay within their fields (shares below the supply cap).
+    self._pending_of[new] = new_pending + pending
+    self._pending_of[lost] = 0
+    claimable: uint256 = self._claimable_of[lost]
+    self._claimable_of[new] += claimable
+    self._claimable_of[lost] = 0
+    cancelled: uint256 = self._cancelled_of[lost]
+    self._cancelled_of[new] += cancelled
+    self._cancelled_of[lost] = 0
+    log RequestsRecovered(
+        lost=lost,
+        new=new,
+        request_ids=request_ids,
+        pending_shares=pending & _MASK_128,
+        claimable_shares=claimable & _MASK_128,
+        claimable_assets=claimable >> 128,
+        cancelled_shares=cancelled,
+    )
+    return count
 
 
 # ADMIN AND UPKEEP #
@@ -810,6 +874,7 @@ def _pay(controller: address, receiver: address, shares_left: uint256, assets_le
     """
     if receiver != controller:
         self._require_both_verified(controller, receiver, "identity: controller not verified", "identity: receiver not verified")
+        self._require_not_frozen(receiver, "compliance: receiver frozen")
     self._claimable_of[controller] = (assets_left << 128) | shares_left
     self.reserved -= assets
     log IERC4626.Withdraw(sender=msg.sender, receiver=receiver, owner=controller, assets=assets, shares=shares)
@@ -830,6 +895,16 @@ def _check_caller(account: address):
 def _check_claim(controller: address):
     assert not staticcall VAULT.paused(), "pausable: contract is paused"
     self._check_caller(controller)
+    self._require_not_frozen(controller, "compliance: account frozen")
+
+
+@view
+@internal
+def _require_not_frozen(account: address, reason: String[30]):
+    """
+    @dev A frozen investor can do nothing (DOMAIN "Exit rights"): no request, cancel or claim.
+    """
+    assert not staticcall VAULT.is_frozen(account), reason
 
 
 @view

@@ -242,6 +242,23 @@ def _take_owed(account: address, balance: uint256, acc: uint256) -> uint256:
     return owed >> _FRACTION_BITS
 
 
+@internal
+def _move_owed(source: address, target: address):
+    """
+    @dev Give `target` what `source` is owed (a recovered wallet: the revenue follows the
+         balance). Both were just checkpointed at the same accumulator.
+    """
+    source_packed: uint256 = self._accounts[source]
+    owed: uint256 = source_packed & _MASK_128
+    if owed == 0:
+        return
+    target_packed: uint256 = self._accounts[target]
+    assert (target_packed & _MASK_128) + owed <= _MASK_128, "revenue: owed overflow"
+    self._accounts[source] = source_packed - owed
+    # The sum stays within the owed field, checked above.
+    self._accounts[target] = unsafe_add(target_packed, owed)
+
+
 @pure
 @internal
 def _owed(packed: uint256, balance: uint256, acc: uint256) -> uint256:

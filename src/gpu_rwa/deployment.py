@@ -289,7 +289,9 @@ def deploy_suite(
     attestations on the registry (ATTESTER_ROLE); the GpuAppraisals restarts GPUs' curves on the
     collateral (APPRAISALS_ROLE) and the LeaseManager asks it for default marks (its
     LEASE_MANAGER_ROLE); the GpuMarket and the LeaseManager (RMA) move GPUs in and out of the
-    collateral (MOVER_ROLE).
+    collateral (MOVER_ROLE); the PoolCompliance applies freezes, forced transfers, recoveries and
+    the jurisdiction rules on the vault and moves a recovered wallet's requests on the queue
+    (ENFORCER_ROLE on both), the compliance officers acting through it (COMPLIANCE_ROLE).
     """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
     metadata = deployment.contract("GpuMetadata")
@@ -307,6 +309,7 @@ def deploy_suite(
         int(config_.vault.min_redeem_request.scaleb(vault.decimals())),
     )
     market = _pool_contract(deployment, "GpuMarket", collateral, appraisals)
+    compliance = deployment.contract("PoolCompliance", vault, queue)
     deployment.manifest.stablecoin = stablecoin.address
     deployment.manifest.stablecoin_decimals = stablecoin.decimals()
 
@@ -318,6 +321,7 @@ def deploy_suite(
         ("GpuRegistry", registry, "COLLATERAL_ROLE", [collateral.address]),
         ("GpuRegistry", registry, "ATTESTER_ROLE", [attestor.address]),
         ("IdentityRegistry", identity, "COMPLIANCE_ROLE", roles.compliance),
+        ("PoolCompliance", compliance, "COMPLIANCE_ROLE", roles.compliance),
         ("GpuCollateral", collateral, "OPERATOR_ROLE", roles.operators),
         ("GpuCollateral", collateral, "APPRAISALS_ROLE", [appraisals.address]),
         ("GpuCollateral", collateral, "MOVER_ROLE", [market.address, leases.address]),
@@ -326,7 +330,9 @@ def deploy_suite(
         ("CollateralVault", vault, "PAUSER_ROLE", roles.pausers),
         ("CollateralVault", vault, "LEASE_MANAGER_ROLE", [leases.address]),
         ("CollateralVault", vault, "REDEMPTION_QUEUE_ROLE", [queue.address]),
+        ("CollateralVault", vault, "ENFORCER_ROLE", [compliance.address]),
         ("RedemptionQueue", queue, "FULFILLER_ROLE", roles.operators),
+        ("RedemptionQueue", queue, "ENFORCER_ROLE", [compliance.address]),
         ("LeaseManager", leases, "OPERATOR_ROLE", roles.operators),
     ]
     for name, contract, role, accounts_ in grants:

@@ -64,6 +64,7 @@ class Pool:
     leases: ContractInstance
     queue: ContractInstance
     identity: ContractInstance
+    compliance: ContractInstance
     registry: ContractInstance
     attestor: ContractInstance
     stablecoin: ContractInstance
@@ -120,6 +121,7 @@ def load_pool(manifest: Manifest) -> Pool:
         leases=project.LeaseManager.at(manifest.address_of("LeaseManager")),
         queue=project.RedemptionQueue.at(manifest.address_of("RedemptionQueue")),
         identity=project.IdentityRegistry.at(manifest.address_of("IdentityRegistry")),
+        compliance=project.PoolCompliance.at(manifest.address_of("PoolCompliance")),
         registry=project.GpuRegistry.at(manifest.address_of("GpuRegistry")),
         attestor=project.CustodyAttestor.at(manifest.address_of("CustodyAttestor")),
         stablecoin=stablecoin,

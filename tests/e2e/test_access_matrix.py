@@ -335,7 +335,7 @@ RESERVED = {
         MISSING_ROLE,
     ),
     "move_escrowed (redemption queue)": (
-        lambda k, r, who: k.vault.move_escrowed(who, k.vault, 1, sender=who),
+        lambda k, r, who: k.vault.move_escrowed(who, k.vault, 1, False, sender=who),
         MISSING_ROLE,
     ),
     "settle_redemptions (redemption queue)": (

@@ -59,6 +59,7 @@ NAMES = [
     "LeaseManager",
     "RedemptionQueue",
     "GpuMarket",
+    "PoolCompliance",
 ]
 
 
@@ -93,6 +94,7 @@ def test_deploy_writes_manifest_and_wires_roles(
         leases,
         queue,
         market,
+        desk,
     ) = (getattr(project, name).at(manifest.contracts[name].address) for name in NAMES)
     assert registry.METADATA() == metadata.address
     assert (attestor.GPU_REGISTRY(), attestor.threshold()) == (registry.address, 1)
@@ -124,6 +126,11 @@ def test_deploy_writes_manifest_and_wires_roles(
         identity.address,
     )
     assert queue.min_request() == 10 * 10**12
+    assert (desk.VAULT(), desk.QUEUE(), desk.IDENTITY_REGISTRY()) == (
+        vault.address,
+        queue.address,
+        identity.address,
+    )
     expected_roles = [
         (collateral, "APPRAISALS_ROLE", appraisals),
         (collateral, "MOVER_ROLE", market),
@@ -136,12 +143,15 @@ def test_deploy_writes_manifest_and_wires_roles(
         (registry, "COLLATERAL_ROLE", collateral),
         (registry, "ATTESTER_ROLE", attestor),
         (identity, "COMPLIANCE_ROLE", compliance),
+        (desk, "COMPLIANCE_ROLE", compliance),
         (collateral, "OPERATOR_ROLE", operator),
         (vault, "PAUSER_ROLE", pauser),
         (vault, "LEASE_MANAGER_ROLE", leases),
         (leases, "OPERATOR_ROLE", operator),
         (vault, "REDEMPTION_QUEUE_ROLE", queue),
+        (vault, "ENFORCER_ROLE", desk),
         (queue, "FULFILLER_ROLE", operator),
+        (queue, "ENFORCER_ROLE", desk),
     ]
     for contract, role, account in expected_roles:
         assert contract.hasRole(getattr(contract, role)(), account), (contract, role)

@@ -43,6 +43,7 @@ REDEMPTION_QUEUE_ROLE = role("REDEMPTION_QUEUE_ROLE")
 FULFILLER_ROLE = role("FULFILLER_ROLE")
 APPRAISALS_ROLE = role("APPRAISALS_ROLE")
 MOVER_ROLE = role("MOVER_ROLE")
+ENFORCER_ROLE = role("ENFORCER_ROLE")
 # The RedemptionQueue's smallest request in the test pools: ten whole fractions of a 6-decimal pool.
 MIN_REQUEST = 10 * 10**12
 DEFAULT_ADMIN_ROLE = b"\x00" * 32

@@ -140,7 +140,7 @@ def test_vault_hooks_are_the_queues(
         assert not vault.hasRole(REDEMPTION_QUEUE_ROLE, account)
     for stranger in (attacker, investor, operator):
         with ape.reverts(MISSING_ROLE):
-            vault.move_escrowed(investor, vault, MIN_REQUEST, sender=stranger)
+            vault.move_escrowed(investor, vault, MIN_REQUEST, False, sender=stranger)
         with ape.reverts(MISSING_ROLE):
             vault.settle_redemptions(1, 0, sender=stranger)
     # The role given to an account, to call the hooks directly.
@@ -148,7 +148,7 @@ def test_vault_hooks_are_the_queues(
     escrowed = vault.balanceOf(investor) + vault.balanceOf(operator)
     for owner in (investor, operator):
         balance = vault.balanceOf(owner)
-        tx = vault.move_escrowed(owner, vault, balance, sender=pauser)
+        tx = vault.move_escrowed(owner, vault, balance, False, sender=pauser)
         [moved] = logs_of(tx, vault, "Transfer")
         assert (moved.sender, moved.receiver, moved.value) == (owner, vault, balance)
     assert vault.balanceOf(vault) == vault.DEAD_SHARES() + escrowed
@@ -170,5 +170,5 @@ def test_vault_hooks_are_the_queues(
     assert vault.totalSupply() == supply - shares
     assert vault.balanceOf(vault) == vault.DEAD_SHARES() + escrowed - shares
     # Out of the escrow, to an account that is not verified: the queue checks identities.
-    tx = vault.move_escrowed(vault, attacker, shares, sender=pauser)
+    tx = vault.move_escrowed(vault, attacker, shares, False, sender=pauser)
     assert vault.balanceOf(attacker) == shares
