@@ -6,13 +6,33 @@
 @notice Which addresses are verified investors (KYC done off-chain by the compliance officer),
         until when, and under which jurisdiction (ISO 3166-1 numeric code). An address is verified
         while `block.timestamp < expires_at`; expiry needs no transaction. One registry is shared
-        by every vault and read on every fraction movement, so an identity is one packed slot and
-        `are_verified` answers both sides of a transfer in one call.
-@custom:security Only COMPLIANCE_ROLE changes identities; DEFAULT_ADMIN_ROLE (governance, later a
-                 timelock) grants and revokes that role. The zero address is never verified, so a
-                 vault can never mint to or transfer to it through a verification gap.
-@custom:kill Revoke COMPLIANCE_ROLE from every holder: identities then only expire, and every vault
-             that reads this registry stops accepting fraction movements to expired accounts.
+        by every vault and read on every fraction movement, so an identity is one packed slot;
+        `are_verified` (the queue) answers both sides in one call, and `check_move` judges a
+        vault's every fraction movement against identities, freezes and the pool's rules
+        (jurisdiction list, kept here per pool, and maximum balance) in the one call the vault
+        makes.
+        An officer verifies directly (`verify`), or signs, off chain, the EIP-712 struct
+        `Verification(address account,uint16 jurisdiction,uint64 expiresAt,uint256 nonce,
+        uint256 deadline)` in the domain ("GPU RWA Identity", "1", chain id, this contract), and
+        the investor submits it with `onboard`, paying the gas (self-onboarding).
+@custom:security
+        - Only COMPLIANCE_ROLE changes identities, directly or by signature; DEFAULT_ADMIN_ROLE
+          (governance, later a timelock) grants and revokes that role. The zero address is never
+          verified, so a vault can never mint to or transfer to it through a verification gap.
+        - A signed verification is bound to one account nonce: `onboard` consumes it, and every
+          identity change by an officer (`verify`, `verify_batch`, `revoke`, `revoke_batch`) and
+          `invalidate` bump it, so a signature is accepted once and dies when the officer acts
+          on the account after signing it (a revocation is never undone by an older signature).
+          The nonce shares the identity's slot: verifying costs no extra storage write.
+        - The signer's COMPLIANCE_ROLE is read at submission: revoking an officer voids every
+          signature of it not yet submitted. The domain binds a signature to this chain and this
+          contract; `deadline` bounds how long a signature lives, `expiresAt` how long the
+          identity does.
+        - Only 65-byte signatures with v 27 or 28 and s in the low half are read (no EIP-2098
+          compact form, no malleable twin); snekmate's ecdsa refuses one that recovers nothing.
+@custom:kill Revoke COMPLIANCE_ROLE from every holder: identities then only expire, no signed
+             verification is accepted any more, and every vault that reads this registry stops
+             accepting fraction movements to expired accounts.
 """
 
 
@@ -22,17 +42,35 @@ initializes: access_control
 
 from snekmate.auth.interfaces import IAccessControl
 
+from snekmate.utils import eip712_domain_separator
+initializes: eip712_domain_separator
+
+
+# Stateless: needs no `initializes`.
+from snekmate.utils import ecdsa
+
+
 from .interfaces import IIdentityRegistry
 implements: IIdentityRegistry
 
 
-exports: access_control.__interface__
+exports: (
+    # Roles: DEFAULT_ADMIN_ROLE grants COMPLIANCE_ROLE.
+    access_control.__interface__,
+    # ERC-5267: the EIP-712 domain officers sign verifications in.
+    eip712_domain_separator.eip712Domain,
+)
 
 
-# keccak256("COMPLIANCE_ROLE"): verifies and revokes investors.
+# keccak256("COMPLIANCE_ROLE"): verifies and revokes investors, signs verifications.
 COMPLIANCE_ROLE: public(constant(bytes32)) = keccak256("COMPLIANCE_ROLE")
 # Largest batch `verify_batch` / `revoke_batch` accept (bounds a transaction's gas).
 MAX_BATCH: public(constant(uint256)) = 256
+# The EIP-712 type compliance officers sign for `onboard`.
+VERIFICATION_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "Verification(address account,uint16 jurisdiction,uint64 expiresAt,uint256 nonce,"
+    "uint256 deadline)"
+)
 # Low 64 bits of a packed identity: its expiry.
 _EXPIRY_MASK: constant(uint256) = 2**64 - 1
 # keccak256("ENFORCER_ROLE"): on a vault, its PoolCompliance, which sets the pool's jurisdiction
@@ -58,9 +96,16 @@ _FROZEN_SHIFT: constant(uint256) = 128
 _FULL_FREEZE: constant(uint256) = 2**255
 _MODE_SHIFT: constant(uint256) = 127
 _CAP_SHIFT: constant(uint256) = 129
+# Bits 64..79 of a packed identity: its jurisdiction.
+_JURISDICTION_SHIFT: constant(uint256) = 64
+_JURISDICTION_MASK: constant(uint256) = 2**16 - 1
+# Bits 80..255 of a packed identity: the account's nonce (below it, the identity itself).
+_NONCE_SHIFT: constant(uint256) = 80
+_IDENTITY_MASK: constant(uint256) = 2**80 - 1
 
 
-# account -> expires_at (bits 0..63) | jurisdiction (bits 64..79): one SLOAD per check.
+# account -> expires_at (bits 0..63) | jurisdiction (bits 64..79) | nonce (bits 80..255): one
+# SLOAD per check, one SSTORE per identity change.
 _identities: HashMap[address, uint256]
 # pool (vault) -> code // 256 -> a bit per listed jurisdiction.
 _lists: HashMap[address, HashMap[uint256, uint256]]
@@ -72,6 +117,7 @@ def __init__():
     @notice The deployer becomes DEFAULT_ADMIN_ROLE; the deploy script grants COMPLIANCE_ROLE.
     """
     access_control.__init__()
+    eip712_domain_separator.__init__("GPU RWA Identity", "1")
 
 
 # IDENTITY MANAGEMENT #
@@ -81,18 +127,20 @@ def __init__():
 def verify(account: address, expires_at: uint64, jurisdiction: uint16):
     """
     @notice Verify `account` until `expires_at` under `jurisdiction` (also renews or re-files it).
+    @dev Bumps the account's nonce: a signed verification not yet submitted is void.
     @param account The investor.
     @param expires_at Unix time at which the verification lapses; must be in the future.
     @param jurisdiction ISO 3166-1 numeric country code, non-zero.
     """
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
-    self._verify(account, expires_at, jurisdiction)
+    self._verify(account, expires_at, jurisdiction, self._identities[account], msg.sender)
 
 
 @external
 def verify_batch(accounts: DynArray[address, MAX_BATCH], expires_at: uint64, jurisdiction: uint16):
     """
     @notice `verify` for many accounts with the same expiry and jurisdiction.
+    @dev Bumps each account's nonce.
     @param accounts The investors (at most MAX_BATCH).
     @param expires_at Unix time at which the verifications lapse; must be in the future.
     @param jurisdiction ISO 3166-1 numeric country code, non-zero.
@@ -100,13 +148,14 @@ def verify_batch(accounts: DynArray[address, MAX_BATCH], expires_at: uint64, jur
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
     assert len(accounts) != 0, "identity: empty batch"
     for account: address in accounts:
-        self._verify(account, expires_at, jurisdiction)
+        self._verify(account, expires_at, jurisdiction, self._identities[account], msg.sender)
 
 
 @external
 def revoke(account: address):
     """
     @notice End `account`'s verification now.
+    @dev Bumps the account's nonce: a verification signed before cannot undo the revocation.
     @param account A currently verified investor.
     """
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
@@ -117,6 +166,7 @@ def revoke(account: address):
 def revoke_batch(accounts: DynArray[address, MAX_BATCH]):
     """
     @notice `revoke` for many accounts; every one must currently be verified.
+    @dev Bumps each account's nonce.
     @param accounts The investors (at most MAX_BATCH).
     """
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
@@ -149,6 +199,72 @@ def set_jurisdictions(pool: address, codes: DynArray[uint16, MAX_JURISDICTIONS],
         else:
             self._lists[pool][word] &= ~bit
     log IIdentityRegistry.JurisdictionsListed(pool=pool, codes=codes, listed=listed, sender=msg.sender)
+
+
+# SELF-ONBOARDING #
+
+
+@external
+def onboard(
+    account: address,
+    jurisdiction: uint16,
+    expires_at: uint64,
+    nonce: uint256,
+    deadline: uint256,
+    signer: address,
+    signature: Bytes[65],
+):
+    """
+    @notice Anyone (normally the investor, who pays the gas): verify `account` with a compliance
+            officer's signed `Verification(account, jurisdiction, expiresAt, nonce, deadline)`.
+            The identity is written as `verify` would, by the signer.
+    @dev The nonce and the signer are passed (as in EIP-3009) so that each refusal says what is
+         wrong: "identity: signature expired" after `deadline`, "identity: nonce not current"
+         unless `nonce == nonces(account)` (a replay, or a signature the officer voided by
+         verifying, revoking or invalidating the account since), "identity: invalid signature"
+         for one not 65 bytes or whose v is not 27 or 28, "identity: malleable signature" for a
+         high s (snekmate's "ecdsa: invalid signature" if nothing is recovered), "identity:
+         signature not by signer" if it recovers another address (a field changed, another
+         chain or another contract), "identity: signer is not a compliance officer" unless
+         `signer` holds COMPLIANCE_ROLE now; then what `verify` refuses ("identity: zero
+         address", "identity: expiry not in the future", "identity: zero jurisdiction"). Logs
+         IdentityVerified (sender: the signer), then SelfOnboarded.
+    @param account The investor verified.
+    @param jurisdiction ISO 3166-1 numeric country code, non-zero (signed).
+    @param expires_at Unix time at which the verification lapses, in the future (signed).
+    @param nonce `nonces(account)` when signed; consumed.
+    @param deadline Unix time after which the signature is refused (signed).
+    @param signer The compliance officer who signed.
+    @param signature 65-byte (r, s, v) signature of `digest(...)` by `signer`.
+    """
+    assert block.timestamp <= deadline, "identity: signature expired"
+    packed: uint256 = self._identities[account]
+    assert nonce == packed >> _NONCE_SHIFT, "identity: nonce not current"
+    digest: bytes32 = self._digest(account, jurisdiction, expires_at, nonce, deadline)
+    assert self._recover(digest, signature) == signer, "identity: signature not by signer"
+    assert access_control.hasRole[COMPLIANCE_ROLE][
+        signer
+    ], "identity: signer is not a compliance officer"
+    self._verify(account, expires_at, jurisdiction, packed, signer)
+    log IIdentityRegistry.SelfOnboarded(account=account, signer=signer, nonce=nonce)
+
+
+@external
+def invalidate(account: address):
+    """
+    @notice Void every verification signed for `account` and not yet submitted, without changing
+            its identity (e.g. one signed for an account that is not verified, which `revoke`
+            refuses).
+    @dev Bumps the account's nonce; logs OnboardingInvalidated with the nonce voided.
+    @param account Any non-zero address.
+    """
+    access_control._check_role(COMPLIANCE_ROLE, msg.sender)
+    assert account != empty(address), "identity: zero address"
+    packed: uint256 = self._identities[account]
+    self._identities[account] = self._bump(packed, packed & _IDENTITY_MASK)
+    log IIdentityRegistry.OnboardingInvalidated(
+        account=account, nonce=packed >> _NONCE_SHIFT, sender=msg.sender
+    )
 
 
 # VIEWS #
@@ -258,43 +374,24 @@ def is_verified(account: address) -> bool:
     @param account Any address.
     @return bool True while the verification has not expired or been revoked.
     """
-    return self._is_verified(account)
+    return (self._identities[account] & _EXPIRY_MASK) > block.timestamp
 
 
 @view
 @external
 def are_verified(first: address, second: address) -> (bool, bool):
     """
-    @notice `is_verified` for two accounts in one call (sender and receiver of a transfer).
+    @notice `is_verified` for two accounts in one call (the two sides of a queue request or
+            claim).
     @param first Any address.
     @param second Any address.
     @return (bool, bool) Whether each is verified right now.
     """
-    # `_is_verified` written out (~115 gas less than two calls): vaults ask this on every transfer.
+    # Written out (~115 gas less than two internal calls): asked on every fraction movement.
     return (
         (self._identities[first] & _EXPIRY_MASK) > block.timestamp,
         (self._identities[second] & _EXPIRY_MASK) > block.timestamp,
     )
-
-
-@view
-@external
-def pair(first: address, second: address) -> (bool, bool, uint16):
-    """
-    @notice `are_verified`, with `second`'s jurisdiction: what a vault asks on every fraction
-            movement (sender and receiver; a mint asks it of the receiver twice).
-    @param first Any address.
-    @param second Any address.
-    @return (bool, bool, uint16) Whether each is verified right now, and `second`'s jurisdiction
-            (0 unless verified).
-    """
-    first_identity: uint256 = self._identities[first]
-    second_identity: uint256 = self._identities[second]
-    second_ok: bool = (second_identity & _EXPIRY_MASK) > block.timestamp
-    code: uint16 = 0
-    if second_ok:
-        code = convert(second_identity >> 64, uint16)
-    return (first_identity & _EXPIRY_MASK) > block.timestamp, second_ok, code
 
 
 @view
@@ -308,28 +405,78 @@ def identity(account: address) -> IIdentityRegistry.Identity:
     packed: uint256 = self._identities[account]
     return IIdentityRegistry.Identity(
         expires_at=convert(packed & _EXPIRY_MASK, uint64),
-        jurisdiction=convert(packed >> 64, uint16),
+        jurisdiction=convert((packed >> _JURISDICTION_SHIFT) & _JURISDICTION_MASK, uint16),
     )
+
+
+@view
+@external
+def nonces(account: address) -> uint256:
+    """
+    @notice The nonce the next signed verification of `account` must carry.
+    @dev Starts at 0; +1 on every identity change, onboarding and `invalidate` of the account.
+    @param account Any address.
+    @return uint256 The current nonce.
+    """
+    return self._identities[account] >> _NONCE_SHIFT
+
+
+@view
+@external
+def DOMAIN_SEPARATOR() -> bytes32:
+    """
+    @notice The EIP-712 domain separator verifications are signed in (see `eip712Domain`).
+    @return bytes32 keccak256 of ("GPU RWA Identity", "1", chain id, this contract).
+    """
+    return eip712_domain_separator._domain_separator_v4()
+
+
+@view
+@external
+def digest(
+    account: address, jurisdiction: uint16, expires_at: uint64, nonce: uint256, deadline: uint256
+) -> bytes32:
+    """
+    @notice The EIP-712 hash an officer signs for `onboard`: `Verification(account,
+            jurisdiction, expiresAt, nonce, deadline)` in this contract's domain.
+    @param account The investor.
+    @param jurisdiction ISO 3166-1 numeric country code.
+    @param expires_at When the verification lapses.
+    @param nonce `nonces(account)` at signing.
+    @param deadline Last second the signature is accepted.
+    @return bytes32 The digest to sign.
+    """
+    return self._digest(account, jurisdiction, expires_at, nonce, deadline)
 
 
 # INTERNAL #
 
 
 @internal
-def _verify(account: address, expires_at: uint64, jurisdiction: uint16):
+def _verify(
+    account: address, expires_at: uint64, jurisdiction: uint16, packed: uint256, sender: address
+):
+    """
+    @dev Writes the identity over `packed` (the account's slot as read by the caller), bumping
+         its nonce; logs IdentityVerified by `sender`.
+    """
     assert account != empty(address), "identity: zero address"
     assert convert(expires_at, uint256) > block.timestamp, "identity: expiry not in the future"
     assert jurisdiction != 0, "identity: zero jurisdiction"
-    self._identities[account] = convert(expires_at, uint256) | (convert(jurisdiction, uint256) << 64)
+    self._identities[account] = self._bump(
+        packed,
+        convert(expires_at, uint256) | (convert(jurisdiction, uint256) << _JURISDICTION_SHIFT),
+    )
     log IIdentityRegistry.IdentityVerified(
-        account=account, expires_at=expires_at, jurisdiction=jurisdiction, sender=msg.sender
+        account=account, expires_at=expires_at, jurisdiction=jurisdiction, sender=sender
     )
 
 
 @internal
 def _revoke(account: address):
-    assert self._is_verified(account), "identity: not verified"
-    self._identities[account] = 0
+    packed: uint256 = self._identities[account]
+    assert (packed & _EXPIRY_MASK) > block.timestamp, "identity: not verified"
+    self._identities[account] = self._bump(packed, 0)
     log IIdentityRegistry.IdentityRevoked(account=account, sender=msg.sender)
 
 
@@ -343,3 +490,47 @@ def _listed(pool: address, code: uint256) -> bool:
 @internal
 def _is_verified(account: address) -> bool:
     return (self._identities[account] & _EXPIRY_MASK) > block.timestamp
+
+
+@internal
+@pure
+def _bump(packed: uint256, identity: uint256) -> uint256:
+    """
+    @dev The slot holding `identity` (expiry | jurisdiction << 64) and the nonce of `packed`
+         plus one.
+    """
+    # The nonce cannot reach 2**176 - 1 (each bump is a transaction): neither the addition
+    # nor the shift back loses a bit.
+    return identity | (unsafe_add(packed >> _NONCE_SHIFT, 1) << _NONCE_SHIFT)
+
+
+@internal
+@view
+def _digest(
+    account: address, jurisdiction: uint16, expires_at: uint64, nonce: uint256, deadline: uint256
+) -> bytes32:
+    """
+    @dev The EIP-712 digest of `Verification(account, jurisdiction, expiresAt, nonce,
+         deadline)`.
+    """
+    return eip712_domain_separator._hash_typed_data_v4(
+        keccak256(
+            abi_encode(VERIFICATION_TYPEHASH, account, jurisdiction, expires_at, nonce, deadline)
+        )
+    )
+
+
+@internal
+@pure
+def _recover(digest: bytes32, signature: Bytes[65]) -> address:
+    """
+    @dev The signer of a 65-byte (r, s, v) signature. The length, v and s are checked here so
+         that each refusal is the registry's own; snekmate's ecdsa refuses one that recovers
+         nothing.
+    """
+    assert len(signature) == 65, "identity: invalid signature"
+    v: uint256 = convert(slice(signature, 64, 1), uint256)
+    assert v == 27 or v == 28, "identity: invalid signature"
+    s: uint256 = extract32(signature, 32, output_type=uint256)
+    assert s <= ecdsa._MALLEABILITY_THRESHOLD, "identity: malleable signature"
+    return ecdsa._recover_vrs(digest, v, extract32(signature, 0, output_type=uint256), s)

@@ -20,6 +20,13 @@ from gpu_rwa.custody import attestation_message, sign_all
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.gas import GasReport, Target
 from gpu_rwa.inventory import InventoryEntry, InventoryRow
+from gpu_rwa.onboarding import (
+    DEFAULT_VALID_HOURS,
+    OnboardSignRequest,
+    check_onboarding,
+    sign_onboarding,
+    submit_onboarding,
+)
 from gpu_rwa.permit import sign_permit
 from gpu_rwa.registry import MAX_BATCH, STATUS_CODES, register_entries
 
@@ -219,6 +226,10 @@ def bench_vault(
     horizon = chain.pending_timestamp + 10 * 365 * DAY
 
     measure("identity: verify", lambda: identity.verify(operator, horizon, 840, sender=compliance))
+    measure(
+        "identity: self-onboarding (investor submits a signed verification)",
+        lambda: _self_onboard(identity, compliance, investor),
+    )
     identity.verify_batch([investor, other], horizon, 840, sender=compliance)
     for account in (investor, other, operator, lessee):
         usdc.faucet(1_000_000 * unit, sender=account)
@@ -514,6 +525,22 @@ def _bench_maturities(measure, contracts, operator, custodian, investor) -> None
         f"collateral: process_maturities ({MATURE_STEPS} days)",
         lambda: collateral.process_maturities(MATURE_STEPS, sender=investor),
     )
+
+
+def _self_onboard(identity, officer, investor) -> ReceiptAPI:
+    """The officer signs the investor's verification (a year, under 840) and the investor, not
+    verified before (as for `identity: verify`), submits it."""
+    request = OnboardSignRequest.model_validate(
+        {
+            "ADDRESS": investor.address,
+            "--jurisdiction": 840,
+            "--expires": chain.pending_timestamp + 365 * DAY,
+            "--valid-hours": DEFAULT_VALID_HOURS,
+        }
+    )
+    onboarding = sign_onboarding(identity, officer, request)
+    check_onboarding(identity, onboarding, Path("bench"))
+    return submit_onboarding(identity, onboarding, investor)
 
 
 def _holders(count: int) -> str:

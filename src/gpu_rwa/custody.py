@@ -9,44 +9,35 @@ not yet submitted. Every check the contracts make is made here first, so a bad i
 and nothing is sent or written.
 
 The digest is computed here (no call to the attestor's `digest` view, which the unit tests prove
-equal); signatures are checked to recover to their signer before a file is written or read.
+equal); signatures are checked to recover to their signer before a file is written or read. The
+EIP-712 plumbing shared with the compliance officer's signatures is `gpu_rwa.signing`.
 """
 
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from ape import chain
 from ape.api import AccountAPI, ReceiptAPI
 from ape.contracts import ContractInstance
-from ape.exceptions import ApeException
-from ape.types import MessageSignature
 from eth_abi import encode as abi_encode
-from eth_account import Account
 from eth_account.messages import SignableMessage
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from pydantic import (
-    BeforeValidator,
-    Field,
-    PositiveInt,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, PositiveInt, field_validator, model_validator
 
-from gpu_rwa.chain import is_local, local_account, network_name, resolve_sender, send
+from gpu_rwa import signing
+from gpu_rwa.chain import send
 from gpu_rwa.config import MAX_CUSTODY_THRESHOLD
 from gpu_rwa.errors import UserError
-from gpu_rwa.models import StrictModel, describe_validation_error
-from gpu_rwa.permit import SECP256K1_N, signature_parts
+from gpu_rwa.models import StrictModel, load_json_model, write_json_model
 from gpu_rwa.registry import STATUS_CODES, Terms, read_terms
-from gpu_rwa.types import Address, Bytes32, GpuIdList, format_time
+
+# Re-exported: the custody scripts and tests sign and check through this module.
+from gpu_rwa.signing import HexSignature, Signer, message_digest, recover, sign
+from gpu_rwa.types import Address, Bytes32, GpuIdList, format_moment, parse_time
 
 DOMAIN_NAME = "GPU RWA Custody"
 DOMAIN_VERSION = "1"
@@ -56,33 +47,15 @@ MAX_SIGN_BATCH = 500
 # Where `custody sign` finds the custodian's key when no --account is given.
 KEY_ENV = "GPU_RWA_CUSTODIAN_KEY"
 
-_DOMAIN_TYPEHASH = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 _ATTESTATION_TYPEHASH = keccak(text="Attestation(uint256[] tokenIds,uint256 attestedAt)")
 _MAX_TIME = 2**40 - 1
-
-Signer = AccountAPI | LocalAccount
-"""Who signs: an ape account (alias or test account) or a key from the environment."""
-
 
 # EIP-712 #
 
 
 def domain_separator(chain_id: int, attestor: str) -> bytes:
     """The attestor's EIP-712 domain separator (what its `eip712Domain` describes)."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [
-                _DOMAIN_TYPEHASH,
-                keccak(text=DOMAIN_NAME),
-                keccak(text=DOMAIN_VERSION),
-                chain_id,
-                attestor,
-            ],
-        )
-    )
+    return signing.domain_separator(DOMAIN_NAME, DOMAIN_VERSION, chain_id, attestor)
 
 
 def attestation_message(
@@ -98,46 +71,10 @@ def attestation_message(
     return SignableMessage(b"\x01", domain_separator(chain_id, attestor), struct_hash)
 
 
-def message_digest(message: SignableMessage) -> bytes:
-    """The hash a signature covers: keccak256(0x19 || 0x01 || domain separator || struct hash)."""
-    return keccak(b"\x19" + message.version + message.header + message.body)
-
-
-def sign(signer: Signer, message: SignableMessage) -> bytes:
-    """`signer`'s 65-byte (r, s, v) signature of `message`, s in the low half (EIP-2)."""
-    if isinstance(signer, LocalAccount):
-        signed = signer.sign_message(message)
-        parts = MessageSignature(
-            v=signed.v, r=signed.r.to_bytes(32, "big"), s=signed.s.to_bytes(32, "big")
-        )
-    else:
-        try:
-            parts = signer.sign_message(message)
-        except ApeException as exc:
-            raise UserError(f"signing failed: {exc}") from exc
-        if parts is None:
-            raise UserError(f"{signer.address} did not sign; nothing written")
-    v, r, s = signature_parts(parts)
-    return r + s + bytes([v])
-
-
 def sign_all(signers: Iterable[Signer], message: SignableMessage) -> list[bytes]:
     """Each signer's signature of `message`, ordered by signer address (as the attestor takes
     them)."""
     return [sign(signer, message) for signer in sorted(signers, key=lambda a: int(a.address, 16))]
-
-
-def recover(message: SignableMessage, signature: bytes) -> str:
-    """The signer of a 65-byte (r, s, v) signature as the attestor reads it, or ValueError for
-    one it refuses (not 65 bytes, v not 27 or 28, a high s)."""
-    if len(signature) != 65:
-        raise ValueError("not a 65-byte signature")
-    r, s, v = (int.from_bytes(signature[i:j], "big") for i, j in ((0, 32), (32, 64), (64, 65)))
-    if v not in (27, 28):
-        raise ValueError("v is not 27 or 28")
-    if not 0 < s <= SECP256K1_N // 2:
-        raise ValueError("s is not in the low half (EIP-2)")
-    return Account.recover_message(message, vrs=(v, r, s))
 
 
 # FILES #
@@ -206,19 +143,6 @@ def load_ids(path: Path) -> list[int]:
     if not token_ids:
         raise UserError(f"{path}: no GPU id in the file")
     return IdsFile(token_ids=token_ids).token_ids
-
-
-def _hex_signature(value: object) -> str:
-    if not isinstance(value, str) or len(value) != 132 or not value.startswith("0x"):
-        raise ValueError("not a 65-byte signature (0x and 130 hex digits)")
-    try:
-        bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise ValueError("not a 65-byte signature (0x and 130 hex digits)") from exc
-    return value.lower()
-
-
-HexSignature = Annotated[str, BeforeValidator(_hex_signature)]
 
 
 class CustodianSignature(StrictModel):
@@ -295,44 +219,18 @@ class SignaturesFile(StrictModel):
 
 
 def load_signatures(path: Path) -> SignaturesFile:
-    try:
-        text = path.read_text()
-    except FileNotFoundError as exc:
-        raise UserError(f"{path}: no such file") from exc
-    try:
-        return SignaturesFile.model_validate_json(text)
-    except ValidationError as exc:
-        if exc.errors()[0]["type"] == "json_invalid":
-            raise UserError(f"{path}: not valid JSON") from exc
-        raise UserError(describe_validation_error(str(path), exc)) from exc
+    return load_json_model(SignaturesFile, path)
 
 
 def write_signatures(signed: SignaturesFile, path: Path) -> None:
     """Atomic: a crash leaves the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(signed.model_dump(mode="json"), indent=2) + "\n")
-    os.replace(partial, path)
+    write_json_model(signed, path)
 
 
 # CLI INPUT #
 
 
-def _attestation_time(value: object) -> int:
-    """Unix seconds, or an ISO 8601 date-time (UTC unless it names a zone)."""
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(
-            f"not a time: {text!r} (unix seconds or ISO 8601, e.g. 2026-05-01T09:30)"
-        ) from exc
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
-
-
-AttestationTime = Annotated[int, BeforeValidator(_attestation_time), Field(gt=0, le=_MAX_TIME)]
+AttestationTime = Annotated[int, BeforeValidator(parse_time), Field(gt=0, le=_MAX_TIME)]
 
 
 class SignRequest(StrictModel):
@@ -345,25 +243,10 @@ class SignRequest(StrictModel):
 def resolve_signer(alias: str | None) -> Signer:
     """`--account` if given; else the key in $GPU_RWA_CUSTODIAN_KEY; else, on a local chain, the
     custodian's test account."""
-    if alias is not None:
-        return resolve_sender(alias, "custodian")
-    if (key := os.environ.get(KEY_ENV)) is not None:
-        try:
-            return Account.from_key(key.strip())
-        except (ValueError, TypeError) as exc:
-            raise UserError(f"${KEY_ENV}: not a private key (32 bytes in hex)") from exc
-    if not is_local():
-        raise UserError(
-            f"give --account (an ape account alias) or set ${KEY_ENV} on {network_name()}"
-        )
-    return local_account("custodian")
+    return signing.resolve_signer(alias, "custodian", KEY_ENV)
 
 
 # CHECKS #
-
-
-def _when(timestamp: int) -> str:
-    return f"{format_time(timestamp)} UTC (unix {timestamp})"
 
 
 def check_attestable(
@@ -378,7 +261,8 @@ def check_attestable(
     now = chain.pending_timestamp
     if attested_at > now:
         raise UserError(
-            f"the attestation time {_when(attested_at)} is after the chain's time {_when(now)}"
+            f"the attestation time {format_moment(attested_at)} is after the chain's time "
+            f"{format_moment(now)}"
         )
     total = registry.totalSupply()
     for token_id in token_ids:
@@ -396,8 +280,8 @@ def check_attestable(
             raise UserError(f"GPU {token_id} is RETIRED: a retired GPU is not attested")
         if gpu.last_attested_at >= attested_at:
             raise UserError(
-                f"GPU {token_id} was last attested at {_when(gpu.last_attested_at)}: an "
-                f"attestation at {_when(attested_at)} is not newer"
+                f"GPU {token_id} was last attested at {format_moment(gpu.last_attested_at)}: an "
+                f"attestation at {format_moment(attested_at)} is not newer"
             )
     return terms
 
@@ -503,8 +387,8 @@ def add_signature(
         raise UserError(f"the ids differ from those signed in {path}: {which}")
     if attested_at is not None and attested_at != signed.attested_at:
         raise UserError(
-            f"--at {_when(attested_at)} differs from the time signed in {path}, "
-            f"{_when(signed.attested_at)}: leave --at out to sign that time"
+            f"--at {format_moment(attested_at)} differs from the time signed in {path}, "
+            f"{format_moment(signed.attested_at)}: leave --at out to sign that time"
         )
     if signer.address in signed.batches[0].signers:
         raise UserError(f"{path} is already signed by {signer.address}")

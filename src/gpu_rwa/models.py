@@ -1,5 +1,7 @@
 """Base model for every input the package reads: unknown keys are errors, values are frozen."""
 
+import json
+import os
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,3 +44,26 @@ def load_yaml_model(model: type[M], path: Path) -> M:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise UserError(describe_validation_error(str(path), exc)) from exc
+
+
+def load_json_model(model: type[M], path: Path) -> M:
+    """Read and validate a JSON file, raising UserError with one clear line on any problem."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError as exc:
+        raise UserError(f"{path}: no such file") from exc
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise UserError(f"{path}: not valid JSON") from exc
+        raise UserError(describe_validation_error(str(path), exc)) from exc
+
+
+def write_json_model(model: BaseModel, path: Path) -> None:
+    """`model` as indented JSON at `path`, atomically: a crash leaves the old file or the new
+    one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(model.model_dump(mode="json"), indent=2) + "\n")
+    os.replace(partial, path)

@@ -48,6 +48,26 @@ def format_time(timestamp: int) -> str:
     return f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d %H:%M}"
 
 
+def format_moment(timestamp: int) -> str:
+    """A unix timestamp as `2026-11-26 06:16 UTC (unix 1795673760)`: readable, and exact."""
+    return f"{format_time(timestamp)} UTC (unix {timestamp})"
+
+
+def parse_time(value: object) -> int:
+    """Unix seconds, or an ISO 8601 date or date-time (UTC unless it names a zone; a date alone
+    is its 00:00)."""
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"not a time: {text!r} (unix seconds or ISO 8601, e.g. 2026-05-01T09:30)"
+        ) from exc
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
 def format_age(seconds: int) -> str:
     """A duration as `12d 3h` (whole days and hours, rounded down)."""
     days, rest = divmod(max(seconds, 0), SECONDS_PER_DAY)

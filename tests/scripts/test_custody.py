@@ -18,11 +18,17 @@ from gpu_rwa.custody import (
     write_signatures,
 )
 from gpu_rwa.types import format_time
-from tests.scripts.utils import GPU_OUTSIDE, head_logs, refused, script
+from tests.scripts.utils import (
+    GPU_OUTSIDE,
+    OPERATOR_KEY,
+    head_logs,
+    one_line,
+    refused,
+    rewrite,
+    script,
+)
 from tests.utils.registry import CUSTODIAN_ROLE, DAY, make_spec
 from tests.utils.scripts import run_script
-
-OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # TEST::1
 
 
 @pytest.fixture
@@ -51,10 +57,6 @@ def sign(pool, ids, out, *args):
 
 def submit(pool, signed, *args):
     return script(pool, "custody", "submit", str(signed), *args)
-
-
-def one_line(result) -> str:
-    return " ".join(result.output.split())
 
 
 # SIGN #
@@ -357,12 +359,6 @@ def signed_file(pool, ids_file, tmp_path):
     out = tmp_path / "visit.json"
     assert sign(pool, ids_file("1 2 3"), out).exit_code == 0
     return out
-
-
-def rewrite(path, change) -> None:
-    data = json.loads(path.read_text())
-    change(data)
-    path.write_text(json.dumps(data))
 
 
 def test_bad_signatures_file(pool, signed_file, tmp_path, custodian):

@@ -5,7 +5,7 @@ one-line error and nothing sent on bad input."""
 import pytest
 
 from gpu_rwa.types import format_time
-from tests.scripts.utils import head_logs, line_value, refused, script, stale_day
+from tests.scripts.utils import head_logs, line_value, one_line, refused, script, stale_day
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import fund
 
@@ -22,10 +22,6 @@ def listed(invested, operator, chain):
     collateral value, ~23,600 USDC: a premium to stream)."""
     invested.market.list_gpu(GPU, PRICE, chain.pending_timestamp + DAY, sender=operator)
     return invested
-
-
-def one_line(result) -> str:
-    return " ".join(result.output.split())
 
 
 # SELL-GPU #

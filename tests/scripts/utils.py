@@ -1,5 +1,6 @@
 """Helpers of the script tests over the `deployed_pool` fixture (tests/scripts/conftest.py)."""
 
+import json
 from dataclasses import dataclass
 
 from click.testing import Result
@@ -16,6 +17,9 @@ INVESTOR_FUNDS = 100_000 * USDC
 GPU_COST = 30_000 * USDC
 GPUS_IN_VAULT = (1, 2)
 GPU_OUTSIDE = 3
+# TEST::1's private key: the signer a test puts in the environment ($GPU_RWA_CUSTODIAN_KEY,
+# $GPU_RWA_COMPLIANCE_KEY) after granting it the role.
+OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
 
 @dataclass
@@ -57,6 +61,18 @@ def refused(result: Result, message: str) -> None:
     assert message in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output
+
+
+def one_line(result: Result) -> str:
+    """A command's output with rich's wrapping undone: its words joined by single spaces."""
+    return " ".join(result.output.split())
+
+
+def rewrite(path, change) -> None:
+    """Edit a JSON file in place: `change(data)` mutates its parsed content."""
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
 
 
 def table_cells(line: str) -> list[str]:

@@ -7,26 +7,19 @@ import pytest
 from tests.utils.vault import COMPLIANCE_ROLE, DAY, JURISDICTION, MISSING_ROLE
 
 
-@pytest.fixture(scope="module")
-def registry_(project, admin, compliance):
-    contract = project.IdentityRegistry.deploy(sender=admin)
-    contract.grantRole(COMPLIANCE_ROLE, compliance, sender=admin)
-    return contract
+def test_roles(identity_registry, admin, compliance):
+    assert identity_registry.hasRole(b"\x00" * 32, admin)
+    assert identity_registry.hasRole(COMPLIANCE_ROLE, compliance)
+    assert identity_registry.COMPLIANCE_ROLE() == COMPLIANCE_ROLE
+    assert identity_registry.MAX_BATCH() == 256
 
 
-def test_roles(registry_, admin, compliance):
-    assert registry_.hasRole(b"\x00" * 32, admin)
-    assert registry_.hasRole(COMPLIANCE_ROLE, compliance)
-    assert registry_.COMPLIANCE_ROLE() == COMPLIANCE_ROLE
-    assert registry_.MAX_BATCH() == 256
-
-
-def test_verify(registry_, compliance, investor, chain):
+def test_verify(identity_registry, compliance, investor, chain):
     expiry = chain.pending_timestamp + 30 * DAY
-    tx = registry_.verify(investor, expiry, JURISDICTION, sender=compliance)
-    assert registry_.is_verified(investor)
-    assert registry_.identity(investor) == (expiry, JURISDICTION)
-    [log] = tx.decode_logs(registry_.IdentityVerified)
+    tx = identity_registry.verify(investor, expiry, JURISDICTION, sender=compliance)
+    assert identity_registry.is_verified(investor)
+    assert identity_registry.identity(investor) == (expiry, JURISDICTION)
+    [log] = tx.decode_logs(identity_registry.IdentityVerified)
     assert (log.account, log.expires_at, log.jurisdiction, log.sender) == (
         investor,
         expiry,
@@ -35,20 +28,20 @@ def test_verify(registry_, compliance, investor, chain):
     )
 
 
-def test_verify_expires(registry_, compliance, investor, chain):
+def test_verify_expires(identity_registry, compliance, investor, chain):
     expiry = chain.pending_timestamp + DAY
-    registry_.verify(investor, expiry, JURISDICTION, sender=compliance)
+    identity_registry.verify(investor, expiry, JURISDICTION, sender=compliance)
     chain.mine(timestamp=expiry - 1)
-    assert registry_.is_verified(investor)
+    assert identity_registry.is_verified(investor)
     chain.mine(timestamp=expiry)
-    assert not registry_.is_verified(investor)
+    assert not identity_registry.is_verified(investor)
 
 
-def test_verify_renews(registry_, compliance, investor, chain):
-    registry_.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
+def test_verify_renews(identity_registry, compliance, investor, chain):
+    identity_registry.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
     later = chain.pending_timestamp + 365 * DAY
-    registry_.verify(investor, later, 250, sender=compliance)
-    assert registry_.identity(investor) == (later, 250)
+    identity_registry.verify(investor, later, 250, sender=compliance)
+    assert identity_registry.identity(investor) == (later, 250)
 
 
 @pytest.mark.parametrize(
@@ -61,62 +54,62 @@ def test_verify_renews(registry_, compliance, investor, chain):
     ],
 )
 def test_verify_reverts(
-    registry_, compliance, investor, chain, who, expiry_delta, jurisdiction, reason
+    identity_registry, compliance, investor, chain, who, expiry_delta, jurisdiction, reason
 ):
     account = ape.utils.ZERO_ADDRESS if who == "zero" else investor
     sender = investor if reason == MISSING_ROLE else compliance
     expiry = chain.pending_timestamp + expiry_delta if expiry_delta else chain.pending_timestamp - 1
     with ape.reverts(reason):
-        registry_.verify(account, expiry, jurisdiction, sender=sender)
+        identity_registry.verify(account, expiry, jurisdiction, sender=sender)
 
 
-def test_verify_batch(registry_, compliance, investor, other_investor, chain):
+def test_verify_batch(identity_registry, compliance, investor, other_investor, chain):
     expiry = chain.pending_timestamp + DAY
-    tx = registry_.verify_batch([investor, other_investor], expiry, 276, sender=compliance)
-    assert registry_.are_verified(investor, other_investor) == (True, True)
-    assert [log.account for log in tx.decode_logs(registry_.IdentityVerified)] == [
+    tx = identity_registry.verify_batch([investor, other_investor], expiry, 276, sender=compliance)
+    assert identity_registry.are_verified(investor, other_investor) == (True, True)
+    assert [log.account for log in tx.decode_logs(identity_registry.IdentityVerified)] == [
         investor,
         other_investor,
     ]
 
 
-def test_verify_batch_reverts(registry_, compliance, investor, chain):
+def test_verify_batch_reverts(identity_registry, compliance, investor, chain):
     expiry = chain.pending_timestamp + DAY
     with ape.reverts("identity: empty batch"):
-        registry_.verify_batch([], expiry, 276, sender=compliance)
+        identity_registry.verify_batch([], expiry, 276, sender=compliance)
     with ape.reverts(MISSING_ROLE):
-        registry_.verify_batch([investor], expiry, 276, sender=investor)
+        identity_registry.verify_batch([investor], expiry, 276, sender=investor)
 
 
-def test_revoke(registry_, compliance, investor, chain):
-    registry_.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
-    tx = registry_.revoke(investor, sender=compliance)
-    assert not registry_.is_verified(investor)
-    assert registry_.identity(investor) == (0, 0)
-    [log] = tx.decode_logs(registry_.IdentityRevoked)
+def test_revoke(identity_registry, compliance, investor, chain):
+    identity_registry.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
+    tx = identity_registry.revoke(investor, sender=compliance)
+    assert not identity_registry.is_verified(investor)
+    assert identity_registry.identity(investor) == (0, 0)
+    [log] = tx.decode_logs(identity_registry.IdentityRevoked)
     assert (log.account, log.sender) == (investor, compliance)
 
 
-def test_revoke_reverts(registry_, compliance, investor, attacker, chain):
+def test_revoke_reverts(identity_registry, compliance, investor, attacker, chain):
     with ape.reverts("identity: not verified"):
-        registry_.revoke(attacker, sender=compliance)
-    registry_.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
+        identity_registry.revoke(attacker, sender=compliance)
+    identity_registry.verify(investor, chain.pending_timestamp + DAY, 276, sender=compliance)
     with ape.reverts(MISSING_ROLE):
-        registry_.revoke(investor, sender=investor)
+        identity_registry.revoke(investor, sender=investor)
 
 
-def test_revoke_batch(registry_, compliance, investor, other_investor, chain):
-    registry_.verify_batch(
+def test_revoke_batch(identity_registry, compliance, investor, other_investor, chain):
+    identity_registry.verify_batch(
         [investor, other_investor], chain.pending_timestamp + DAY, 276, sender=compliance
     )
-    tx = registry_.revoke_batch([investor, other_investor], sender=compliance)
-    assert registry_.are_verified(investor, other_investor) == (False, False)
-    assert len(tx.decode_logs(registry_.IdentityRevoked)) == 2
+    tx = identity_registry.revoke_batch([investor, other_investor], sender=compliance)
+    assert identity_registry.are_verified(investor, other_investor) == (False, False)
+    assert len(tx.decode_logs(identity_registry.IdentityRevoked)) == 2
     with ape.reverts("identity: empty batch"):
-        registry_.revoke_batch([], sender=compliance)
+        identity_registry.revoke_batch([], sender=compliance)
     with ape.reverts("identity: not verified"):
-        registry_.revoke_batch([investor], sender=compliance)
+        identity_registry.revoke_batch([investor], sender=compliance)
 
 
-def test_zero_address_never_verified(registry_):
-    assert not registry_.is_verified(ape.utils.ZERO_ADDRESS)
+def test_zero_address_never_verified(identity_registry):
+    assert not identity_registry.is_verified(ape.utils.ZERO_ADDRESS)
