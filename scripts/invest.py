@@ -1,10 +1,11 @@
-"""An investor's side of a pool: buy fractions, redeem them (instantly, or queued), claim lease
-revenue, see a portfolio.
+"""An investor's side of a pool: buy fractions, transfer them to another verified investor,
+redeem them (instantly, or queued), claim lease revenue, see a portfolio.
 
     ape run invest faucet 10000                      # local chains: test USDC from MockUSDC
     ape run invest buy 1000.50                       # approve (if needed), then buy at NAV
     ape run invest buy 1000.50 --permit              # one transaction with an EIP-2612 permit
     ape run invest buy 250 --min-fractions 249 --deadline-minutes 5 --receiver 0x...
+    ape run invest transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 100.5   # TO AMOUNT
     ape run invest redeem 100.5                      # fractions, instantly at NAV from free cash
     ape run invest redeem --all
     ape run invest redeem --assets 500               # an amount of stablecoin instead
@@ -28,6 +29,11 @@ the last return ends, and the GPUs to restore, mark up or settle. Redemptions ne
 that. Exit rights: a holder whose
 verification expired or was revoked still redeems and claims to itself; to another --receiver
 both must be verified. On a local chain the investor is TEST::7; elsewhere pass --account.
+
+`transfer TO AMOUNT` moves AMOUNT fractions to TO, both verified investors; it is refused, with
+one line and nothing sent, while the vault is paused, when either side is not verified (named; a
+holder no longer verified may only redeem and claim to itself), for more than the balance, and to
+the sender itself. The fractions' revenue earned so far stays the sender's to claim.
 
 When free cash cannot pay a redemption now, `redeem` says how much can leave and how to queue the
 rest: `request-redeem` moves the fractions into the pool's RedemptionQueue (ERC-7540) at once
@@ -63,9 +69,10 @@ from gpu_rwa.pool import (
 )
 from gpu_rwa.pool import buy as buy_fractions
 from gpu_rwa.pool import redeem as redeem_fractions
+from gpu_rwa.transfers import TransferOrder, transfer
 
 
-@click.group(short_help="Buy, redeem, claim, portfolio")
+@click.group(short_help="Buy, transfer, redeem, claim, portfolio")
 def cli():
     pass
 
@@ -136,6 +143,32 @@ def buy(
     )
     if order.receiver and order.receiver != sender.address:
         console.print(f"the fractions went to {order.receiver}")
+
+
+@cli.command(
+    "transfer", cls=ConnectedProviderCommand, short_help="Move fractions to a verified investor"
+)
+@click.argument("to", metavar="TO")
+@click.argument("amount", metavar="AMOUNT")
+@manifest_option
+@account_option
+def transfer_(to, amount, manifest_file, account_alias):
+    """Move AMOUNT fractions (whole fractions, decimals allowed) to TO; both must be verified."""
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(TransferOrder, dict(to=to, shares=amount), pool.context)
+    sender = resolve_sender(account_alias, "investor")
+    moved = transfer(pool, sender, order)
+    vault = pool.vault
+    console.print(
+        f"transferred {pool.fractions(moved.shares)} ({moved.shares} base units) from "
+        f"{moved.sender} to {moved.receiver}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"{moved.sender} now holds {pool.fractions(vault.balanceOf(moved.sender))}, "
+        f"{moved.receiver} {pool.fractions(vault.balanceOf(moved.receiver))}",
+        soft_wrap=True,
+    )
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Sell fractions back for stablecoin")

@@ -17,6 +17,9 @@ of their value kept current, an RMA swap of a leased GPU, the wind-down.
     ape run vault fulfil [--max 50]                # operator: pay queued redemptions from cash
     ape run vault swap-gpu 1 4 11                  # operator: GPU 11 replaces GPU 4 in lease 1
     ape run vault wind-down                        # admin: no more entries; GPUs are sold
+    ape run vault pause                            # pauser: no fraction moves, no cash leaves
+    ape run vault unpause                          # admin (the timelock, through governance)
+    ape run vault claim-fees                       # anyone: accrued fees to the fee recipient
 
 `status` is read-only. `contribute` is the operator's (OPERATOR_ROLE on the GpuCollateral, TEST::1
 on a local chain); so are `offer-gpu`, `cancel-offer`, `sell-gpu` and `cancel-sale` (OPERATOR_ROLE
@@ -48,13 +51,22 @@ must be worth at least the failed one's collateral value now (computed as the co
 mark and ramp included); the script approves the GpuCollateral for it on the registry first.
 `wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral, TEST::0 locally), once and for
 good: no deposit, mint, contribution, purchase of a GPU or new lease from then on.
+
+`pause` is the pauser's (PAUSER_ROLE on the CollateralVault, TEST::5 locally): no fraction moves
+and no cash leaves the vault until it is unpaused (lease instalments are still taken in).
+`unpause` is the admin's (DEFAULT_ADMIN_ROLE, TEST::0 locally); once the timelock holds that role
+a sender without it is told the way through it (`ape run governance schedule CollateralVault
+unpause`, then `execute`). `claim-fees` (anyone; TEST::1 by default locally) pays every fee
+accrued on lease payments to the vault's fee recipient. Each is refused in one line, nothing sent,
+when it would change nothing (already paused, not paused, no fees accrued), the sender lacks the
+role, or (for `claim-fees`) the vault is paused.
 """
 
 import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand
 
-from gpu_rwa import collateral, market, queue
+from gpu_rwa import collateral, market, queue, vault_ops
 from gpu_rwa.chain import resolve_account_of, resolve_sender
 from gpu_rwa.cli import (
     account_option,
@@ -362,5 +374,52 @@ def wind_down(manifest_file, account_alias):
         "the pool is winding down: no deposit, mint, contribution, purchase of a GPU or new "
         "lease from now on; list its GPUs for sale, and holders leave through the queue "
         "(`ape run invest request-redeem --all`, then the operator's `ape run vault fulfil`)",
+        soft_wrap=True,
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Pause the vault (pauser)")
+@manifest_option
+@account_option
+def pause(manifest_file, account_alias):
+    """Pause the vault (PAUSER_ROLE): no fraction moves and no cash leaves until unpaused."""
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "pauser")
+    receipt = vault_ops.pause(pool, sender)
+    (log,) = pool.vault.Paused.from_receipt(receipt)
+    console.print(
+        f"the vault is paused (by {log.account}): no fraction moves and no cash leaves until the "
+        "admin unpauses it; lease instalments are still taken in",
+        soft_wrap=True,
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Lift the pause (admin)")
+@manifest_option
+@account_option
+def unpause(manifest_file, account_alias):
+    """Lift the pause (DEFAULT_ADMIN_ROLE; through the timelock once governance holds it)."""
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "admin")
+    receipt = vault_ops.unpause(pool, sender)
+    (log,) = pool.vault.Unpaused.from_receipt(receipt)
+    console.print(f"the vault is unpaused (by {log.account}): fractions and cash move again")
+
+
+@cli.command(
+    "claim-fees",
+    cls=ConnectedProviderCommand,
+    short_help="Pay accrued fees to the fee recipient (anyone)",
+)
+@manifest_option
+@account_option
+def claim_fees(manifest_file, account_alias):
+    """Pay the fees accrued on lease payments to the vault's fee recipient (anyone sends it)."""
+    pool = load_pool(require_manifest(manifest_file))
+    sender = resolve_sender(account_alias, "operator")
+    paid = vault_ops.claim_fees(pool, sender)
+    console.print(
+        f"paid {pool.cash(paid.amount)} ({paid.amount} base units) of accrued fees to the fee "
+        f"recipient {paid.recipient}",
         soft_wrap=True,
     )

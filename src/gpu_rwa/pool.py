@@ -144,16 +144,21 @@ def require_not_paused(pool: Pool, doing: str) -> None:
         raise UserError(f"the vault is paused: {doing} is stopped until the admin unpauses it")
 
 
-def require_verified(pool: Pool, account: str, who: str) -> None:
-    """`account` verified in the IdentityRegistry now, or why not (never verified or expired)."""
+def verification_problem(pool: Pool, account: str) -> str | None:
+    """None while `account` is verified in the IdentityRegistry, else why not (never verified,
+    revoked, or expired and when)."""
     if pool.identity.is_verified(account):
-        return
+        return None
     expires_at = pool.identity.identity(account).expires_at
     if expires_at:
-        reason = f"its verification expired on {_date(expires_at)}"
-    else:
-        reason = "it is not a verified investor"
-    raise UserError(f"{who} {account}: {reason} (compliance runs `ape run kyc add {account}`)")
+        return f"its verification expired on {_date(expires_at)}"
+    return "it is not a verified investor"
+
+
+def require_verified(pool: Pool, account: str, who: str) -> None:
+    """`account` verified in the IdentityRegistry now, or why not (never verified or expired)."""
+    if reason := verification_problem(pool, account):
+        raise UserError(f"{who} {account}: {reason} (compliance runs `ape run kyc add {account}`)")
 
 
 def require_current(pool: Pool) -> None:

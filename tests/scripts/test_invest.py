@@ -9,6 +9,7 @@ from gpu_rwa.permit import SECP256K1_N, signature_parts
 from gpu_rwa.types import format_time
 from tests.scripts.utils import (
     INVESTOR_FUNDS,
+    balances,
     head_logs,
     refused,
     script,
@@ -20,12 +21,6 @@ from tests.scripts.utils import (
 from tests.utils.custody import attest
 from tests.utils.registry import DAY, USDC
 from tests.utils.vault import ENTRIES_WAIT, JURISDICTION, to_assets, to_shares
-
-
-def balances(kit, *accounts):
-    """(stablecoin, fractions, nonce) of each account: what a refused command must not change."""
-    return [(kit.stablecoin.balanceOf(a), kit.vault.balanceOf(a), a.nonce) for a in accounts]
-
 
 # BUY #
 

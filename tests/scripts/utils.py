@@ -55,6 +55,11 @@ def marked_down(kit: PoolKit, appraiser, value: int, token_id: int = 1) -> int:
     return tx.timestamp
 
 
+def balances(kit: PoolKit, *accounts) -> list[tuple[int, int, int]]:
+    """(stablecoin, fractions, nonce) of each account: what a refused command must not change."""
+    return [(kit.stablecoin.balanceOf(a), kit.vault.balanceOf(a), a.nonce) for a in accounts]
+
+
 def refused(result: Result, message: str) -> None:
     """A user mistake: exit 1, the message on one line, no traceback."""
     assert result.exit_code == 1, result.output
