@@ -1,5 +1,15 @@
-"""The compliance officer's operations on the shared IdentityRegistry.
+"""The compliance officer's operations: investors' self-onboarding on the shared IdentityRegistry,
+and freezes, forced transfers and wallet recovery on the pool's PoolCompliance.
 
+    ape run compliance freeze 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 --reason "order 2026-17"
+    ape run compliance freeze 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 \\
+        --fractions 100 --reason "pledge 88"                        # part of its fractions
+    ape run compliance unfreeze 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 --reason "lifted"
+    ape run compliance force-transfer 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 \\
+        0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f 50 --reason "court order 2026-113"
+    ape run compliance recover 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 \\
+        0xa0Ee7A142d267C1f36714E4a8F75612F20a79720 --reason "lost key, ticket 4411"
+    ape run compliance status 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
     ape run compliance onboard-sign 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720 \\
         --jurisdiction 276 --expires 2027-12-31                     # TEST::4 on a local chain
     ape run compliance onboard-submit onboard-0xa0Ee7A142d267C1f36714E4a8F75612F20a79720.json \\
@@ -14,6 +24,16 @@ compliance officer TEST::4. `onboard-submit` (anyone; normally the investor, --a
 gas) checks the file against the chain first (this chain and registry, deadline, expiry, nonce
 still current, the signer still an officer, not already verified so) and sends it: a bad file is
 one line and nothing is sent.
+
+`freeze` (COMPLIANCE_ROLE on the PoolCompliance, TEST::4 on a local chain) freezes an address
+entirely (it can neither send, receive, redeem, request nor claim), or with --fractions exactly that
+many of its fractions (the rest moves normally); `unfreeze` lifts both. `force-transfer FROM TO
+FRACTIONS` moves fractions whatever FROM's freezes or verification (frozen ones are unfrozen as far
+as needed) to a TO that may hold them; `recover LOST NEW` moves everything LOST holds (balance,
+freezes, unclaimed revenue, pending redemption requests) to the investor's verified NEW wallet and
+freezes LOST. Each records the keccak-256 hash of --reason in its event (the text itself stays
+off-chain: keep it with the order). Forced transfers and recoveries wait while the vault is
+paused; freezes do not. `status` shows each address's freezes and whether it may send and receive.
 """
 
 from pathlib import Path
@@ -22,8 +42,20 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.enforcement import (
+    ForceOrder,
+    FreezeOrder,
+    RecoveryOrder,
+    UnfreezeOrder,
+    compliance_table,
+    force_transfer,
+    freeze,
+    recover,
+    unfreeze,
+)
 from gpu_rwa.errors import UserError
+from gpu_rwa.identity import Accounts
 from gpu_rwa.onboarding import (
     DEFAULT_VALID_HOURS,
     KEY_ENV,
@@ -41,7 +73,7 @@ from gpu_rwa.pool import load_pool
 from gpu_rwa.types import format_moment
 
 
-@click.group(short_help="Compliance: investors' onboarding")
+@click.group(short_help="Compliance: onboarding, freezes, forced transfers, recovery")
 def cli():
     pass
 
@@ -123,3 +155,99 @@ def onboard_submit(onboarding_file, account_alias, manifest_file):
         f"under jurisdiction {onboarding.jurisdiction}, signed by {onboarding.signer} "
         f"(nonce {onboarding.nonce}); {receipt.gas_used:,} gas paid by {sender.address}"
     )
+
+
+# ENFORCEMENT (the pool's PoolCompliance) #
+
+reason_option = click.option(
+    "--reason",
+    required=True,
+    help="Why (the order, the ticket): its keccak-256 hash is recorded in the event.",
+)
+
+
+@cli.command(
+    "freeze", cls=ConnectedProviderCommand, short_help="Freeze an address or some fractions"
+)
+@click.argument("address")
+@click.option(
+    "--fractions",
+    metavar="AMOUNT",
+    default=None,
+    help="Freeze exactly this many of its fractions (the rest moves) [default: the address "
+    "entirely].",
+)
+@reason_option
+@manifest_option
+@account_option
+def freeze_command(address, fractions, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        FreezeOrder, dict(account=address, fractions=fractions, reason=reason), pool.context
+    )
+    receipt = freeze(pool, resolve_sender(account_alias, "compliance"), order)
+    what = "entirely" if order.fractions is None else pool.fractions(order.fractions)
+    console.print(
+        f"froze {order.account} {what} (reason hash 0x{order.digest.hex()}, tx {receipt.txn_hash})"
+    )
+
+
+@cli.command("unfreeze", cls=ConnectedProviderCommand, short_help="Lift an address's freezes")
+@click.argument("address")
+@reason_option
+@manifest_option
+@account_option
+def unfreeze_command(address, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(UnfreezeOrder, dict(account=address, reason=reason))
+    unfreeze(pool, resolve_sender(account_alias, "compliance"), order)
+    console.print(f"unfroze {order.account} (reason hash 0x{order.digest.hex()})")
+
+
+@cli.command("force-transfer", cls=ConnectedProviderCommand, short_help="Move fractions by order")
+@click.argument("owner", metavar="FROM")
+@click.argument("to", metavar="TO")
+@click.argument("amount", metavar="FRACTIONS")
+@reason_option
+@manifest_option
+@account_option
+def force_transfer_command(owner, to, amount, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(
+        ForceOrder, dict(owner=owner, to=to, amount=amount, reason=reason), pool.context
+    )
+    force_transfer(pool, resolve_sender(account_alias, "compliance"), order)
+    console.print(
+        f"moved {pool.fractions(order.amount)} from {order.owner} to {order.to} "
+        f"(reason hash 0x{order.digest.hex()}); {order.owner} now holds "
+        f"{pool.fractions(pool.vault.balanceOf(order.owner))}"
+    )
+
+
+@cli.command("recover", cls=ConnectedProviderCommand, short_help="Recover a lost wallet")
+@click.argument("lost", metavar="LOST")
+@click.argument("new", metavar="NEW")
+@reason_option
+@manifest_option
+@account_option
+def recover_command(lost, new, reason, manifest_file, account_alias):
+    pool = load_pool(require_manifest(manifest_file))
+    order = validated(RecoveryOrder, dict(lost=lost, new=new, reason=reason))
+    receipt = recover(pool, resolve_sender(account_alias, "compliance"), order)
+    [log] = pool.compliance.WalletRecovered.from_receipt(receipt)
+    console.print(
+        f"recovered {order.lost} into {order.new}: {pool.fractions(log.amount)} "
+        f"({pool.fractions(log.frozen)} frozen{', frozen entirely' if log.full else ''}), "
+        f"{log.requests} pending request(s), unclaimed revenue "
+        f"{pool.cash(pool.vault.claimable(order.new))} now claimable by the new wallet; "
+        f"{order.lost} is frozen (reason hash 0x{order.digest.hex()})"
+    )
+
+
+@cli.command("status", cls=ConnectedProviderCommand, short_help="Freezes and rules of addresses")
+@click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
+@manifest_option
+def status_command(addresses, manifest_file):
+    pool = load_pool(require_manifest(manifest_file))
+    request = validated(Accounts, dict(accounts=list(addresses)))
+    console.print(compliance_table(pool, request.accounts))

@@ -21,8 +21,8 @@ from gpu_rwa.pool import Pool
 from gpu_rwa.types import Address, FractionAmount
 
 # IdentityRegistry.check_move kinds (see the contract).
+TRANSFER = 0
 FORCED = 2
-MINT = 3
 # Bits of the vault's packed holding and rules word (CollateralVault).
 _FROZEN_SHIFT = 128
 _FULL_FREEZE = 2**255
@@ -79,28 +79,51 @@ class FreezeState:
 
 def freeze_state(pool: Pool, account: str) -> FreezeState:
     vault = pool.vault
-    return FreezeState(vault.balanceOf(account), vault.getFrozenTokens(account), vault.is_frozen(account))
+    return FreezeState(
+        vault.balanceOf(account), vault.getFrozenTokens(account), vault.is_frozen(account)
+    )
 
 
-def receiver_refusal(pool: Pool, owner: str, to: str, amount: int) -> str | None:
-    """Why a forced move of `amount` from `owner` to `to` would be refused on the receiver's
-    side (the identity registry's own reason), or None."""
+def movement_refusal(pool: Pool, kind: int, owner: str, to: str, amount: int) -> str | None:
+    """The identity registry's reason a movement of `amount` of `owner`'s fractions to `to`
+    would be refused (`kind`: TRANSFER, FORCED...), asked the way the vault asks it, or None."""
     mode, cap = pool.vault.rules()
-    rules = (mode << _MODE_SHIFT) | (cap << _CAP_SHIFT)
     try:
         pool.identity.check_move(
             pool.vault.address,
-            FORCED,
+            kind,
             owner,
             freeze_state(pool, owner).packed,
             to,
             freeze_state(pool, to).packed,
             amount,
-            rules,
+            (mode << _MODE_SHIFT) | (cap << _CAP_SHIFT),
         )
     except ContractLogicError as exc:
         return exc.message
     return None
+
+
+def explain(pool: Pool, reason: str, owner: str, to: str) -> str:
+    """A compliance refusal of the contracts in words an investor can act on."""
+    state = freeze_state(pool, owner)
+    mode, cap = pool.vault.rules()
+    if reason == "compliance: account frozen":
+        return f"{owner} is frozen by compliance: its fractions move only by a forced transfer"
+    if reason == "compliance: fractions frozen":
+        free = max(state.balance - state.frozen, 0)
+        return (
+            f"{owner} has {pool.fractions(state.frozen)} frozen by compliance: at most "
+            f"{pool.fractions(free)} may move"
+        )
+    if reason == "compliance: receiver frozen":
+        return f"{to} is frozen by compliance: it can receive nothing"
+    if reason == "compliance: jurisdiction not admitted":
+        code = pool.identity.identity(to).jurisdiction
+        return f"{to}: its jurisdiction ({code}) is not admitted by this pool ({MODES[mode]})"
+    if reason == "compliance: balance above maximum":
+        return f"{to} would hold more than the pool's maximum of {pool.fractions(cap)} an investor"
+    return reason
 
 
 def _prepare(pool: Pool, sender: AccountAPI) -> None:
@@ -181,9 +204,9 @@ def force_transfer(pool: Pool, sender: AccountAPI, order: ForceOrder) -> Receipt
             f"FRACTIONS: {order.owner} holds {pool.fractions(held)}, fewer than "
             f"{pool.fractions(order.amount)}"
         )
-    refusal = receiver_refusal(pool, order.owner, order.to, order.amount)
+    refusal = movement_refusal(pool, FORCED, order.owner, order.to, order.amount)
     if refusal:
-        raise UserError(f"TO: {order.to} cannot receive them: {refusal}")
+        raise UserError(f"TO: {explain(pool, refusal, order.owner, order.to)}")
     return send(
         "forcing the transfer",
         pool.compliance.force_transfer,
@@ -216,9 +239,9 @@ def recover(pool: Pool, sender: AccountAPI, order: RecoveryOrder) -> ReceiptAPI:
         raise UserError("NEW: the new wallet is the lost one")
     _require_unpaused(pool, "recovery")
     held = pool.vault.balanceOf(order.lost)
-    refusal = receiver_refusal(pool, order.lost, order.new, held)
+    refusal = movement_refusal(pool, FORCED, order.lost, order.new, held)
     if refusal:
-        raise UserError(f"NEW: {order.new} cannot hold the lost wallet's fractions: {refusal}")
+        raise UserError(f"NEW: {explain(pool, refusal, order.lost, order.new)}")
     request_ids = pending_requests(pool, order.lost)
     open_new = pool.queue.controller_state(order.new)[1]
     if open_new + len(request_ids) > MAX_REQUESTS:

@@ -12,6 +12,7 @@ from ape.api import AccountAPI, ReceiptAPI
 from pydantic import Field
 
 from gpu_rwa.chain import send
+from gpu_rwa.enforcement import TRANSFER, explain, movement_refusal
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
 from gpu_rwa.pool import Pool, verification_problem
@@ -29,7 +30,9 @@ def transfer_refusal(pool: Pool, owner: str, to: str, shares: int) -> str | None
     """Why `owner` cannot transfer `shares` of its fractions to `to` now, in one line, or None:
     a transfer to itself (it would move nothing), the vault paused, the sender or the receiver
     not verified (exit rights: a holder no longer verified only redeems and claims to itself), a
-    balance short. The vault checks the same in `transfer`; the first that fails is named."""
+    balance short, then what the identity registry's `check_move` refuses (a freeze of the
+    holding or of part of it, a frozen receiver, a jurisdiction the pool does not admit, the
+    maximum balance). The vault checks the same in `transfer`; the first that fails is named."""
     if to == owner:
         return f"TO {to} is the sender itself: a transfer to oneself moves nothing"
     if pool.vault.paused():
@@ -47,6 +50,8 @@ def transfer_refusal(pool: Pool, owner: str, to: str, shares: int) -> str | None
     held = pool.vault.balanceOf(owner)
     if held < shares:
         return f"{owner} holds {pool.fractions(held)}, fewer than {pool.fractions(shares)}"
+    if reason := movement_refusal(pool, TRANSFER, owner, to, shares):
+        return explain(pool, reason, owner, to)
     return None
 
 

@@ -15,7 +15,7 @@ REASON = b"\x01" * 32
 
 
 @pytest.fixture
-def pool(leased_kit, leased, lessee, other_investor, chain):
+def pool(leased_kit, leased, lessee, other_investor, chain):  # noqa: F811 (fixtures)
     """The leased pool after one instalment, with the other investor holding too and revenue
     vesting for both holders."""
     kit = leased_kit

@@ -1,7 +1,7 @@
-"""Forced transfer and recovery (issue 9.2): compliance moves fractions to another eligible address
-(never to itself), unfreezing the shortfall, revenue checkpointed on both sides; a recovery moves the
-balance, the frozen amount, the accrued revenue and the pending requests, and freezes the lost
-wallet. Evented with a reason hash."""
+"""Forced transfer and recovery (issue 9.2): compliance moves fractions to another eligible
+address (never to itself), unfreezing the shortfall, revenue checkpointed on both sides; a recovery
+moves the balance, the frozen amount, the accrued revenue and the pending requests, and freezes the
+lost wallet. Evented with a reason hash."""
 
 import ape
 
@@ -20,7 +20,11 @@ def test_forced_transfer_unfreezes_the_shortfall(pool, investor, other_investor,
     tx = desk.force_transfer(investor, other_investor, 200, REASON, sender=compliance)
     [forced] = logs_of(tx, desk, "TransferForced")
     assert (forced.owner, forced.receiver, forced.amount, forced.reason, forced.sender) == (
-        investor, other_investor, 200, REASON, compliance
+        investor,
+        other_investor,
+        200,
+        REASON,
+        compliance,
     )
     [erc7943] = logs_of(tx, vault, "ForcedTransfer")
     assert (erc7943.sender, erc7943.receiver, erc7943.amount) == (investor, other_investor, 200)
@@ -81,7 +85,13 @@ def test_recovery_moves_everything(
     owed = vault.claimable(new)
     [log] = logs_of(tx, desk, "WalletRecovered")
     assert (log.lost, log.new, log.amount, log.frozen, log.full, log.requests, log.reason) == (
-        investor, new, balance, 1_000, True, 1, REASON
+        investor,
+        new,
+        balance,
+        1_000,
+        True,
+        1,
+        REASON,
     )
     assert vault.balanceOf(investor) == 0 and vault.claimable(investor) == 0
     assert vault.balanceOf(new) == balance
@@ -101,7 +111,9 @@ def test_recovery_moves_everything(
     assert vault.claim(sender=new).return_value >= owed
 
 
-def test_recovery_needs_every_pending_request(pool, investor, attacker, identity, compliance, chain):
+def test_recovery_needs_every_pending_request(
+    pool, investor, attacker, identity, compliance, chain
+):
     identity.verify(attacker, chain.pending_timestamp + 86_400, JURISDICTION, sender=compliance)
     pool.queue.requestRedeem(MIN_REQUEST, investor, investor, sender=investor)
     with ape.reverts("queue: list every pending request of the lost wallet"):

@@ -22,7 +22,11 @@ def test_full_freeze_events_and_views(pool, investor, compliance):
     tx = desk.freeze(investor, REASON, sender=compliance)
     [log] = logs_of(tx, desk, "FreezeUpdated")
     assert (log.account, log.frozen, log.full, log.reason, log.sender) == (
-        investor, 0, True, REASON, compliance
+        investor,
+        0,
+        True,
+        REASON,
+        compliance,
     )
     [frozen] = logs_of(tx, vault, "Frozen")
     assert (frozen.account, frozen.amount) == (investor, 0)

@@ -99,7 +99,7 @@ def test_maximum_balance_bounds_max_deposit(pool, other_investor, admin):
     held = vault.balanceOf(other_investor)
     pool.compliance.set_max_balance(held + 10**12, sender=admin)
     assets = vault.maxDeposit(other_investor)
-    assert 0 < assets and vault.previewDeposit(assets) <= 10**12
+    assert assets > 0 and vault.previewDeposit(assets) <= 10**12
     buy(vault, token, other_investor, assets)
     assert vault.balanceOf(other_investor) <= held + 10**12
 
