@@ -4,8 +4,8 @@
     ape run audit --manifest deployments/demo.json --report reports/audit.json
 
 Prints the pool's GPUs as rebuilt from events (beside what the GpuCollateral says) and each
-invariant of ../shared/DOMAIN.md with the figures compared (those whose flows do not exist yet are
-reported "n/a yet"), optionally writes them as JSON, and exits 1 if any fails.
+invariant of ../shared/DOMAIN.md with the figures compared, optionally writes them as JSON, and
+exits 1 if any fails.
 """
 
 import json

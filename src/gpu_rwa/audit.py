@@ -72,30 +72,25 @@ ACTIVE, IMPAIRED, RETIRED = (
 )
 # The registry calls the status hook of an owner holding this role (GpuRegistry.COLLATERAL_ROLE).
 COLLATERAL_ROLE = keccak(text="COLLATERAL_ROLE")
-# Invariants of ../shared/DOMAIN.md whose flows do not exist yet: reported, never pretended.
-NOT_YET = {
-    12: ("frozen fractions never move but by a recorded forced transfer", "no freeze"),
-}
 # The RedemptionQueue's page size (`requests`, contracts/RedemptionQueue.vy).
 QUEUE_PAGE = 64
 
 
 class InvariantCheck(BaseModel):
-    """One invariant as the audit found it: the figures compared and the verdict (`passed` is None
-    for an invariant whose flow does not exist yet)."""
+    """One invariant as the audit found it: the figures compared and the verdict."""
 
     number: int
     name: str
     compared: dict[str, int | str | bool]
-    passed: bool | None
+    passed: bool
 
     @property
     def verdict(self) -> str:
-        return {True: "pass", False: "FAIL", None: "n/a yet"}[self.passed]
+        return "pass" if self.passed else "FAIL"
 
 
 def failures(checks: list[InvariantCheck]) -> list[InvariantCheck]:
-    return [c for c in checks if c.passed is False]
+    return [c for c in checks if not c.passed]
 
 
 def entries_line(checks: list[InvariantCheck]) -> str | None:
@@ -116,18 +111,12 @@ def entries_line(checks: list[InvariantCheck]) -> str | None:
 
 
 def summary_line(checks: list[InvariantCheck]) -> str:
-    """`all 11 invariants that apply pass (n/a yet: 12); entries open`, or what failed."""
+    """`all 12 invariants pass; entries open`, or what failed."""
     entries = entries_line(checks)
     tail = f"; {entries}" if entries else ""
     if failed := failures(checks):
         return f"invariant(s) failed: {'; '.join(c.name for c in failed)}{tail}"
-    applying = [c for c in checks if c.passed is not None]
-    waiting = ", ".join(str(c.number) for c in checks if c.passed is None)
-    return (
-        f"all {len(applying)} invariants that apply pass"
-        + (f" (n/a yet: {waiting})" if waiting else "")
-        + tail
-    )
+    return f"all {len(checks)} invariants pass{tail}"
 
 
 # THE COLLATERAL CURVE, RESTATED #
@@ -466,6 +455,18 @@ class Books:
     collateral_notified: bool = False
     # Where the events do not tell a hold: "GPU 3 revalued by no appraisal ... (transaction 0x..)".
     hold_anomalies: list[str] = field(default_factory=list)
+    # Freezes (invariant 12): each account's frozen fractions (the vault's Frozen), the accounts
+    # frozen entirely (the PoolCompliance's FreezeUpdated and WalletRecovered), the moves out of
+    # a freeze (transaction, sender, receiver, fractions) and the forced transfers recorded.
+    frozen: dict[str, int] = field(default_factory=dict)
+    frozen_entirely: set[str] = field(default_factory=set)
+    moves_out_of_freeze: list[tuple[str, str, str, int]] = field(default_factory=list)
+    forced: set[tuple[str, str, str, int]] = field(default_factory=set)
+
+    @property
+    def frozen_moves_unrecorded(self) -> list[tuple[str, str, str, int]]:
+        """Frozen fractions moved by no recorded forced transfer or recovery."""
+        return [move for move in self.moves_out_of_freeze if move not in self.forced]
 
     @property
     def revenue_held(self) -> int:
@@ -554,6 +555,10 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         vault.FeesClaimed,
         vault.Paused,
         vault.Unpaused,
+        vault.Frozen,
+        vault.ForcedTransfer,
+        pool.compliance.FreezeUpdated,
+        pool.compliance.WalletRecovered,
         identity.IdentityVerified,
         identity.IdentityRevoked,
         registry.GpuRegistered,
@@ -588,6 +593,7 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         market.address,
         leases.address,
         appraisals.address,
+        pool.compliance.address,
     ]
     logs = _logs(books_events, sources, start, stop)
     # Every contract of the pool logs role changes: only the registry's matter here.
@@ -626,6 +632,8 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
             _trade(books, log)
         elif source == appraisals.address:
             _appraisal(books, log, timestamps)
+        elif source == pool.compliance.address:
+            _compliance(books, log)
         else:
             _vault(books, log, timestamps)
     for gpu in books.gpus.values():
@@ -1065,8 +1073,17 @@ def _vault(books: Books, log, timestamps: _Timestamps) -> None:
         books.pauses.append((log.block_number, None))
     elif name == "Unpaused":
         books.pauses[-1] = (books.pauses[-1][0], log.block_number)
+    elif name == "Frozen":
+        books.frozen[args["account"]] = args["amount"]
+    elif name == "ForcedTransfer":
+        books.forced.add((_tx(log), args["sender"], args["receiver"], args["amount"]))
     elif name == "Transfer":
         sender, receiver, value = args["sender"], args["receiver"], args["value"]
+        if sender != ZERO_ADDRESS and (
+            sender in books.frozen_entirely
+            or books.balances[sender] - value < books.frozen.get(sender, 0)
+        ):
+            books.moves_out_of_freeze.append((_tx(log), sender, receiver, value))
         books.balances[sender] -= value
         books.balances[receiver] += value
         if sender == ZERO_ADDRESS:
@@ -1080,6 +1097,22 @@ def _vault(books: Books, log, timestamps: _Timestamps) -> None:
             _fraction_receipt(books, log, sender, receiver, value, timestamps)
         if _paused(books):
             books.transfers_while_paused += 1
+
+
+def _compliance(books: Books, log) -> None:
+    """The PoolCompliance's records of full freezes (the vault's Frozen gives the amounts): an
+    officer's freeze or unfreeze, and a recovery (its freeze follows the investor to the new
+    wallet, and the lost one is frozen)."""
+    args = log.event_arguments
+    if log.event_name == "FreezeUpdated":
+        if args["full"]:
+            books.frozen_entirely.add(args["account"])
+        else:
+            books.frozen_entirely.discard(args["account"])
+    elif log.event_name == "WalletRecovered":
+        books.frozen_entirely.add(args["lost"])
+        if args["full"]:
+            books.frozen_entirely.add(args["new"])
 
 
 def _fraction_receipt(
@@ -1286,15 +1319,9 @@ def recomputed_values(books: Books, at: int) -> dict[int, int]:
 def check_invariants(
     pool: Pool, books: Books, state: ChainState | None = None
 ) -> list[InvariantCheck]:
-    """Invariants 1-12 of ../shared/DOMAIN.md for one pool, each with its figures; 12 is reported
-    as not applicable yet (its flow does not exist)."""
+    """Invariants 1-12 of ../shared/DOMAIN.md for one pool, each with its figures."""
     state = state or read_chain(pool, books)
-    checks = [check(books, state) for check in CHECKS]
-    checks += [
-        InvariantCheck(number=number, name=name, compared={"reason": reason}, passed=None)
-        for number, (name, reason) in NOT_YET.items()
-    ]
-    return sorted(checks, key=lambda c: c.number)
+    return sorted((check(books, state) for check in CHECKS), key=lambda c: c.number)
 
 
 def _check(number: int, name: str, passed: bool, **compared) -> InvariantCheck:
@@ -1414,6 +1441,19 @@ def identity_check(books: Books, state: ChainState) -> InvariantCheck:
         "fractions only reached verified investors (dead shares aside)",
         not books.unverified_receipts,
         unverified_receipts=len(books.unverified_receipts),
+    )
+
+
+def freeze_check(books: Books, state: ChainState) -> InvariantCheck:
+    unrecorded = books.frozen_moves_unrecorded
+    return _check(
+        12,
+        "frozen fractions moved only by a recorded forced transfer or recovery",
+        not unrecorded,
+        forced_transfers=len(books.forced),
+        frozen_accounts=sum(1 for amount in books.frozen.values() if amount),
+        frozen_entirely=len(books.frozen_entirely),
+        unrecorded_moves=len(unrecorded),
     )
 
 
@@ -1673,6 +1713,7 @@ CHECKS = (
     pause_check,
     queue_check,
     current_prices_check,
+    freeze_check,
 )
 
 

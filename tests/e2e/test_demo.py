@@ -58,8 +58,8 @@ UNLOCK_PERIOD = CONFIG.vault.unlock_days * DAY
 GPUS = 10
 USDC = 10**6
 DEAD_SHARES = 10**12  # one whole fraction: 6 stablecoin decimals + the 6-decimal offset
-APPLYING = list(range(1, 12))
-SUMMARY = "all 11 invariants that apply pass (n/a yet: 12)"
+INVARIANTS = list(range(1, 13))
+SUMMARY = "all 12 invariants pass"
 FRACTION = 10**12
 
 
@@ -113,8 +113,7 @@ def test_lifecycle_passes_every_invariant(demo):
     report, pool, _ = demo
     assert report.passed, [c for c in report.invariants if c.passed is False]
     assert [c.number for c in report.invariants] == list(range(1, 13))
-    assert [c.number for c in report.invariants if c.passed] == APPLYING
-    assert [c.compared["reason"] for c in report.invariants if c.passed is None] == ["no freeze"]
+    assert all(c.passed for c in report.invariants)
     assert report.gpus_in_vault == report.gpus_counted == GPUS
     assert report.dead_shares == pool.vault.balanceOf(pool.vault) == DEAD_SHARES
     gross = INSTALMENTS * int(INSTALMENT) * USDC
@@ -233,7 +232,7 @@ def test_the_queue_month_by_month(demo):
 def test_every_invariant_held_with_requests_in_every_state(demo):
     report, _, _ = demo
     checks = {c.number: c for c in report.queue_midway}
-    assert [n for n, c in checks.items() if c.passed] == APPLYING
+    assert [n for n, c in checks.items() if c.passed] == INVARIANTS
     queue = checks[10].compared
     rest, cancelled = report.queued.fulfilments[1].shares, report.cancelled.shares
     assert (queue["pending_shares"], queue["pending_shares_from_events"]) == (rest, rest)
@@ -818,8 +817,7 @@ def test_audit_script_reports_the_demo_pool(demo, tmp_path):
     assert "GPUs of the pool: 10" in result.output
     checks = json.loads(report.read_text())
     assert [c["number"] for c in checks] == list(range(1, 13))
-    assert [c["number"] for c in checks if c["passed"] is True] == APPLYING
-    assert [c["number"] for c in checks if c["passed"] is None] == [12]
+    assert [c["number"] for c in checks if c["passed"] is True] == INVARIANTS
     current = checks[10]["compared"]
     assert (current["written_down"], current["written_down_from_events"]) == (0, 0)
     assert current["entries_open"] is True
@@ -836,13 +834,11 @@ def test_audit_script_fails_on_a_broken_invariant(demo, monkeypatch):
     assert "invariant(s) failed: fraction balances sum to total supply" in result.output
 
 
-def test_summary_line_names_failures_and_what_does_not_apply_yet():
+def test_summary_line_names_failures():
     def check(number, passed):
         return InvariantCheck(number=number, name=f"inv {number}", compared={}, passed=passed)
 
-    assert summary_line([check(1, True), check(10, None)]) == (
-        "all 1 invariants that apply pass (n/a yet: 10)"
-    )
+    assert summary_line([check(1, True), check(10, True)]) == "all 2 invariants pass"
     assert summary_line([check(1, False), check(2, True), check(3, False)]) == (
         "invariant(s) failed: inv 1; inv 3"
     )
@@ -852,10 +848,10 @@ def test_summary_line_names_failures_and_what_does_not_apply_yet():
         return InvariantCheck(number=11, name="inv 11", compared=figures, passed=passed)
 
     assert summary_line([check(1, True), current(True, 0)]) == (
-        "all 2 invariants that apply pass; entries open"
+        "all 2 invariants pass; entries open"
     )
     assert summary_line([check(1, True), current(False, 3)]) == (
-        "all 2 invariants that apply pass; entries closed (3 GPU(s) written down)"
+        "all 2 invariants pass; entries closed (3 GPU(s) written down)"
     )
     assert summary_line([current(False, 0, passed=False)]) == (
         "invariant(s) failed: inv 11; entries closed (maturities due)"

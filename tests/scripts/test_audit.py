@@ -110,7 +110,7 @@ def test_audit_script_says_why_entries_are_closed(deployed_pool, appraiser):
 
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == (
-        "all 11 invariants that apply pass (n/a yet: 12); entries closed (2 held down)"
+        "all 12 invariants pass; entries closed (2 held down)"
     )
     # The GPU table's "held down" column, from the events.
     gpu_rows = [table_cells(line) for line in result.output.split("invariants")[0].splitlines()]
