@@ -764,7 +764,9 @@ def claim(receiver: address = msg.sender) -> uint256:
     acc_rem: uint256 = revenue._require_not_paused()
     assert receiver != empty(address), "revenue: zero receiver"
     holding: uint256 = self._holdings[msg.sender]
-    self._comply(_CLAIM, msg.sender, holding, receiver, self._holdings[receiver], 0, 0)
+    # A claim to oneself, the hot path, needs the registry only to refuse a full freeze.
+    if receiver != msg.sender or holding >= _FULL_FREEZE:
+        self._comply(_CLAIM, msg.sender, holding, receiver, self._holdings[receiver], 0, 0)
     amount: uint256 = revenue._claim(msg.sender, holding & _BALANCE, self._supply(), acc_rem)
     assert amount != 0, "revenue: nothing to claim"
     log ICollateralVault.RevenueClaimed(account=msg.sender, receiver=receiver, amount=amount)
@@ -1022,7 +1024,8 @@ def _move(owner: address, to: address, amount: uint256, kind: uint256):
     supply_rules: uint256 = self._supply_rules
     owner_holding: uint256 = self._holdings[owner]
     to_holding: uint256 = self._holdings[to]
-    owner_holding = self._comply(kind, owner, owner_holding, to, to_holding, amount, supply_rules)
+    # `_comply` written out: the transfer's hot path.
+    owner_holding = staticcall IDENTITY_REGISTRY.check_move(self, kind, owner, owner_holding, to, to_holding, amount, supply_rules)
     acc: uint256 = revenue._acc_now(supply_rules & _BALANCE, acc_rem)
     revenue._checkpoint(owner, owner_holding & _BALANCE, acc)
     revenue._checkpoint(to, to_holding & _BALANCE, acc)

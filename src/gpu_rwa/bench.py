@@ -310,6 +310,7 @@ def bench_vault(
         lambda: vault.transferFrom(investor, other, 10 * unit, sender=operator),
     )
     measure("vault: claim", lambda: vault.claim(sender=investor))
+    _bench_compliance(measure, contracts, compliance, investor, other, unit)
     measure(
         "vault: redeem", lambda: vault.redeem(1_000 * unit, investor, investor, sender=investor)
     )
@@ -329,6 +330,35 @@ def bench_vault(
     _bench_maturities(measure, contracts, operator, custodian, investor)
     _bench_default_sale_and_swap(measure, contracts, operator, custodian, lessee, investor)
     return seconds, contracts
+
+
+def _bench_compliance(measure, contracts, officer, investor, other, unit: int) -> None:
+    """The compliance desk: freezes, a transfer beside a partial freeze, a forced transfer, and a
+    transfer in a pool that keeps a jurisdiction list (one more slot read: the list word)."""
+    desk, vault = contracts["PoolCompliance"], contracts["CollateralVault"]
+    reason = b"\x01" * 32
+    measure("compliance: freeze an account", lambda: desk.freeze(other, reason, sender=officer))
+    measure("compliance: unfreeze an account", lambda: desk.unfreeze(other, reason, sender=officer))
+    measure(
+        "compliance: freeze part of a holding",
+        lambda: desk.set_frozen_tokens(investor, 100 * unit, reason, sender=officer),
+    )
+    measure(
+        "vault: transfer beside a partial freeze",
+        lambda: vault.transfer(other, 10 * unit, sender=investor),
+    )
+    measure(
+        "compliance: forced transfer (frozen fractions)",
+        lambda: desk.force_transfer(investor, other, 150 * unit, reason, sender=officer),
+    )
+    admin = local_account("admin")
+    desk.set_jurisdiction_mode(2, sender=admin)
+    desk.set_jurisdictions([408], True, sender=admin)
+    measure(
+        "vault: transfer in a pool with a jurisdiction list",
+        lambda: vault.transfer(other, 10 * unit, sender=investor),
+    )
+    desk.set_jurisdiction_mode(0, sender=admin)
 
 
 def _bench_gpu_purchase(measure, contracts, operator) -> None:
