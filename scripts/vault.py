@@ -16,7 +16,7 @@ of their value kept current, an RMA swap of a leased GPU, the wind-down.
     ape run vault sync 5                           # anyone: apply a return the registry deferred
     ape run vault fulfil [--max 50]                # operator: pay queued redemptions from cash
     ape run vault swap-gpu 1 4 11                  # operator: GPU 11 replaces GPU 4 in lease 1
-    ape run vault wind-down                        # admin: no more entries; GPUs are sold
+    ape run vault wind-down                        # admin (the timelock): says how to schedule it
 
 `status` is read-only. `contribute` is the operator's (OPERATOR_ROLE on the GpuCollateral, TEST::1
 on a local chain); so are `offer-gpu`, `cancel-offer`, `sell-gpu` and `cancel-sale` (OPERATOR_ROLE
@@ -46,8 +46,11 @@ day it goes stale, then the lease book (arrears: instalments, amount, days late;
 owns (ACTIVE, freshly attested, in no lease), takes the failed GPU's place in an active lease and
 must be worth at least the failed one's collateral value now (computed as the contract will, its
 mark and ramp included); the script approves the GpuCollateral for it on the registry first.
-`wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral, TEST::0 locally), once and for
-good: no deposit, mint, contribution, purchase of a GPU or new lease from then on.
+`wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral), once and for good: no deposit,
+mint, contribution, purchase of a GPU or new lease from then on. After the deploy the admin is the
+GovernanceTimelock: the command then says in one line to `ape run governance schedule
+GpuCollateral wind_down` and execute it once ready, and sends nothing; it sends the call itself
+only for an account holding the role (an admin after a handover).
 """
 
 import click
@@ -350,7 +353,7 @@ def swap_gpu(lease_id, failed, replacement, manifest_file, account_alias):
 
 
 @cli.command(
-    "wind-down", cls=ConnectedProviderCommand, short_help="Put the pool in wind-down (admin)"
+    "wind-down", cls=ConnectedProviderCommand, short_help="Put the pool in wind-down (the admin)"
 )
 @manifest_option
 @account_option
