@@ -16,7 +16,7 @@ of their value kept current, an RMA swap of a leased GPU, the wind-down.
     ape run vault sync 5                           # anyone: apply a return the registry deferred
     ape run vault fulfil [--max 50]                # operator: pay queued redemptions from cash
     ape run vault swap-gpu 1 4 11                  # operator: GPU 11 replaces GPU 4 in lease 1
-    ape run vault wind-down                        # admin: no more entries; GPUs are sold
+    ape run vault wind-down                        # admin (the timelock): says how to schedule it
     ape run vault pause                            # pauser: no fraction moves, no cash leaves
     ape run vault unpause                          # admin (the timelock, through governance)
     ape run vault claim-fees                       # anyone: accrued fees to the fee recipient
@@ -49,17 +49,20 @@ day it goes stale, then the lease book (arrears: instalments, amount, days late;
 owns (ACTIVE, freshly attested, in no lease), takes the failed GPU's place in an active lease and
 must be worth at least the failed one's collateral value now (computed as the contract will, its
 mark and ramp included); the script approves the GpuCollateral for it on the registry first.
-`wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral, TEST::0 locally), once and for
-good: no deposit, mint, contribution, purchase of a GPU or new lease from then on.
+`wind-down` is the admin's (DEFAULT_ADMIN_ROLE on the GpuCollateral), once and for good: no deposit,
+mint, contribution, purchase of a GPU or new lease from then on. After the deploy the admin is the
+GovernanceTimelock: the command then says in one line to `ape run governance schedule
+GpuCollateral wind_down` and execute it once ready, and sends nothing; it sends the call itself
+only for an account holding the role (an admin after a handover).
 
 `pause` is the pauser's (PAUSER_ROLE on the CollateralVault, TEST::5 locally): no fraction moves
 and no cash leaves the vault until it is unpaused (lease instalments are still taken in).
-`unpause` is the admin's (DEFAULT_ADMIN_ROLE, TEST::0 locally); once the timelock holds that role
-a sender without it is told the way through it (`ape run governance schedule CollateralVault
-unpause`, then `execute`). `claim-fees` (anyone; TEST::1 by default locally) pays every fee
-accrued on lease payments to the vault's fee recipient. Each is refused in one line, nothing sent,
-when it would change nothing (already paused, not paused, no fees accrued), the sender lacks the
-role, or (for `claim-fees`) the vault is paused.
+`unpause` is the admin's: the timelock holds that role after the deploy, so a sender without it
+is told the way through it (`ape run governance schedule CollateralVault unpause`, then
+`execute`). `claim-fees` (anyone; TEST::1 by default locally) pays every fee accrued on lease
+payments to the vault's fee recipient. Each is refused in one line, nothing sent, when it would
+change nothing (already paused, not paused, no fees accrued), the sender lacks the role, or (for
+`claim-fees`) the vault is paused.
 """
 
 import click
@@ -362,7 +365,7 @@ def swap_gpu(lease_id, failed, replacement, manifest_file, account_alias):
 
 
 @cli.command(
-    "wind-down", cls=ConnectedProviderCommand, short_help="Put the pool in wind-down (admin)"
+    "wind-down", cls=ConnectedProviderCommand, short_help="Put the pool in wind-down (the admin)"
 )
 @manifest_option
 @account_option

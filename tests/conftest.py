@@ -89,6 +89,7 @@ def pytest_runtest_setup(item):
 
 # Contract fixtures live beside the contracts they deploy, one plugin module per contract family.
 pytest_plugins = [
+    "tests.fixtures.governance",
     "tests.fixtures.registry",
     "tests.fixtures.vault",
 ]

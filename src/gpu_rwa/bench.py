@@ -329,6 +329,7 @@ def bench_vault(
     _bench_appraisals(measure, contracts, appraiser)
     _bench_maturities(measure, contracts, operator, custodian, investor)
     _bench_default_sale_and_swap(measure, contracts, operator, custodian, lessee, investor)
+    _bench_governance(measure, contracts)
     return seconds, contracts
 
 
@@ -637,4 +638,24 @@ def _bench_default_sale_and_swap(measure, contracts, operator, custodian, lessee
     measure(
         f"lease: declare default ({DEFAULTED_GPUS} GPUs, marked down)",
         lambda: leases.declare_default(lease_id, sender=anyone),
+    )
+
+
+def _bench_governance(measure, contracts) -> None:
+    """An economic parameter changed through the GovernanceTimelock (the suite's admin): the fee
+    scheduled by a proposer, then executed by an executor after the delay (TEST::0 is both in
+    config/local.yaml)."""
+    admin = local_account("admin")
+    timelock, vault = contracts["GovernanceTimelock"], contracts["CollateralVault"]
+    zero = b"\x00" * 32
+    call = (vault.address, 0, vault.set_fee_bps.encode_input(500), zero, zero)
+    delay = timelock.get_minimum_delay()
+    measure(
+        "governance: schedule (CollateralVault.set_fee_bps)",
+        lambda: timelock.schedule(*call, delay, sender=admin),
+    )
+    chain.pending_timestamp += delay
+    measure(
+        "governance: execute (CollateralVault.set_fee_bps)",
+        lambda: timelock.execute(*call, sender=admin),
     )

@@ -329,13 +329,32 @@ def collateral_gpus_table(pool: Pool, limit: int | None = None) -> Table:
 # WIND-DOWN #
 
 
+# How the timelock puts a pool in wind-down (scripts/governance.py).
+WIND_DOWN_BY_GOVERNANCE = (
+    "`ape run governance schedule GpuCollateral wind_down`, then `ape run governance execute "
+    "ID` once the timelock's delay has passed"
+)
+
+
 def wind_down(pool: Pool, admin: AccountAPI) -> ReceiptAPI:
     """The admin (DEFAULT_ADMIN_ROLE on the GpuCollateral) puts the pool in wind-down, once and
     for good: no deposit, mint, contribution, purchase of a GPU or new lease from then on; the
-    GPUs are sold and holders leave through the queue."""
+    GPUs are sold and holders leave through the queue. Once the deploy has handed the admin role
+    to the GovernanceTimelock, the timelock is the admin: the refusal says how to schedule it."""
     collateral = pool.collateral
     if collateral.winding_down():
         raise UserError("the pool is already winding down")
+    role = collateral.DEFAULT_ADMIN_ROLE()
+    timelock = pool.manifest.contracts.get("GovernanceTimelock")
+    if (
+        not collateral.hasRole(role, admin.address)
+        and timelock is not None
+        and collateral.hasRole(role, timelock.address)
+    ):
+        raise UserError(
+            f"the GpuCollateral's admin is the GovernanceTimelock, not {admin.address}: "
+            f"{WIND_DOWN_BY_GOVERNANCE}"
+        )
     require_role(collateral, "DEFAULT_ADMIN_ROLE", admin.address, "GpuCollateral")
     return send("putting the pool in wind-down", collateral.wind_down, sender=admin)
 

@@ -19,6 +19,10 @@ vault:
   attestation_threshold: 0     # signatures this pool's GPUs need at least (0: custody.threshold)
 custody:
   threshold: 1                 # custodians' signatures every attestation needs (1 to 16)
+governance:                    # the GovernanceTimelock: DEFAULT_ADMIN_ROLE of every contract
+  delay_seconds: 172800        # an operation waits at least this long (60 s to 30 days)
+  proposers: ["0xf39F..."]     # schedule and cancel operations
+  executors: ["0xf39F..."]     # execute them once ready
 roles:
   custodians: ["0x3C44..."]
   ...
@@ -31,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, NonNegativeInt, model_validator
+from pydantic import AfterValidator, Field, NonNegativeInt, model_validator
 
 from gpu_rwa.models import StrictModel, load_yaml_model
 from gpu_rwa.types import Address
@@ -42,6 +46,12 @@ MAX_VESTING_DAYS = 365
 MAX_WINDOW_DAYS = 365
 # CustodyAttestor.MAX_SIGNERS: the highest threshold.
 MAX_CUSTODY_THRESHOLD = 16
+# The timelock's delay: at least a minute (a delay of seconds gives holders no notice; a local
+# chain's session still works in real time), at most 30 days (an urgent fix must stay possible).
+MIN_GOVERNANCE_DELAY = 60
+MAX_GOVERNANCE_DELAY = 30 * 24 * 3600
+# timelock_controller's bound on its proposer and executor lists.
+MAX_GOVERNORS = 255
 
 
 class StablecoinConfig(StrictModel):
@@ -80,8 +90,33 @@ class CustodyConfig(StrictModel):
     threshold: Annotated[int, Field(ge=1, le=MAX_CUSTODY_THRESHOLD)] = 1
 
 
+def _unique(accounts: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for account in accounts:
+        if account in seen:
+            raise ValueError(f"{account} is listed twice")
+        seen.add(account)
+    return accounts
+
+
+Governors = Annotated[
+    list[Address], Field(min_length=1, max_length=MAX_GOVERNORS), AfterValidator(_unique)
+]
+
+
+class GovernanceConfig(StrictModel):
+    """The GovernanceTimelock that ends up holding DEFAULT_ADMIN_ROLE of every contract: every
+    parameter and role change is scheduled by a proposer, waits `delay_seconds`, and is executed
+    by an executor. Proposers are also its cancellers."""
+
+    delay_seconds: Annotated[int, Field(ge=MIN_GOVERNANCE_DELAY, le=MAX_GOVERNANCE_DELAY)]
+    proposers: Governors
+    executors: Governors
+
+
 class RoleGrants(StrictModel):
-    """Who holds each role besides the deployer (who holds DEFAULT_ADMIN_ROLE everywhere)."""
+    """Who holds each role. The deployer grants them while it is the admin; the timelock takes
+    DEFAULT_ADMIN_ROLE of every contract at the end of the deploy."""
 
     custodians: list[Address] = Field(default_factory=list)
     appraisers: list[Address] = Field(default_factory=list)
@@ -95,7 +130,22 @@ class DeployConfig(StrictModel):
     stablecoin: StablecoinConfig
     vault: VaultConfig
     custody: CustodyConfig = Field(default_factory=CustodyConfig)
+    governance: GovernanceConfig
     roles: RoleGrants = Field(default_factory=RoleGrants)
+
+    @model_validator(mode="after")
+    def _emergency_keys_apart(self) -> "DeployConfig":
+        # Pause and compliance act at once; a key that can also schedule and execute parameter
+        # changes would hold both kinds of power.
+        governors = set(self.governance.proposers) | set(self.governance.executors)
+        for role in ("pausers", "compliance"):
+            for account in getattr(self.roles, role):
+                if account in governors:
+                    raise ValueError(
+                        f"roles.{role}: {account} is also a governance proposer or executor; "
+                        "emergency keys stay apart from governance"
+                    )
+        return self
 
 
 def load_deploy_config(path: Path) -> DeployConfig:

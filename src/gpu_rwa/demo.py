@@ -4,8 +4,8 @@ Each step is a function named for what the user sees, run in order by `run_lifec
 deploy -> register GPUs and contribute them to the pool's GpuCollateral -> investors are verified
 and buy (one with a permit) -> an unverified address is refused -> a lease over 8 of the GPUs ->
 twelve monthly instalments with chain time advanced, with two queued redemptions -> a new investor's
-cash pays the queue -> pause holds -> the books are rebuilt from events and every invariant is
-checked.
+cash pays the queue -> pause holds (the pauser's key acts at once; the unpause goes through the
+timelock) -> the books are rebuilt from events and every invariant is checked.
 
 Queued redemptions (`gpu_rwa.queue`): in month 9 the operator asks to redeem its whole stake, worth
 more than the vault's free cash, so it queues; the operator fulfils at once what free cash pays and
@@ -37,7 +37,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from gpu_rwa import collateral, custody, identity, leases
+from gpu_rwa import collateral, custody, governance, identity, leases
 from gpu_rwa import pool as pools
 from gpu_rwa import queue as queues
 from gpu_rwa.audit import (
@@ -446,7 +446,8 @@ def pause_holds(run: Run) -> None:
         "a buy while paused",
         lambda: pools.buy(pool, cast.investors[PAUSED_BUYER], order, run.console),
     )
-    send("unpausing", pool.vault.unpause, sender=cast.admin)
+    # Lifting a pause is the admin's, hence the timelock's: it waits out the delay.
+    governed(run, "CollateralVault", "unpause")
 
 
 def audit(run: Run) -> DemoReport:
@@ -668,6 +669,24 @@ def verify(stage: Stage, addresses: list[str], days: int) -> None:
         identity.Verification, dict(accounts=addresses, days=days, jurisdiction=JURISDICTION)
     )
     identity.verify(stage.pool, stage.cast.compliance, request)
+
+
+def governed(stage: Stage, contract: str, function: str, *args) -> None:
+    """An admin call, which the GovernanceTimelock makes: the admin (proposer and executor in
+    config/local.yaml) schedules it, the clock moves past the timelock's delay, the admin
+    executes it."""
+    gov = governance.load_governance(stage.pool.manifest)
+    call = governance.encode_call(gov, contract, function, *args)
+    operation, _ = governance.schedule(gov, stage.cast.admin, call)
+    stage.console.print(
+        f"  the admin schedules {call.label} on the timelock: ready "
+        f"{governance.format_wait(operation.delay)} later, at "
+        f"{governance.format_moment(operation.ready_at)}"
+    )
+    # A second past: Ganache reads its pending time up to a second behind the time it mines at.
+    chain.pending_timestamp = max(chain.pending_timestamp, operation.ready_at + 1)
+    governance.execute(gov, stage.cast.admin, operation.id)
+    stage.console.print(f"  executed once ready: {call.label}")
 
 
 def refusal(stage: Stage, doing: str, attempt) -> None:

@@ -12,11 +12,11 @@ queued request at the lower NAV and closes the lease -> the audit -> a defaulted
 its recovery value (the part above its collateral value is streamed to holders) and the appraiser
 settles the other defaulted GPUs' marks (they are for sale: their write-downs will not come back),
 which opens entries again -> the lessee pays a recovery (revenue to holders) -> the healthy lease
-ends
--> the admin puts the pool in wind-down (a buy is refused) -> every GPU is listed and sold (at the
-floor; one above it; the other DGX at its recovery value: in wind-down every price enters free
-cash) -> the revenue vests and is claimed, what the dead shares earned recycled until nothing
-whole is left -> every holder requests everything and the operator fulfils one request a call
+ends -> governance puts the pool in wind-down (the admin schedules it on the timelock and executes
+it after the delay; a buy is refused) -> every GPU is listed and sold (at the floor; one above it;
+the other DGX at its recovery value: in wind-down every price enters free cash) -> the revenue
+vests and is claimed, what the dead shares earned recycled until nothing whole is left -> every
+holder requests everything and the operator fulfils one request a call
 (pro rata without the dead shares: the last takes the last of NAV) -> the controllers claim, the
 fees are claimed -> the audit, and the end state measured to the wei.
 
@@ -55,6 +55,7 @@ from gpu_rwa.demo import (
     VISIT,
     Stage,
     advance,
+    governed,
     refusal,
     register_inventory,
     verify,
@@ -619,8 +620,8 @@ def healthy_lease_ends(run: Run) -> None:
 
 def wind_down(run: Run) -> None:
     pool, cast, console = run.pool, run.cast, run.console
-    console.rule("13. the admin puts the pool in wind-down")
-    collateral.wind_down(pool, cast.admin)
+    console.rule("13. governance puts the pool in wind-down")
+    governed(run, "GpuCollateral", "wind_down")
     console.print(f"  winding down: {pools.winding_down_cell(pool)}")
     order = validated(pools.BuyOrder, dict(assets="1000"), pool.context)
     refusal(run, "a buy in wind-down", lambda: pools.buy(pool, cast.investors[7], order, console))

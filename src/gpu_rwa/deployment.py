@@ -4,6 +4,12 @@ Each step is idempotent: a contract already in the manifest (with matching code 
 reused, a role already held is not granted again. Before a deployment is sent, its address is
 predicted from the sender's nonce and written down as `pending`, so a crash between sending and
 recording still finds the contract on the next run instead of deploying a second one.
+
+Governance: the GovernanceTimelock is deployed first; the deployer grants every role while it is
+the admin; the last step hands DEFAULT_ADMIN_ROLE of every contract that has one to the timelock,
+the deployer renouncing its own. A run after that handover sends no admin call: a grant or a
+parameter the config asks for and the chain lacks is listed as an operation to schedule
+(`ape run governance schedule ...`), and the run still succeeds.
 """
 
 from pathlib import Path
@@ -19,6 +25,7 @@ from rich.console import Console
 from gpu_rwa.chain import has_code, is_local, network_name, send
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.errors import UserError
+from gpu_rwa.governance import TIMELOCK, administered_contracts
 from gpu_rwa.manifest import (
     Compiler,
     ContractRecord,
@@ -44,6 +51,9 @@ class Deployment:
         self.confirmations = confirmations
         self.console = console
         self.manifest = self._load_or_start()
+        # Admin calls the deployer could not make (the timelock is the admin): the `ape run
+        # governance schedule` arguments of each.
+        self.needs_governance: list[str] = []
 
     def _load_or_start(self) -> Manifest:
         existing = read_manifest(self.path)
@@ -138,11 +148,28 @@ class Deployment:
         self.manifest.pending = None
         self._save()
 
+    def is_admin(self, contract: ContractInstance, role: str = "DEFAULT_ADMIN_ROLE") -> bool:
+        """Whether the deployer may grant `role` on `contract` (holds the role's admin)."""
+        admin_role = contract.getRoleAdmin(getattr(contract, role)())
+        return contract.hasRole(admin_role, self.sender.address)
+
+    def needs_operation(self, step: str, arguments: str) -> None:
+        """`step` is the admin's and the admin is the timelock: list it, send nothing."""
+        self.needs_governance.append(arguments)
+        self.console.print(
+            f"  [yellow]{step} needs a scheduled operation: ape run governance schedule "
+            f"{arguments}[/]",
+            soft_wrap=True,
+        )
+
     def grant_role(self, contract_name: str, contract: ContractInstance, role: str, account: str):
         step = f"{contract_name}.{role}:{account}"
         role_id = getattr(contract, role)()
         if contract.hasRole(role_id, account):
             self.console.print(f"  {step} held")
+        elif not self.is_admin(contract, role):
+            self.needs_operation(step, f"{contract_name} grantRole {role} {account}")
+            return
         else:
             send(
                 f"granting {role} to {account}",
@@ -262,6 +289,12 @@ def _pool_attestation_threshold(
     if attestor.pool_threshold(collateral) == threshold:
         deployment.console.print(f"  {step} {threshold} held")
         return
+    if not deployment.is_admin(attestor):
+        deployment.needs_operation(
+            f"{step} {threshold}",
+            f"CustodyAttestor set_pool_threshold {collateral.address} {threshold}",
+        )
+        return
     send(
         f"setting the pool's attestation threshold to {threshold}",
         attestor.set_pool_threshold,
@@ -274,6 +307,67 @@ def _pool_attestation_threshold(
 
 
 # END CUSTODY ATTESTOR #
+
+
+# GOVERNANCE (issue 9): the timelock first, the admin handed to it last. #
+
+
+def _timelock(deployment: Deployment, config_: DeployConfig) -> ContractInstance:
+    """The GovernanceTimelock (self-administered), as the config's `governance` section says.
+    One reused from an earlier run is checked against the config: a delay or a role that differs
+    is changed only by an operation on the timelock itself, so it is listed, not sent."""
+    governance = config_.governance
+    timelock = deployment.contract(
+        TIMELOCK, governance.delay_seconds, governance.proposers, governance.executors
+    )
+    delay = timelock.get_minimum_delay()
+    if delay != governance.delay_seconds:
+        deployment.needs_operation(
+            f"{TIMELOCK}.delay {delay} s (config: {governance.delay_seconds} s)",
+            f"{TIMELOCK} update_delay {governance.delay_seconds}",
+        )
+    wanted = [
+        *(("PROPOSER_ROLE", account) for account in governance.proposers),
+        *(("CANCELLER_ROLE", account) for account in governance.proposers),
+        *(("EXECUTOR_ROLE", account) for account in governance.executors),
+    ]
+    for role, account in wanted:
+        if not timelock.hasRole(getattr(timelock, role)(), account):
+            deployment.needs_operation(
+                f"{TIMELOCK}.{role}:{account}", f"{TIMELOCK} grantRole {role} {account}"
+            )
+    return timelock
+
+
+def _hand_over_admin(deployment: Deployment, timelock: ContractInstance) -> None:
+    """The last step: DEFAULT_ADMIN_ROLE of every administered contract granted to the timelock,
+    then renounced by the deployer (never before the timelock holds it)."""
+    deployer = deployment.sender.address
+    for name in administered_contracts(deployment.manifest):
+        contract = getattr(project, name).at(deployment.manifest.contracts[name].address)
+        role = contract.DEFAULT_ADMIN_ROLE()
+        if not contract.hasRole(role, timelock.address):
+            if not contract.hasRole(role, deployer):
+                deployment.console.print(
+                    f"  [yellow]{name}: neither the deployer nor the timelock holds "
+                    "DEFAULT_ADMIN_ROLE (handed over to another admin?); left as it is[/]",
+                    soft_wrap=True,
+                )
+                continue
+            deployment.grant_role(name, contract, "DEFAULT_ADMIN_ROLE", timelock.address)
+        if contract.hasRole(role, deployer):
+            send(
+                f"renouncing DEFAULT_ADMIN_ROLE of {name}",
+                contract.renounceRole,
+                role,
+                deployer,
+                sender=deployment.sender,
+                required_confirmations=deployment.confirmations,
+            )
+            deployment.console.print(f"  {name}.DEFAULT_ADMIN_ROLE renounced by the deployer")
+
+
+# END GOVERNANCE #
 
 
 def deploy_suite(
@@ -291,9 +385,12 @@ def deploy_suite(
     LEASE_MANAGER_ROLE); the GpuMarket and the LeaseManager (RMA) move GPUs in and out of the
     collateral (MOVER_ROLE); the PoolCompliance applies freezes, forced transfers, recoveries and
     the jurisdiction rules on the vault and moves a recovered wallet's requests on the queue
-    (ENFORCER_ROLE on both), the compliance officers acting through it (COMPLIANCE_ROLE).
+    (ENFORCER_ROLE on both), the compliance officers acting through it (COMPLIANCE_ROLE). The
+    GovernanceTimelock comes first and takes DEFAULT_ADMIN_ROLE of every contract last;
+    PAUSER_ROLE and COMPLIANCE_ROLE stay with the config's own keys.
     """
     deployment = Deployment(manifest_path, sender, console, config_.confirmations)
+    timelock = _timelock(deployment, config_)
     metadata = deployment.contract("GpuMetadata")
     registry = deployment.contract("GpuRegistry", metadata)
     identity = deployment.contract("IdentityRegistry")
@@ -339,4 +436,12 @@ def deploy_suite(
         for account in accounts_:
             deployment.grant_role(name, contract, role, account)
     _pool_attestation_threshold(deployment, attestor, collateral, config_)
+    _hand_over_admin(deployment, timelock)
+    if deployment.needs_governance:
+        console.print(
+            f"[yellow]{len(deployment.needs_governance)} change(s) above wait for the timelock "
+            "(the admin of the suite): schedule each, then `ape run governance execute ID` "
+            f"once ready ({timelock.get_minimum_delay()} s)[/]",
+            soft_wrap=True,
+        )
     return deployment.manifest

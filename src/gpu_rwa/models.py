@@ -26,6 +26,9 @@ def describe_validation_error(source: str, error: ValidationError) -> str:
         message = "unknown key"
     more = len(errors) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if not first["loc"] and first["type"] == "value_error":
+        # A check across sections names the fields it is about itself.
+        return f"{source}: {message}{suffix}"
     return f"{source}: {where}: {message}{suffix}"
 
 

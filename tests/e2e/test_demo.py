@@ -45,6 +45,7 @@ from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
 from tests.utils.custody import attest
+from tests.utils.governance import govern
 from tests.utils.registry import GpuStatus, make_spec
 from tests.utils.scripts import run_script
 from tests.utils.vault import BPS, DAY
@@ -348,7 +349,7 @@ def test_auditor_follows_the_queue_through_every_state(pool, operator, pauser, a
     # Paused: every max* reads 0, and the auditor expects it.
     pool.vault.pause(sender=pauser)
     assert audit(pool)[10].compared["max_claims_simulated"] == 0
-    pool.vault.unpause(sender=admin)
+    govern(pool, admin, "CollateralVault", "unpause")
 
     pool.queue.claimCancelRedeemRequest(cancelled, operator, operator, sender=operator)
     pool.queue.fulfil(1, sender=operator)

@@ -10,6 +10,7 @@ from gpu_rwa import market as market_ops
 from gpu_rwa import pool as pools
 from gpu_rwa.audit import check_invariants, failures, rebuild_books, summary_line
 from tests.scripts.utils import marked_down, script, table_cells
+from tests.utils.governance import govern
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import APPRAISALS_ROLE
 
@@ -86,7 +87,7 @@ def test_a_revalue_no_event_explains_fails_the_audit(deployed_pool, admin, chain
     event carries the flag, so the audit cannot rebuild it and says so."""
     kit = deployed_pool
     collateral = kit.collateral
-    collateral.grantRole(APPRAISALS_ROLE, admin, sender=admin)
+    govern(kit, admin, "GpuCollateral", "grantRole", APPRAISALS_ROLE, admin)
     tx = collateral.revalue(1, collateral.book_of(1) // 2, False, 16, sender=admin)
     assert collateral.held_down() == 1
 

@@ -27,6 +27,7 @@ from tests.scripts.utils import (
     rewrite,
     script,
 )
+from tests.utils.governance import govern
 from tests.utils.registry import CUSTODIAN_ROLE, DAY, make_spec
 from tests.utils.scripts import run_script
 
@@ -134,7 +135,7 @@ def test_sign_with_a_key_from_the_environment(pool, ids_file, tmp_path, monkeypa
     """$GPU_RWA_CUSTODIAN_KEY signs when no --account is given (here the operator's key, granted
     CUSTODIAN_ROLE)."""
     signer = Account.from_key(OPERATOR_KEY).address
-    pool.registry.grantRole(CUSTODIAN_ROLE, signer, sender=admin)
+    govern(pool, admin, "GpuRegistry", "grantRole", CUSTODIAN_ROLE, signer)
     monkeypatch.setenv("GPU_RWA_CUSTODIAN_KEY", OPERATOR_KEY)
     out = tmp_path / "visit.json"
 
@@ -217,8 +218,8 @@ def test_submit_by_another_sender(pool, ids_file, tmp_path, custodian, attacker,
 def test_two_custodians_sign_a_pool_that_takes_two(
     pool, ids_file, tmp_path, admin, custodian, operator, chain
 ):
-    pool.attestor.set_pool_threshold(pool.collateral, 2, sender=admin)
-    pool.registry.grantRole(CUSTODIAN_ROLE, operator, sender=admin)
+    govern(pool, admin, "CustodyAttestor", "set_pool_threshold", pool.collateral, 2)
+    govern(pool, admin, "GpuRegistry", "grantRole", CUSTODIAN_ROLE, operator)
     ids, out = ids_file("1 2"), tmp_path / "visit.json"
     assert sign(pool, ids, out).exit_code == 0
     nonces = custodian.nonce, operator.nonce
@@ -331,7 +332,7 @@ def test_bad_add(pool, ids_file, tmp_path, admin, operator, chain):
         sign(pool, ids_file("1 2 3"), out, "--add", "--account", "TEST::1"),
         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 does not hold CUSTODIAN_ROLE on the registry",
     )
-    pool.registry.grantRole(CUSTODIAN_ROLE, operator, sender=admin)
+    govern(pool, admin, "GpuRegistry", "grantRole", CUSTODIAN_ROLE, operator)
     refused(
         sign(pool, ids_file("1 2 3"), out, "--add", "--account", "TEST::1"),
         f"the ids differ from those signed in {out}: GPU 3 is in the ids file but not signed",
@@ -421,7 +422,7 @@ def test_submit_refuses_another_chain_or_attestor(project, pool, tmp_path, admin
 
 
 def test_submit_refuses_a_revoked_signer(pool, signed_file, admin, custodian):
-    pool.registry.revokeRole(CUSTODIAN_ROLE, custodian, sender=admin)
+    govern(pool, admin, "GpuRegistry", "revokeRole", CUSTODIAN_ROLE, custodian)
     nonce = custodian.nonce
     refused(
         submit(pool, signed_file),

@@ -12,9 +12,11 @@ from ape import chain, project
 
 from gpu_rwa.deployment import create_address
 from gpu_rwa.manifest import ContractRecord, PendingDeployment, read_manifest
+from tests.utils.governance import after_delay
 from tests.utils.registry import DAY
 from tests.utils.scripts import run_script
 
+DEFAULT_ADMIN = b"\x00" * 32
 # Init code deploying a 10-byte contract that returns 42: code that is not GpuRegistry.
 RETURN_42 = "0x600a600c600039600a6000f3602a60005260206000f3"
 
@@ -48,6 +50,7 @@ def deployed(first_deploy, manifest_file):
 
 
 NAMES = [
+    "GovernanceTimelock",
     "GpuMetadata",
     "GpuRegistry",
     "IdentityRegistry",
@@ -77,12 +80,13 @@ def test_deploy_writes_manifest_and_wires_roles(
         record = manifest.contracts[name]
         assert record.address == create_address(admin.address, nonce + offset)
         assert record.deployer == admin.address
-    assert manifest.deploy_block == manifest.contracts["GpuMetadata"].block
+    assert manifest.deploy_block == manifest.contracts["GovernanceTimelock"].block
     assert manifest.pending is None
     assert manifest.stablecoin == manifest.contracts["MockUSDC"].address
     assert manifest.stablecoin_decimals == 6
 
     (
+        timelock,
         metadata,
         registry,
         identity,
@@ -155,9 +159,62 @@ def test_deploy_writes_manifest_and_wires_roles(
     ]
     for contract, role, account in expected_roles:
         assert contract.hasRole(getattr(contract, role)(), account), (contract, role)
-    assert len(manifest.wiring) == len(expected_roles)
+    administered = [registry, identity, attestor, collateral, vault, appraisals, leases, queue]
+    administered.append(market)
+    # Each grant of the config and the wiring, and DEFAULT_ADMIN_ROLE of each contract handed to
+    # the timelock.
+    assert len(manifest.wiring) == len(expected_roles) + len(administered)
     assert not registry.hasRole(registry.LEASE_MANAGER_ROLE(), operator)
     assert not registry.hasRole(registry.COLLATERAL_ROLE(), vault)
+    # Emergency powers stay with their own keys, not the timelock.
+    assert not vault.hasRole(vault.PAUSER_ROLE(), timelock)
+    assert not identity.hasRole(identity.COMPLIANCE_ROLE(), timelock)
+
+
+def test_the_timelock_is_the_only_admin(first_deploy, admin):
+    """DEFAULT_ADMIN_ROLE of every contract that has one, the timelock's own included, is held by
+    the timelock and by nobody else: the holders are rebuilt from every RoleGranted and
+    RoleRevoked since the deploy, so an account granted and never revoked would show."""
+    path, _, output = first_deploy
+    manifest = read_manifest(path)
+    timelock = manifest.contracts["GovernanceTimelock"].address
+    with_admin = [
+        name
+        for name in manifest.contracts
+        if "DEFAULT_ADMIN_ROLE"
+        in {abi.name for abi in getattr(project, name).contract_type.view_methods}
+    ]
+    assert set(with_admin) == set(NAMES) - {"GpuMetadata", "MockUSDC"}
+    for name in with_admin:
+        contract = getattr(project, name).at(manifest.contracts[name].address)
+        assert admin_holders(contract, manifest.deploy_block) == {timelock}, name
+        if name != "GovernanceTimelock":
+            assert f"{name}.DEFAULT_ADMIN_ROLE:{timelock} granted" in output
+            assert f"{name}.DEFAULT_ADMIN_ROLE renounced by the deployer" in output
+
+
+def admin_holders(contract, start: int) -> set[str]:
+    """Who holds DEFAULT_ADMIN_ROLE of `contract`, replayed from its role events."""
+    holders: set[str] = set()
+    stop = chain.blocks.head.number
+    for log in contract.RoleGranted.range(start, stop + 1, search_topics={"role": DEFAULT_ADMIN}):
+        holders.add(log.account)
+    for log in contract.RoleRevoked.range(start, stop + 1, search_topics={"role": DEFAULT_ADMIN}):
+        holders.discard(log.account)
+    return holders
+
+
+def test_the_timelock_as_configured(first_deploy, admin):
+    """config/local.yaml's governance: a minute's delay; TEST::0 proposes, cancels and executes;
+    the deployer keeps no role of the timelock's own (it is self-administered)."""
+    manifest = read_manifest(first_deploy[0])
+    timelock = project.GovernanceTimelock.at(manifest.contracts["GovernanceTimelock"].address)
+    assert timelock.get_minimum_delay() == 60
+    assert timelock.pending_admin() == "0x" + "00" * 20
+    for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
+        assert timelock.hasRole(getattr(timelock, role)(), admin), role
+    assert timelock.hasRole(DEFAULT_ADMIN, timelock)
+    assert not timelock.hasRole(DEFAULT_ADMIN, admin)
 
 
 def _manifest_without_the_pool(manifest_file):
@@ -299,8 +356,8 @@ def test_bad_config_deploys_nothing(tmp_path, manifest_file, admin, config, mess
 
 
 def test_pool_attestation_threshold_from_the_config(tmp_path, manifest_file, admin):
-    """`vault.attestation_threshold` becomes the attestor's pool threshold of the collateral;
-    a re-run finds it set and sends nothing."""
+    """`vault.attestation_threshold` becomes the attestor's pool threshold of the collateral
+    (set by the deployer before the handover); a re-run finds it set and sends nothing."""
     path = tmp_path / "quorum.yaml"
     config = Path("config/local.yaml").read_text()
     path.write_text(config.replace("attestation_threshold: 0", "attestation_threshold: 2"))
@@ -363,3 +420,88 @@ def test_unknown_account_alias(manifest_file):
     result = deploy(manifest_file, "--account", "nobody-by-this-name")
     assert result.exit_code == 1
     assert "--account nobody-by-this-name: no ape account with that alias" in result.output
+
+
+def _config_with(tmp_path, *replacements: tuple[str, str]) -> Path:
+    text = Path("config/local.yaml").read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "changed.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_rerun_after_the_handover_lists_what_needs_the_timelock(deployed, tmp_path, admin):
+    """The config asks for a grant, a pool threshold and a delay the chain lacks: the deployer is
+    no longer the admin, so the re-run sends nothing and names each operation to schedule."""
+    newcomer = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
+    path = _config_with(
+        tmp_path,
+        ("custodians: [", f'custodians: ["{newcomer}", '),
+        ("attestation_threshold: 0", "attestation_threshold: 2"),
+        ("delay_seconds: 60", "delay_seconds: 120"),
+    )
+    nonce = admin.nonce
+
+    result = deploy(deployed, "--config", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert admin.nonce == nonce
+    words = " ".join(result.output.split())
+    contracts = read_manifest(deployed).contracts
+    collateral = contracts["GpuCollateral"].address
+    for step, command in (
+        ("GovernanceTimelock.delay 60 s (config: 120 s)", "GovernanceTimelock update_delay 120"),
+        (
+            f"GpuRegistry.CUSTODIAN_ROLE:{newcomer}",
+            f"GpuRegistry grantRole CUSTODIAN_ROLE {newcomer}",
+        ),
+        (
+            f"CustodyAttestor.pool_threshold:{collateral} 2",
+            f"CustodyAttestor set_pool_threshold {collateral} 2",
+        ),
+    ):
+        assert f"{step} needs a scheduled operation: ape run governance schedule {command}" in (
+            words
+        )
+    assert "3 change(s) above wait for the timelock (the admin of the suite)" in words
+    assert f"GpuRegistry.CUSTODIAN_ROLE:{newcomer}" not in read_manifest(deployed).wiring
+
+
+def test_a_contract_added_after_the_handover_is_handed_over_too(deployed, admin, chain):
+    """A contract new to the manifest (here a GpuMarket forgotten by the manifest; PoolCompliance
+    later) is deployed, granted its roles by the deployer and handed to the timelock; a grant on
+    a contract the timelock already administers is named as an operation, which the governance
+    script then schedules and executes."""
+    manifest = read_manifest(deployed)
+    old_market = manifest.contracts.pop("GpuMarket").address
+    deployed.write_text(manifest.model_dump_json())
+
+    result = deploy(deployed)
+
+    assert result.exit_code == 0, result.output
+    contracts = read_manifest(deployed).contracts
+    market = project.GpuMarket.at(contracts["GpuMarket"].address)
+    timelock = contracts["GovernanceTimelock"].address
+    assert market.address != old_market
+    assert market.hasRole(market.OPERATOR_ROLE(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    assert admin_holders(market, contracts["GpuMarket"].block) == {timelock}
+    command = f"GpuCollateral grantRole MOVER_ROLE {market.address}"
+    assert f"needs a scheduled operation: ape run governance schedule {command}" in " ".join(
+        result.output.split()
+    )
+
+    scheduled = run_script("governance", "schedule", *command.split(), "--manifest", str(deployed))
+    assert scheduled.exit_code == 0, scheduled.output
+    after_delay(chain)
+    operation = scheduled.output.split("as operation ")[1][:66]
+    executed = run_script("governance", "execute", operation, "--manifest", str(deployed))
+    assert executed.exit_code == 0, executed.output
+    collateral = project.GpuCollateral.at(contracts["GpuCollateral"].address)
+    assert collateral.hasRole(collateral.MOVER_ROLE(), market)
+    nonce = admin.nonce
+    rerun = deploy(deployed)
+    assert rerun.exit_code == 0, rerun.output
+    assert "needs a scheduled operation" not in rerun.output
+    assert admin.nonce == nonce

@@ -8,6 +8,7 @@ import pytest
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import GPU_OUTSIDE, GPUS_IN_VAULT, head_logs, refused, script
+from tests.utils.governance import govern
 from tests.utils.registry import DAY, GpuStatus, make_spec
 from tests.utils.vault import STALENESS_WINDOW
 
@@ -114,7 +115,7 @@ def test_attest_refers_to_custody_where_a_holder_takes_more(
     a_minute_later, admin, custodian, chain
 ):
     pool = a_minute_later
-    pool.attestor.set_pool_threshold(pool.collateral, 2, sender=admin)
+    govern(pool, admin, "CustodyAttestor", "set_pool_threshold", pool.collateral, 2)
     nonce = custodian.nonce
 
     refused(

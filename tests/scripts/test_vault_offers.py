@@ -12,6 +12,7 @@ from tests.scripts.utils import (
     refused,
     script,
 )
+from tests.utils.governance import govern
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import STALENESS_WINDOW
 
@@ -114,7 +115,7 @@ def test_offer_price_is_bounded_by_the_value_at_expiry(held_by_other, operator, 
 
 
 def test_offer_in_wind_down(held_by_other, operator, admin):
-    held_by_other.collateral.wind_down(sender=admin)
+    govern(held_by_other, admin, "GpuCollateral", "wind_down")
     nonce = operator.nonce
     refused(
         script(held_by_other, "vault", "offer-gpu", GPU, "--price", "100"),
@@ -314,7 +315,7 @@ def test_accept_while_paused(offered, other_investor, pauser):
 
 
 def test_accept_in_wind_down(offered, other_investor, admin):
-    offered.collateral.wind_down(sender=admin)
+    govern(offered, admin, "GpuCollateral", "wind_down")
     nonce = other_investor.nonce
     refused(
         script(offered, "vault", "accept-offer", GPU),

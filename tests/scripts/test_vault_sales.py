@@ -6,6 +6,7 @@ import pytest
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import head_logs, line_value, one_line, refused, script, stale_day
+from tests.utils.governance import govern
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import fund
 
@@ -220,7 +221,7 @@ def test_take_with_an_allowance_sends_one_transaction(listed, investor):
 
 
 def test_take_in_wind_down_puts_the_whole_price_in_free_cash(listed, investor, admin, chain):
-    listed.collateral.wind_down(sender=admin)
+    govern(listed, admin, "GpuCollateral", "wind_down")
     free_cash = listed.vault.free_cash()
     result = script(listed, "vault", "take-gpu", str(GPU))
     assert result.exit_code == 0, result.output

@@ -1,11 +1,12 @@
-"""`ape run vault wind-down` (the admin, once, nothing sent on a refusal) and what `ape run vault
-status` shows of a pool through arrears, marks, a default and its wind-down."""
+"""`ape run vault wind-down` (through the timelock, once, nothing sent on a refusal) and what `ape
+run vault status` shows of a pool through arrears, marks, a default and its wind-down."""
 
 from eth_utils import keccak
 
 from gpu_rwa.types import format_time
 from tests.scripts.utils import GPUS_IN_VAULT, refused, script, table_cells
 from tests.utils.custody import attest
+from tests.utils.governance import after_delay, govern
 from tests.utils.registry import DAY, USDC
 
 ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0
@@ -20,31 +21,36 @@ def rows_of(output: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in map(table_cells, output.splitlines()) if cells}
 
 
-def test_wind_down_by_the_admin(deployed_pool, admin):
+def test_wind_down_through_governance(deployed_pool, admin, operator, chain):
+    """`vault wind-down` says in one line how to go through the timelock (the GpuCollateral's
+    admin), whoever sends it; scheduled, waited for and executed, the pool winds down and `vault
+    status` says so; a second wind-down is refused."""
     collateral = deployed_pool.collateral
-    nonce = admin.nonce
+    nonces = admin.nonce, operator.nonce
 
-    result = script(deployed_pool, "vault", "wind-down")
+    for account, sender in (("TEST::0", ADMIN), ("TEST::1", operator.address)):
+        refused(
+            script(deployed_pool, "vault", "wind-down", "--account", account),
+            f"the GpuCollateral's admin is the GovernanceTimelock, not {sender}: `ape run "
+            "governance schedule GpuCollateral wind_down`, then `ape run governance execute ID` "
+            "once the timelock's delay has passed",
+        )
+    assert (admin.nonce, operator.nonce) == nonces
+
+    scheduled = script(deployed_pool, "governance", "schedule", "GpuCollateral", "wind_down")
+    assert scheduled.exit_code == 0, scheduled.output
+    operation = scheduled.output.split("as operation ")[1][:66]
+    after_delay(chain)
+    result = script(deployed_pool, "governance", "execute", operation)
 
     assert result.exit_code == 0, result.output
-    assert admin.nonce == nonce + 1
+    assert f"executed operation {operation}: GpuCollateral.wind_down()" in result.output
     assert collateral.winding_down()
-    assert "the pool is winding down: no deposit, mint, contribution" in result.output
     status = script(deployed_pool, "vault", "status")
     assert status.exit_code == 0, status.output
     rows = rows_of(status.output)
     assert rows["winding down"][1].startswith("yes: no deposits or new leases")
     assert rows["entries (buy, contribute)"][1] == "closed for good: the pool is winding down"
-
-
-def test_wind_down_refused(deployed_pool, admin, operator):
-    """Twice, or by an account without the admin role: one line, nothing sent."""
-    nonces = admin.nonce, operator.nonce
-
-    result = script(deployed_pool, "vault", "wind-down", "--account", "TEST::1")
-
-    refused(result, f"{operator.address} does not hold DEFAULT_ADMIN_ROLE on the GpuCollateral")
-    deployed_pool.collateral.wind_down(sender=admin)
     nonces = admin.nonce, operator.nonce
     refused(script(deployed_pool, "vault", "wind-down"), "the pool is already winding down")
     assert (admin.nonce, operator.nonce) == nonces
@@ -52,7 +58,7 @@ def test_wind_down_refused(deployed_pool, admin, operator):
 
 def test_buy_and_contribute_refused_in_wind_down(deployed_pool, admin, investor, operator):
     """The scripts' own pre-checks say so before anything is sent."""
-    deployed_pool.collateral.wind_down(sender=admin)
+    govern(deployed_pool, admin, "GpuCollateral", "wind_down")
     nonces = investor.nonce, operator.nonce
 
     bought = script(deployed_pool, "invest", "buy", "100", "--account", "TEST::7")
