@@ -478,10 +478,11 @@ def mint(shares: uint256, receiver: address) -> uint256:
     self._require_not_paused()
     self._admit(receiver)
     assert shares != 0, "vault: zero shares"
-    supply: uint256 = self._supply()
+    supply_rules: uint256 = self._supply_rules
+    supply: uint256 = supply_rules & _BALANCE
     minted: uint256 = shares + self._dead_shares_due(supply)
     assets: uint256 = self._to_assets(minted, self.free_cash + extcall COLLATERAL.entry_value(), supply, True)
-    self._issue(msg.sender, receiver, assets, minted, supply)
+    self._issue(msg.sender, receiver, assets, minted, supply_rules)
     return assets
 
 
@@ -598,10 +599,11 @@ def issue_for_gpu(receiver: address, value_in: uint256, collateral_before: uint2
     """
     self._require_collateral()
     self._require_not_paused()
-    self._admit(receiver)
-    supply: uint256 = self._supply()
+    supply_rules: uint256 = self._supply_rules
     shares: uint256 = self._mint_fractions(
-        receiver, self._to_shares(value_in, self.free_cash + collateral_before, supply, False), supply
+        receiver,
+        self._to_shares(value_in, self.free_cash + collateral_before, supply_rules & _BALANCE, False),
+        supply_rules,
     )
     assert shares >= min_shares, "vault: slippage: too few shares"
     return shares
@@ -1052,10 +1054,12 @@ def _comply(kind: uint256, owner: address, owner_holding: uint256, to: address, 
 @internal
 def _admit(receiver: address):
     """
-    @dev The receiver of a mint may hold fractions: verified, not frozen, of an admitted
-         jurisdiction, not above the maximum balance (`_mint` checks the fractions it gets).
+    @dev Before a deposit or mint pulls any stablecoin: its receiver may hold fractions (verified,
+         not frozen, of an admitted jurisdiction, not at the maximum balance); `_mint` checks again
+         with the fractions it gets. A contribution has nothing to pull: `_mint` alone.
     """
-    self._comply(_MINT, receiver, 0, receiver, self._holdings[receiver], 0, self._supply_rules)
+    # `_comply` written out: every deposit and contribution asks it.
+    _: uint256 = staticcall IDENTITY_REGISTRY.check_move(self, _MINT, receiver, 0, receiver, self._holdings[receiver], 0, self._supply_rules)
 
 
 @view
@@ -1076,15 +1080,17 @@ def _can_comply(kind: uint256, owner: address, to: address, amount: uint256) -> 
 def _buy(assets: uint256, receiver: address, min_shares: uint256) -> uint256:
     self._require_not_paused()
     self._admit(receiver)
-    supply: uint256 = self._supply()
+    supply_rules: uint256 = self._supply_rules
     total: uint256 = self.free_cash + extcall COLLATERAL.entry_value()
-    shares: uint256 = self._issue(msg.sender, receiver, assets, self._to_shares(assets, total, supply, False), supply)
+    shares: uint256 = self._issue(
+        msg.sender, receiver, assets, self._to_shares(assets, total, supply_rules & _BALANCE, False), supply_rules
+    )
     assert shares >= min_shares, "vault: slippage: too few shares"
     return shares
 
 
 @internal
-def _issue(payer: address, receiver: address, assets: uint256, minted: uint256, supply: uint256) -> uint256:
+def _issue(payer: address, receiver: address, assets: uint256, minted: uint256, supply_rules: uint256) -> uint256:
     """
     @dev Take `assets` in and mint `minted` fractions (dead shares included on a first mint).
     @return uint256 The fractions `receiver` got.
@@ -1094,26 +1100,28 @@ def _issue(payer: address, receiver: address, assets: uint256, minted: uint256, 
     # Transfer in before minting.
     self._pull(payer, assets)
     self.free_cash = cash
-    shares: uint256 = self._mint_fractions(receiver, minted, supply)
+    shares: uint256 = self._mint_fractions(receiver, minted, supply_rules)
     log IERC4626.Deposit(sender=payer, owner=receiver, assets=assets, shares=shares)
     return shares
 
 
 @internal
-def _mint_fractions(receiver: address, minted: uint256, supply: uint256) -> uint256:
+def _mint_fractions(receiver: address, minted: uint256, supply_rules: uint256) -> uint256:
     """
     @dev Mint `minted` fractions; on the first mint DEAD_SHARES of them go to the vault itself.
+    @param supply_rules `_supply_rules` as read by the caller.
     @return uint256 The fractions `receiver` got.
     """
-    if supply != 0:
+    if supply_rules & _BALANCE != 0:
         assert minted != 0, "vault: zero shares"
-        self._mint(receiver, minted, supply)
+        self._mint(receiver, minted, supply_rules)
         return minted
     assert minted > DEAD_SHARES, "vault: first mint below dead shares"
-    self._mint(self, DEAD_SHARES, 0)
+    self._mint(self, DEAD_SHARES, supply_rules)
     # minted > DEAD_SHARES, checked above.
     shares: uint256 = unsafe_sub(minted, DEAD_SHARES)
-    self._mint(receiver, shares, DEAD_SHARES)
+    # The supply was 0: it is DEAD_SHARES now.
+    self._mint(receiver, shares, unsafe_add(supply_rules, DEAD_SHARES))
     return shares
 
 
@@ -1169,22 +1177,23 @@ def _burn_and_pay(owner: address, receiver: address, assets: uint256, shares: ui
 
 
 @internal
-def _mint(receiver: address, shares: uint256, supply: uint256):
+def _mint(receiver: address, shares: uint256, supply_rules: uint256):
     """
-    @dev snekmate's `_mint` inlined on the supply and holding already read. The receiver was
-         admitted (`_admit`: verified, so not the zero address), or is the vault (its dead
-         shares); it stays within the maximum balance.
+    @dev snekmate's `_mint` inlined on the supply and holding it reads. A receiver other than the
+         vault (its dead shares) must be able to hold the fractions: the identity registry's MINT
+         (verified, so not the zero address, not frozen, of an admitted jurisdiction, within the
+         maximum balance with them).
+    @param supply_rules `_supply_rules` as it stands.
     """
-    new_supply: uint256 = supply + shares
-    assert new_supply < SUPPLY_CAP, "vault: supply cap"
+    supply: uint256 = supply_rules & _BALANCE
+    assert supply + shares < SUPPLY_CAP, "vault: supply cap"
     holding: uint256 = self._holdings[receiver]
-    supply_rules: uint256 = self._supply_rules
     if receiver != self:
-        cap: uint256 = supply_rules >> _CAP_SHIFT
-        assert cap == 0 or (holding & _BALANCE) + shares <= cap, "compliance: balance above maximum"
+        # `_comply` written out: every deposit and contribution asks it.
+        _: uint256 = staticcall IDENTITY_REGISTRY.check_move(self, _MINT, receiver, 0, receiver, holding, shares, supply_rules)
     revenue._checkpoint(receiver, holding & _BALANCE, revenue._synced_acc(supply))
-    # new_supply < SUPPLY_CAP: the supply field stays within its bits.
-    self._supply_rules = (supply_rules & ~_BALANCE) | new_supply
+    # supply + shares < SUPPLY_CAP: no carry out of the supply field.
+    self._supply_rules = unsafe_add(supply_rules, shares)
     # balance <= supply < new_supply < SUPPLY_CAP.
     self._holdings[receiver] = unsafe_add(holding, shares)
     log IERC20.Transfer(sender=empty(address), receiver=receiver, value=shares)

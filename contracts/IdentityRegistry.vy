@@ -318,6 +318,14 @@ def check_move(
     @param rules The vault's rules word (the mode and the maximum balance are read from it).
     @return uint256 `owner_holding`, its frozen amount lowered by the shortfall of a FORCED move.
     """
+    if kind == MINT:
+        # A mint's receiver, written out too (every deposit and contribution).
+        identity: uint256 = self._identities[receiver]
+        assert (identity & _EXPIRY_MASK) > block.timestamp, "identity: receiver not verified"
+        assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
+        if rules >> _MODE_SHIFT != 0:
+            self._admit_rules(pool, identity, receiver_holding, amount, rules)
+        return owner_holding
     if kind == TRANSFER:
         # The hot path, written out (no internal call: ~300 gas on every transfer): two identity
         # reads, and the list word only in a pool that keeps a list.
@@ -333,9 +341,6 @@ def check_move(
         if rules >> _MODE_SHIFT != 0:
             # A transfer to oneself adds nothing to the receiver's balance.
             self._admit_rules(pool, identity, receiver_holding, amount if receiver != owner else 0, rules)
-        return owner_holding
-    if kind == MINT:
-        self._admit(pool, receiver, receiver_holding, amount, rules)
         return owner_holding
     if kind == FORCED:
         balance: uint256 = owner_holding & _BALANCE

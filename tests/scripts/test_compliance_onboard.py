@@ -13,6 +13,7 @@ from eth_account import Account
 from gpu_rwa.onboarding import OnboardingFile, load_onboarding, write_onboarding
 from gpu_rwa.types import format_moment
 from tests.scripts.utils import OPERATOR_KEY, head_logs, one_line, refused, rewrite, script
+from tests.utils.governance import govern
 from tests.utils.identity import onboard_args
 from tests.utils.vault import COMPLIANCE_ROLE, JURISDICTION
 
@@ -129,7 +130,7 @@ def test_sign_with_a_key_from_the_environment(deployed_pool, tmp_path, monkeypat
     """$GPU_RWA_COMPLIANCE_KEY signs when no --account is given (here the operator's key,
     granted COMPLIANCE_ROLE)."""
     officer = Account.from_key(OPERATOR_KEY).address
-    deployed_pool.identity.grantRole(COMPLIANCE_ROLE, officer, sender=admin)
+    govern(deployed_pool, admin, "IdentityRegistry", "grantRole", COMPLIANCE_ROLE, officer)
     monkeypatch.setenv("GPU_RWA_COMPLIANCE_KEY", OPERATOR_KEY)
 
     assert load_onboarding(signed(deployed_pool, tmp_path)).signer == officer
@@ -324,7 +325,7 @@ def test_a_field_changed_by_hand(deployed_pool, tmp_path, compliance, untouched,
 
     result = submit(deployed_pool, out, "--account", "TEST::9")
 
-    refused(result, f"{out}: (top level): the signature recovers to ")
+    refused(result, f"{out}: the signature recovers to ")
     assert f"not the signer {compliance.address} (a field was changed after signing?)" in (
         result.output
     )
@@ -333,7 +334,7 @@ def test_a_field_changed_by_hand(deployed_pool, tmp_path, compliance, untouched,
 def test_a_signature_changed_by_hand(deployed_pool, tmp_path, untouched):
     out = signed(deployed_pool, tmp_path)
     rewrite(out, lambda d: d.update(signature=d["signature"][:-2] + "1d"))
-    refused(submit(deployed_pool, out), f"{out}: (top level): signature: v is not 27 or 28")
+    refused(submit(deployed_pool, out), f"{out}: signature: v is not 27 or 28")
 
 
 def test_another_chain_or_registry(project, deployed_pool, tmp_path, admin, chain, untouched):
@@ -413,7 +414,7 @@ def test_a_nonce_ahead(deployed_pool, tmp_path, untouched):
 
 def test_the_signer_lost_its_role(deployed_pool, tmp_path, admin, compliance, untouched):
     out = signed(deployed_pool, tmp_path)
-    deployed_pool.identity.revokeRole(COMPLIANCE_ROLE, compliance, sender=admin)
+    govern(deployed_pool, admin, "IdentityRegistry", "revokeRole", COMPLIANCE_ROLE, compliance)
 
     refused(
         submit(deployed_pool, out),

@@ -160,7 +160,7 @@ def test_deploy_writes_manifest_and_wires_roles(
     for contract, role, account in expected_roles:
         assert contract.hasRole(getattr(contract, role)(), account), (contract, role)
     administered = [registry, identity, attestor, collateral, vault, appraisals, leases, queue]
-    administered.append(market)
+    administered += [market, desk]
     # Each grant of the config and the wiring, and DEFAULT_ADMIN_ROLE of each contract handed to
     # the timelock.
     assert len(manifest.wiring) == len(expected_roles) + len(administered)

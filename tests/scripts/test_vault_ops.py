@@ -5,6 +5,7 @@ lacks the role."""
 import pytest
 
 from tests.scripts.utils import head_logs, refused, script
+from tests.utils.governance import DEFAULT_ADMIN_ROLE, govern
 from tests.utils.registry import USDC
 
 # The `leased` fixture's instalment and the config's fee (10 %), to the fee recipient TEST::0.
@@ -68,7 +69,10 @@ def test_pause_refused(deployed_pool, pauser, investor):
 
 
 def test_unpause_by_the_admin(deployed_pool, admin, pauser, chain):
+    """An account holding DEFAULT_ADMIN_ROLE (after a handover, say: here granted by the timelock)
+    unpauses directly."""
     vault = deployed_pool.vault
+    govern(deployed_pool, admin, "CollateralVault", "grantRole", DEFAULT_ADMIN_ROLE, admin)
     vault.pause(sender=pauser)
     nonce = admin.nonce
 
