@@ -964,6 +964,19 @@ def rules() -> (uint256, uint256):
 
 @view
 @external
+def packed(account: address) -> (uint256, uint256):
+    """
+    @notice `account`'s packed holding (balance, frozen amount << 128, full freeze bit 255) and the
+            packed supply and rules (supply, jurisdiction mode << 127, maximum balance << 129),
+            as the vault passes them to the identity registry's `check_move`.
+    @param account Any address.
+    @return (uint256, uint256) The holding and the supply with the rules.
+    """
+    return self._holdings[account], self._supply_rules
+
+
+@view
+@external
 def canTransfer(owner: address, to: address, amount: uint256) -> bool:
     """
     @notice ERC-7943: whether `transfer` of `amount` from `owner` to `to` would pass now (the

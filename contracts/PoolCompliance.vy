@@ -52,6 +52,7 @@ interface IVault:
     def getFrozenTokens(account: address) -> uint256: view
     def is_frozen(account: address) -> bool: view
     def rules() -> (uint256, uint256): view
+    def packed(account: address) -> (uint256, uint256): view
     def canTransfer(owner: address, to: address, amount: uint256) -> bool: view
     def IDENTITY_REGISTRY() -> address: view
     def enforce_freeze(account: address, frozen: uint256, full: bool): nonpayable
@@ -121,11 +122,6 @@ MAX_JURISDICTIONS: constant(uint256) = 64
 MAX_RECOVERED_REQUESTS: constant(uint256) = 16
 # The vault's supply cap: the maximum balance stays below it.
 _SUPPLY_CAP: constant(uint256) = 2**127
-# Bits of the vault's packed holding and rules word (see CollateralVault).
-_FROZEN_SHIFT: constant(uint256) = 128
-_FULL_FREEZE: constant(uint256) = 2**255
-_MODE_SHIFT: constant(uint256) = 127
-_CAP_SHIFT: constant(uint256) = 129
 # IdentityRegistry.MINT: the receiver's side of a movement.
 _MINT: constant(uint256) = 3
 # ERC-165 ids: IERC165 and ERC-7943's fungible interface.
@@ -262,6 +258,8 @@ def recover(
     """
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
     assert new != lost, "compliance: same wallet"
+    # The vault's own account is its dead shares and the queue's escrow: no one's wallet.
+    assert lost != VAULT.address, "compliance: the vault itself"
     amount: uint256 = staticcall VAULT.balanceOf(lost)
     frozen: uint256 = staticcall VAULT.getFrozenTokens(lost)
     full: bool = staticcall VAULT.is_frozen(lost)
@@ -357,12 +355,9 @@ def canReceive(account: address) -> bool:
     @param account Any address.
     @return bool True if it may receive one fraction unit.
     """
-    holding: uint256 = staticcall VAULT.balanceOf(account) | (staticcall VAULT.getFrozenTokens(account) << _FROZEN_SHIFT)
-    if staticcall VAULT.is_frozen(account):
-        holding |= _FULL_FREEZE
-    mode: uint256 = 0
-    max_balance: uint256 = 0
-    mode, max_balance = staticcall VAULT.rules()
+    holding: uint256 = 0
+    rules: uint256 = 0
+    holding, rules = staticcall VAULT.packed(account)
     return raw_call(
         IDENTITY_REGISTRY.address,
         abi_encode(
@@ -373,7 +368,7 @@ def canReceive(account: address) -> bool:
             account,
             holding,
             convert(1, uint256),
-            (mode << _MODE_SHIFT) | (max_balance << _CAP_SHIFT),
+            rules,
             method_id=method_id("check_move(address,uint256,address,uint256,address,uint256,uint256,uint256)"),
         ),
         is_static_call=True,
@@ -432,6 +427,8 @@ def _set_freeze(account: address, amount: uint256, full: bool, reason: bytes32):
 def _force(owner: address, to: address, amount: uint256, reason: bytes32):
     access_control._check_role(COMPLIANCE_ROLE, msg.sender)
     assert to != owner, "compliance: transfer to itself"
+    # The vault's own account is its dead shares and the queue's escrow: no one's to move.
+    assert owner != VAULT.address, "compliance: the vault itself"
     assert amount != 0, "compliance: zero amount"
     log TransferForced(owner=owner, receiver=to, amount=amount, reason=reason, sender=msg.sender)
     extcall VAULT.enforce_move(owner, to, amount, False)

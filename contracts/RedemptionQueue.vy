@@ -136,6 +136,8 @@ event RequestsRecovered:
 
 # keccak256("FULFILLER_ROLE"): fulfils requests (the pool's operator).
 FULFILLER_ROLE: public(constant(bytes32)) = keccak256("FULFILLER_ROLE")
+# IdentityRegistry.MINT: a movement's receiving side only.
+_MINT: constant(uint256) = 3
 # keccak256("ENFORCER_ROLE"): the pool's PoolCompliance, which moves a recovered wallet's requests.
 ENFORCER_ROLE: public(constant(bytes32)) = keccak256("ENFORCER_ROLE")
 # Open (pending) requests one controller may have.
@@ -359,6 +361,14 @@ def requestRedeem(shares: uint256, controller: address, owner: address) -> uint2
     if controller != owner:
         self._require_both_verified(owner, controller, "identity: owner not verified", "identity: controller not verified")
         self._require_not_frozen(controller, "compliance: controller frozen")
+        # The controller may claim the fractions back if it cancels: it must be able to hold
+        # them now, as the receiver of a transfer (its jurisdiction, the maximum balance).
+        holding: uint256 = 0
+        rules: uint256 = 0
+        holding, rules = staticcall VAULT.packed(controller)
+        _: uint256 = staticcall IDENTITY_REGISTRY.check_move(
+            VAULT.address, _MINT, controller, 0, controller, holding, shares, rules
+        )
     pending: uint256 = self._pending_of[controller]
     count: uint256 = pending >> 128
     assert count < MAX_OPEN_PER_CONTROLLER, "queue: too many open requests"

@@ -23,11 +23,6 @@ from gpu_rwa.types import Address, FractionAmount
 # IdentityRegistry.check_move kinds (see the contract).
 TRANSFER = 0
 FORCED = 2
-# Bits of the vault's packed holding and rules word (CollateralVault).
-_FROZEN_SHIFT = 128
-_FULL_FREEZE = 2**255
-_MODE_SHIFT = 127
-_CAP_SHIFT = 129
 MODES = {0: "every jurisdiction", 1: "listed jurisdictions only", 2: "all but the listed ones"}
 # RedemptionQueue.MAX_OPEN_PER_CONTROLLER: the most pending requests a recovery moves; MAX_PAGE.
 MAX_REQUESTS = 16
@@ -71,11 +66,6 @@ class FreezeState:
     frozen: int
     full: bool
 
-    @property
-    def packed(self) -> int:
-        """The vault's packed holding (what IdentityRegistry.check_move is given)."""
-        return self.balance | (self.frozen << _FROZEN_SHIFT) | (_FULL_FREEZE if self.full else 0)
-
 
 def freeze_state(pool: Pool, account: str) -> FreezeState:
     vault = pool.vault
@@ -86,18 +76,13 @@ def freeze_state(pool: Pool, account: str) -> FreezeState:
 
 def movement_refusal(pool: Pool, kind: int, owner: str, to: str, amount: int) -> str | None:
     """The identity registry's reason a movement of `amount` of `owner`'s fractions to `to`
-    would be refused (`kind`: TRANSFER, FORCED...), asked the way the vault asks it, or None."""
-    mode, cap = pool.vault.rules()
+    would be refused (`kind`: TRANSFER, FORCED...), asked with what the vault passes it (its
+    `packed` holdings and rules), or None."""
+    owner_holding, rules = pool.vault.packed(owner)
+    to_holding, _ = pool.vault.packed(to)
     try:
         pool.identity.check_move(
-            pool.vault.address,
-            kind,
-            owner,
-            freeze_state(pool, owner).packed,
-            to,
-            freeze_state(pool, to).packed,
-            amount,
-            (mode << _MODE_SHIFT) | (cap << _CAP_SHIFT),
+            pool.vault.address, kind, owner, owner_holding, to, to_holding, amount, rules
         )
     except ContractLogicError as exc:
         return exc.message

@@ -125,3 +125,17 @@ def test_recovery_needs_every_pending_request(
 def test_recovery_to_an_unverified_wallet_is_refused(pool, investor, attacker, compliance):
     with ape.reverts(RECEIVER_NOT_VERIFIED):
         pool.compliance.recover(investor, attacker, [], REASON, sender=compliance)
+
+
+def test_the_vaults_own_account_is_no_ones(pool, other_investor, compliance):
+    """The vault's own fractions (its dead shares, the queue's escrow) are never forced or
+    recovered: they belong to no investor."""
+    desk, vault = pool.compliance, pool.vault
+    held = vault.balanceOf(vault)
+    with ape.reverts("compliance: the vault itself"):
+        desk.force_transfer(vault, other_investor, held, REASON, sender=compliance)
+    with ape.reverts("compliance: the vault itself"):
+        desk.forcedTransfer(vault, other_investor, held, sender=compliance)
+    with ape.reverts("compliance: the vault itself"):
+        desk.recover(vault, other_investor, [], REASON, sender=compliance)
+    assert vault.balanceOf(vault) == held

@@ -129,3 +129,22 @@ def test_rules_bounds(pool, admin):
         desk.set_jurisdictions([], True, sender=admin)
     with ape.reverts("compliance: maximum balance too large"):
         desk.set_max_balance(2**127, sender=admin)
+
+
+def test_a_named_controller_must_be_admitted(
+    pool, investor, other_investor, identity, compliance, admin, chain
+):
+    """A controller named by another holder may claim the fractions back after a cancel: it is
+    checked as their receiver when named (its jurisdiction, the maximum balance)."""
+    queue = pool.queue
+    pool.compliance.set_jurisdiction_mode(2, sender=admin)
+    pool.compliance.set_jurisdictions([US], True, sender=admin)
+    _rehome(identity, other_investor, US, compliance, chain)
+    with ape.reverts(NOT_ADMITTED):
+        queue.requestRedeem(MIN_REQUEST, other_investor, investor, sender=investor)
+    pool.compliance.set_jurisdiction_mode(0, sender=admin)
+    pool.compliance.set_max_balance(
+        pool.vault.balanceOf(other_investor) + MIN_REQUEST - 1, sender=admin
+    )
+    with ape.reverts(ABOVE_MAX):
+        queue.requestRedeem(MIN_REQUEST, other_investor, investor, sender=investor)
