@@ -56,8 +56,8 @@ def appraised_built(
 ) -> Appraised:
     """A pool of its own with the default parameters (80% advance rate, 30-day staleness window,
     7-day unlock period), 100,000 USDC of free cash from the other investor and two identical
-    GPUs (30,000 USDC, 3,000 salvage, 5 years, acquired 30 days before) registered in the same
-    second, an hour after a UTC midnight, and contributed by the operator. The operator also
+    GPUs (30,000 USDC, 3,000 salvage, 5 years, acquired 30 days before) registered in one
+    transaction, an hour after a UTC midnight, and contributed by the operator. The operator also
     holds the appraisals' LEASE_MANAGER_ROLE, standing in for the pool's LeaseManager."""
     roles = {
         "admin": admin,
@@ -76,9 +76,7 @@ def appraised_built(
     acquired_at = chain.pending_timestamp - 30 * DAY
     start = ceil_day(chain.pending_timestamp) + 3_600
     pool.next_at(start)
-    first = pool.register(acquired_at=acquired_at)
-    pool.next_at(start)
-    twin = pool.register(acquired_at=acquired_at)
+    first, twin = pool.register_alike(2, acquired_at=acquired_at)
     pool.contribute(first)
     pool.contribute(twin)
     pool.check()
@@ -94,10 +92,10 @@ def two(appraised_built) -> tuple[Pool, int, int]:
 @pytest.fixture
 def marked_down(two) -> tuple[Pool, int, int, int]:
     """(pool, first, twin, down_at): `first` marked down to DOWN (10,000 USDC) a day and 100
-    seconds after the contribution: below its line, so it holds entries."""
+    seconds after the contribution (`down_at`: the mark's block's time, whichever second the
+    node mined it in): below its line, so it holds entries."""
     pool, first, twin = two
-    down_at = pool.now() + DAY + 100
-    pool.next_at(down_at)
-    pool.mark(first, DOWN)
+    pool.next_at(pool.now() + DAY + 100)
+    tx, _ = pool.mark(first, DOWN)
     assert (pool.collateral.written_down(), pool.collateral.held_down()) == (0, 1)
-    return pool, first, twin, down_at
+    return pool, first, twin, tx.timestamp

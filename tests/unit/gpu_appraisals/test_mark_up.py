@@ -61,9 +61,8 @@ def test_step_bound_exact(marked_down, appraiser):
     # Sent, a USDC beyond the step (the edge moves by a few wei a second) is refused too.
     with ape.reverts(ABOVE_STEP):
         pool.kit.appraisals.mark(first, allowed + USDC, REASON, sender=appraiser)
-    pool.next_at(at)
 
-    tx, previous = pool.mark(first, allowed)
+    tx, previous = pool.mark(first, allowed, at=at)
 
     assert tx.timestamp == at
     assert previous == stood
@@ -89,31 +88,41 @@ def test_mark_above_book_value_is_the_line(two, appraiser):
     can end a write-down without naming the line to the wei; a value beyond the step is still
     refused, above the line or not."""
     pool, first, twin = two
+    terms = pool.terms(first)
+    end = end_of_life(terms)
     down_at = pool.now() + DAY
     pool.next_at(down_at)
-    pool.mark(first, pool.registry.book_value_at(first, down_at) - 100 * USDC)
+    down = pool.registry.book_value_at(first, down_at) - 100 * USDC
+    tx, _ = pool.mark(first, down)
+    down_at = tx.timestamp
     assert pool.collateral.held_down() == 1
     at = down_at + DAY
     pool.pin(at)
     book = pool.registry.book_value(first)
     step = book * MAX_MARK_STEP_BPS // 10_000
     stands = pool.collateral.book_of(first)
+    assert stands == marked_line(down, down_at, terms.salvage, end, at) // PRECISION
     with ape.reverts(ABOVE_STEP):
         pool.kit.appraisals.mark(first, stands + step + 1, REASON, sender=appraiser)
     pool.pin(at)
 
     tx, _ = pool.mark(first, book + USDC)
 
+    # The line and where the GPU stood in the mark's own second (a node may mine it a second
+    # after the pin; the value asked is above the line then too).
+    marked_at = tx.timestamp
+    book = pool.registry.book_value_at(first, marked_at)
+    stands = marked_line(down, down_at, terms.salvage, end, marked_at) // PRECISION
     [marked] = logs_of(tx, pool.kit.appraisals, "GpuMarked")
     assert (marked.book_value, marked.previous, marked.rising) == (book, stands, True)
-    assert pool.collateral.appraisal(first)[:2] == (book, at)
+    assert pool.collateral.appraisal(first)[:2] == (book, marked_at)
     assert pool.collateral.held_down() == 0
     # An unmarked GPU: a value above its line is its line too, holding nothing.
-    twin_book = pool.registry.book_value_at(twin, at + 1)
-    pool.pin(at + 1)
+    twin_book = pool.registry.book_value_at(twin, marked_at + 1)
+    pool.pin(marked_at + 1)
     tx, _ = pool.mark(twin, twin_book + 1)
     [marked] = logs_of(tx, pool.kit.appraisals, "GpuMarked")
-    assert marked.book_value == twin_book
+    assert marked.book_value == pool.registry.book_value_at(twin, tx.timestamp)
     assert pool.collateral.held_down() == 0
     pool.check()
 
@@ -152,9 +161,9 @@ def test_mark_up_while_returning_refused(marked_down, appraiser):
     accepted at ramp_end (a step above where it stands then)."""
     pool, first, _, down_at = marked_down
     collateral = pool.collateral
-    up_at = down_at + DAY
-    pool.next_at(up_at)
-    pool.mark(first, collateral.book_of(first) + 1_000 * USDC)
+    pool.next_at(down_at + DAY)
+    tx, _ = pool.mark(first, collateral.book_of(first) + 1_000 * USDC)
+    up_at = tx.timestamp
     ramp_end = ceil_day(up_at + UNLOCK_PERIOD)
     for t in (up_at + DAY, ramp_end - 1):
         pool.view_at(t)
@@ -195,7 +204,8 @@ def test_restored_gpu_is_marked_up_a_step_a_ramp_until_its_line(two, appraiser, 
     pool.pin(up_at)
     stood = collateral.book_of(first)
     step = pool.registry.book_value(first) * MAX_MARK_STEP_BPS // 10_000
-    tx, previous = pool.mark(first, stood + step)
+    # The full step at `up_at` is more than the step a second later: mined at `up_at`.
+    tx, previous = pool.mark(first, stood + step, at=up_at)
     assert previous == stood
     assert revalued_logs(tx, collateral) == [
         (first, stood + step, stood, ceil_day(up_at + UNLOCK_PERIOD))
@@ -234,7 +244,8 @@ def test_the_ramp_to_the_wei_and_entries_wait_until_the_line(marked_down, invest
     pool.pin(up_at)
     stood = collateral.book_of(first)
     up = stood + pool.registry.book_value(first) * MAX_MARK_STEP_BPS // 10_000
-    pool.mark(first, up)
+    # The full step at `up_at` is more than the step a second later: mined at `up_at`.
+    pool.mark(first, up, at=up_at)
     ramp_end = ceil_day(up_at + UNLOCK_PERIOD)
     target = marked_line(up, up_at, terms.salvage, end, ramp_end)
     assert not collateral.entries_open()
@@ -271,12 +282,11 @@ def test_the_ramp_to_the_wei_and_entries_wait_until_the_line(marked_down, invest
     pool.view_at(last_end)
     assert collateral.entries_open()
     pool.check()
-    after = last_end + 5 * DAY
-    pool.next_at(after)
+    pool.next_at(last_end + 5 * DAY)
     tx = vault.deposit(1_000 * USDC, investor, sender=investor)
     assert [(m[0], m[3]) for m in pool.flow(tx)] == [(last_end, -1)]
     assert logs_of(tx, vault, "Deposit")[0].assets == 1_000 * USDC
     assert collateral.value_of(first) == worth(
-        marked_line(line, line_at, terms.salvage, end, after), ADVANCE_RATE_BPS
+        marked_line(line, line_at, terms.salvage, end, tx.timestamp), ADVANCE_RATE_BPS
     )
     pool.check()

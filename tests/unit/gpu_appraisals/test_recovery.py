@@ -8,8 +8,14 @@ import ape
 
 from tests.unit.gpu_appraisals.test_mark_down import marked_logs
 from tests.unit.gpu_collateral.conftest import REASON, reasons, revalued_logs
-from tests.utils.appraisals import DEFAULT_REASON, MAX_VALUE, TOO_LARGE
-from tests.utils.collateral import DAY, ENTRIES_WAIT, NOT_HELD, State
+from tests.utils.appraisals import (
+    DEFAULT_REASON,
+    MAX_VALUE,
+    TOO_LARGE,
+    end_of_life,
+    marked_line,
+)
+from tests.utils.collateral import DAY, ENTRIES_WAIT, NOT_HELD, PRECISION, State
 from tests.utils.registry import USDC, GpuStatus
 from tests.utils.vault import ADVANCE_RATE_BPS, MISSING_ROLE, logs_of
 
@@ -69,14 +75,20 @@ def test_mark_default_to_the_recovery_value(two, appraiser, operator):
     pool, first, twin = two
     appraisals, collateral = pool.kit.appraisals, pool.collateral
     appraisals.set_recovery_value(first, 6_000 * USDC, REASON, sender=appraiser)
+    terms = pool.terms(first)
+    end = end_of_life(terms)
     at = pool.now() + 5 * DAY + 5
     pool.pin(at)
     stood = collateral.book_of(first)
+    assert stood == marked_line(terms.cost, terms.acquired_at, terms.salvage, end, at) // PRECISION
     assert collateral.book_of(twin) == stood > 6_000 * USDC
     nav = pool.vault.totalAssets()
 
     tx, targets = pool.mark_default([first, twin], {first: 6_000 * USDC}, sender=operator)
 
+    # Where both stood in the default's own second (a node may mine it a second after the pin).
+    at = tx.timestamp
+    stood = marked_line(terms.cost, terms.acquired_at, terms.salvage, end, at) // PRECISION
     assert targets == [6_000 * USDC, 3_000 * USDC]
     assert marked_logs(tx, appraisals) == [
         (first, 6_000 * USDC, stood, False, DEFAULT_REASON, operator.address),
@@ -101,17 +113,23 @@ def test_mark_default_never_up(two, appraiser, operator):
     leaves it there: flagged, its line restarted from where it stood, no wei higher."""
     pool, first, _ = two
     appraisals, collateral = pool.kit.appraisals, pool.collateral
-    at = pool.now() + DAY
-    pool.next_at(at)
-    pool.mark(first, 5_000 * USDC)
+    terms = pool.terms(first)
+    end = end_of_life(terms)
+    pool.next_at(pool.now() + DAY)
+    tx, _ = pool.mark(first, 5_000 * USDC)
+    marked_at = tx.timestamp
     appraisals.set_recovery_value(first, 9_000 * USDC, REASON, sender=appraiser)
-    later = at + DAY
+    later = marked_at + DAY
     pool.pin(later)
     stood = collateral.book_of(first)
+    assert stood == marked_line(5_000 * USDC, marked_at, terms.salvage, end, later) // PRECISION
     assert stood < 5_000 * USDC
 
     tx, targets = pool.mark_default([first], {first: 9_000 * USDC}, sender=operator)
 
+    # Where it stood in the default's own second (a node may mine it a second after the pin).
+    later = tx.timestamp
+    stood = marked_line(5_000 * USDC, marked_at, terms.salvage, end, later) // PRECISION
     assert targets == [stood]
     assert marked_logs(tx, appraisals) == [
         (first, stood, stood, False, DEFAULT_REASON, operator.address)

@@ -41,14 +41,14 @@ def test_settle_makes_a_mark_down_final_where_it_stands(marked_down, investor):
     collateral, appraisals = pool.collateral, pool.kit.appraisals
     terms = pool.terms(first)
     end = end_of_life(terms)
-    at = down_at + DAY + 5
-    stands = marked_line(DOWN, down_at, terms.salvage, end, at) // PRECISION
     assert not appraisals.settled(first)
-    pool.next_at(at)
+    pool.next_at(down_at + DAY + 5)
 
     tx, settled = pool.settle(first)
 
-    assert tx.timestamp == at
+    # The settle's own second (a node may mine it a second after the one asked for).
+    at = tx.timestamp
+    stands = marked_line(DOWN, down_at, terms.salvage, end, at) // PRECISION
     assert settled == stands
     assert revalued_logs(tx, collateral) == [(first, stands, stands, 0)]
     assert marked_logs(tx, appraisals) == []
@@ -88,7 +88,7 @@ def test_no_mark_up_after_settle(marked_down, appraiser):
     pool, first, _, down_at = marked_down
     collateral = pool.collateral
     pool.next_at(down_at + DAY)
-    _, settled = pool.settle(first)
+    tx, settled = pool.settle(first)
     at = down_at + 3 * DAY + 7
     pool.pin(at)
     terms = pool.terms(first)
@@ -103,7 +103,7 @@ def test_no_mark_up_after_settle(marked_down, appraiser):
     assert reasons(pool.chain, calls) == [SETTLED_UP] * 3 + [None] * 2
     with ape.reverts(SETTLED_UP):
         pool.kit.appraisals.mark(first, stands + USDC, REASON, sender=appraiser)
-    assert collateral.appraisal(first)[:2] == (settled, down_at + DAY)
+    assert collateral.appraisal(first)[:2] == (settled, tx.timestamp)
     pool.check()
 
 
@@ -141,21 +141,22 @@ def test_settle_cuts_a_return_ramp_at_its_current_point(marked_down, investor):
     terms = pool.terms(first)
     end = end_of_life(terms)
     up_at = down_at + DAY + 3_333
-    pool.next_at(up_at)
     stood = marked_line(DOWN, down_at, terms.salvage, end, up_at) // PRECISION
     up = next_step(terms, stood, up_at)
-    pool.mark(first, up)
+    # The largest step at `up_at` is more than the step a second later: mined at `up_at`.
+    pool.mark(first, up, at=up_at)
     ramp_end = ceil_day(up_at + UNLOCK_PERIOD)
     assert collateral.position(first)[2] == ramp_end
     assert tuple(collateral.nodes(ramp_end))[2] == -1
     assert holds(pool) == (1, 1, False)
-    at = (up_at + ramp_end) // 2 + 17
-    where = ramp(stood, up_at, ramp_end, marked_line(up, up_at, terms.salvage, end, ramp_end), at)
-    pool.next_at(at)
+    pool.next_at((up_at + ramp_end) // 2 + 17)
 
     tx, settled = pool.settle(first)
 
-    assert tx.timestamp == at
+    # Where the ramp stands in the settle's own second (a node may mine it a second after the
+    # one asked for).
+    at = tx.timestamp
+    where = ramp(stood, up_at, ramp_end, marked_line(up, up_at, terms.salvage, end, ramp_end), at)
     assert settled == where // PRECISION
     assert stood < settled < up
     assert revalued_logs(tx, collateral) == [(first, settled, settled, 0)]
@@ -186,8 +187,7 @@ def test_settle_of_an_impaired_gpu_holds_entries_until_it_is_restored(two, inves
     pool.set_status(first, GpuStatus.IMPAIRED)
     pool.mark(first, 2_000 * USDC)
     assert holds(pool) == (0, 2, False)
-    at = pool.now() + DAY
-    pool.next_at(at)
+    pool.next_at(pool.now() + DAY)
 
     tx, settled = pool.settle(first)
 
@@ -197,10 +197,11 @@ def test_settle_of_an_impaired_gpu_holds_entries_until_it_is_restored(two, inves
     assert holds(pool) == (0, 1, False)
     assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [ENTRIES_WAIT]
     pool.check()
-    restored_at = at + DAY
-    pool.next_at(restored_at)
+    pool.next_at(tx.timestamp + DAY)
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
     assert revalued_logs(tx, collateral) == []
+    # The restore's own second (a node may mine it a second after the one asked for).
+    restored_at = tx.timestamp
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     assert collateral.position(first)[:3] == (State.COUNTED, restored_at, ramp_end)
     assert holds(pool) == (1, 0, False)
@@ -222,21 +223,24 @@ def test_a_settled_gpu_restored_to_its_step_holds_until_settled_again(two, appra
     pool.settle(first)
     pool.next_at(pool.now() + DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
-    restored_at = pool.now() + DAY
-    pool.next_at(restored_at)
+    pool.next_at(pool.now() + DAY)
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
-    step = pool.terms(first).step(restored_at)
+    # The restore's own second (a node may mine it a second after the one asked for).
+    restored_at, terms = tx.timestamp, pool.terms(first)
+    step, end = terms.step(restored_at), end_of_life(terms)
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
     assert holds(pool) == (1, 1, False)
     pool.pin(ramp_end)
     stands = collateral.book_of(first)
+    assert stands == marked_line(step, restored_at, terms.salvage, end, ramp_end) // PRECISION
     assert reasons(pool.chain, [mark_call(pool, first, stands + 1, appraiser)]) == [SETTLED_UP]
     assert holds(pool) == (0, 1, False)
     pool.check()
 
-    _, settled = pool.settle(first)
+    tx, settled = pool.settle(first)
 
-    assert settled == stands
+    # Where the step's line stands in the settle's own second (`stands` if in the pinned one).
+    assert settled == marked_line(step, restored_at, terms.salvage, end, tx.timestamp) // PRECISION
     assert holds(pool) == (0, 0, True)
     pool.check()

@@ -38,7 +38,7 @@ from tests.utils.collateral import (
     ceil_day,
 )
 from tests.utils.custody import attest
-from tests.utils.exploits import skip_unless_anvil
+from tests.utils.exploits import one_block, skip_unless_anvil
 from tests.utils.registry import ROLE_HOLDER, TRANSITIONS, USDC, GpuStatus, make_spec
 from tests.utils.vault import buy, logs_of, to_shares
 
@@ -318,6 +318,19 @@ class Pool:
         """The next transaction is mined at `timestamp`."""
         self.chain.pending_timestamp = timestamp
 
+    def send(self, method, args: tuple, sender, at: int | None = None):
+        """`method(*args)` from `sender`; returns its receipt. With `at`, mined in a block of its
+        own at exactly `at` (`one_block`), on Ganache too: there `next_at` sets the node's clock,
+        and a transaction sent after it lands a second later if a wall-clock second passes
+        first. For a transaction whose outcome depends on its second (a mark at the step's
+        edge, a sale at the GPU's value, a contribution's exact shares, a boundary second);
+        otherwise the test reads the figures of the transaction's own block (`tx.timestamp`)."""
+        if at is None:
+            return method(*args, sender=sender)
+        with one_block(self.chain, at) as block:
+            block.append((method, args, sender))
+        return block[0]
+
     def pin(self, timestamp: int) -> None:
         """Views see `timestamp`, and the next transaction is mined at it too."""
         self.view_at(timestamp)
@@ -342,11 +355,19 @@ class Pool:
 
     def register(self, owner=None, **fields) -> int:
         """Register one GPU (to the operator unless `owner`), acquired 30 days ago unless given."""
+        return self.register_alike(1, owner, **fields)[0]
+
+    def register_alike(self, count: int, owner=None, **fields) -> list[int]:
+        """Register `count` GPUs of one spec (each its own serial) in one transaction: the same
+        terms to the second (registered, so attested, in one block whichever second it is mined
+        in)."""
         fields.setdefault("acquired_at", self.chain.pending_timestamp - 30 * DAY)
         tx = self.registry.register(
-            owner or self.roles["operator"], [make_spec(**fields)], sender=self.roles["custodian"]
+            owner or self.roles["operator"],
+            [make_spec(**fields) for _ in range(count)],
+            sender=self.roles["custodian"],
         )
-        return tx.decode_logs(self.registry.GpuRegistered)[0].token_id
+        return [log.token_id for log in tx.decode_logs(self.registry.GpuRegistered)]
 
     def set_status(self, token_id: int, status: int):
         """Move a GPU on the registry with the role its transition needs; the hook follows.
@@ -388,16 +409,18 @@ class Pool:
 
     # COLLATERAL #
 
-    def contribute(self, token_id: int, receiver=None, min_shares: int = 0) -> Contribution:
-        """The operator contributes `token_id` (approved for all by the fixture)."""
+    def contribute(
+        self, token_id: int, receiver=None, min_shares: int = 0, at: int | None = None
+    ) -> Contribution:
+        """The operator contributes `token_id` (approved for all by the fixture); mined at `at`
+        exactly if given (`send`)."""
         vault = self.vault
         cash, supply, dead = read_many(
             self.chain,
             [(vault, "free_cash", ()), (vault, "totalSupply", ()), (vault, "DEAD_SHARES", ())],
         )
-        tx = self.collateral.contribute(
-            token_id, receiver or self.roles["operator"], min_shares, sender=self.roles["operator"]
-        )
+        args = (token_id, receiver or self.roles["operator"], min_shares)
+        tx = self.send(self.collateral.contribute, args, self.roles["operator"], at)
         matured = self.book.make_current(tx.timestamp)
         value, before = self.book.bring_in(token_id, self.terms(token_id), tx.timestamp, True)
         assert matured_logs(tx, self.collateral) == matured
@@ -406,10 +429,11 @@ class Pool:
 
     # MARKET #
 
-    def sell(self, token_id: int, seller, price: int) -> Contribution:
+    def sell(self, token_id: int, seller, price: int, at: int | None = None) -> Contribution:
         """The owner accepts the market's offer for `token_id` at `price`: the GPU comes in, its
-        value the GPU's own collateral value then (GpuPurchased.value)."""
-        tx = self.market.sell_gpu(token_id, price, sender=seller)
+        value the GPU's own collateral value then (GpuPurchased.value). Mined at `at` exactly if
+        given (`send`)."""
+        tx = self.send(self.market.sell_gpu, (token_id, price), seller, at)
         matured = self.book.make_current(tx.timestamp)
         _, before = self.book.bring_in(token_id, self.terms(token_id), tx.timestamp, False)
         assert matured_logs(tx, self.collateral) == matured
@@ -442,16 +466,23 @@ class Pool:
 
     # APPRAISALS #
 
-    def mark(self, token_id: int, book_value: int, reason: bytes = REASON, sender=None):
+    def mark(
+        self,
+        token_id: int,
+        book_value: int,
+        reason: bytes = REASON,
+        sender=None,
+        at: int | None = None,
+    ):
         """The appraiser's `appraisals.mark`; the reference follows the collateral's `revalue`
         (at most the registry's line; rising when counted and above where the GPU stood, held
         below the registry's book value unless settled: the rules are the contract's to enforce,
-        the tests' to check). Returns the receipt and where the GPU stood."""
+        the tests' to check). Mined at `at` exactly if given (`send`). Returns the receipt and
+        where the GPU stood."""
         mark = self._marks()
         terms = self.terms(token_id)
-        tx = self.kit.appraisals.mark(
-            token_id, book_value, reason, sender=sender or self.roles["appraiser"]
-        )
+        args = (token_id, book_value, reason)
+        tx = self.send(self.kit.appraisals.mark, args, sender or self.roles["appraiser"], at)
         book, now = self.book, tx.timestamp
         previous = book.book_of(token_id, terms, now)
         # Above the registry's straight line, the mark is the line.
@@ -461,13 +492,14 @@ class Pool:
         self._matured(tx, mark)
         return tx, previous
 
-    def settle(self, token_id: int, reason: bytes = REASON, sender=None):
+    def settle(self, token_id: int, reason: bytes = REASON, sender=None, at: int | None = None):
         """The appraiser's `appraisals.settle`: the reference re-marks the GPU where it stands,
-        not rising, holding nothing. Returns the receipt and that book value (checked against
-        MarkSettled, with the reason and the appraiser)."""
+        not rising, holding nothing. Mined at `at` exactly if given (`send`). Returns the
+        receipt and that book value (checked against MarkSettled, with the reason and the
+        appraiser)."""
         mark = self._marks()
         sender = sender or self.roles["appraiser"]
-        tx = self.kit.appraisals.settle(token_id, reason, sender=sender)
+        tx = self.send(self.kit.appraisals.settle, (token_id, reason), sender, at)
         value = self.book.settle(token_id, self.terms(token_id), tx.timestamp)
         self._matured(tx, mark)
         [settled] = logs_of(tx, self.kit.appraisals, "MarkSettled")
@@ -487,10 +519,10 @@ class Pool:
         each mark's (time, value)."""
         marks = []
         while True:
-            self.next_at(at)
             terms = self.terms(token_id)
             up = next_step(terms, self.book.book_of(token_id, terms, at), at)
-            tx, _ = self.mark(token_id, up)
+            # The largest step at `at` is more than the step a second later: mined at `at`.
+            tx, _ = self.mark(token_id, up, at=at)
             assert tx.timestamp == at
             marks.append((at, up))
             self.check()
@@ -677,12 +709,12 @@ def stock(pool: Pool, other_investor, investor) -> Stocked:
     acquired_at = pool.chain.pending_timestamp - 30 * DAY
     start = ceil_day(pool.chain.pending_timestamp) + 3_600
     pool.next_at(start)
-    first = pool.register(acquired_at=acquired_at)
-    pool.next_at(start)
-    twin = pool.register(acquired_at=acquired_at)
+    first, twin = pool.register_alike(2, acquired_at=acquired_at)
+    registered_at = pool.now()
     pool.contribute(first)
     pool.contribute(twin)
-    assert pool.terms(first).last_attested_at == pool.terms(twin).last_attested_at == start
+    assert pool.terms(first) == pool.terms(twin)
+    assert pool.terms(first).last_attested_at == registered_at
     return Stocked(pool, first, twin)
 
 
@@ -694,7 +726,7 @@ def stocked_built(new_pool, other_investor, investor) -> Stocked:
 @pytest.fixture
 def stocked(stocked_built) -> Stocked:
     """A pool with the default parameters, 100,000 USDC of free cash (other_investor's), and two
-    identical GPUs contributed (same terms, registered in the same second, fractions to the
+    identical GPUs contributed (same terms, registered in one transaction, fractions to the
     operator); the investor approved the collateral for all its GPUs (it sells to the pool)."""
     return replace(stocked_built, pool=stocked_built.pool.fork())
 

@@ -21,6 +21,7 @@ from tests.utils.collateral import (
     State,
     floor_day,
 )
+from tests.utils.exploits import one_block, refused_in_its_block
 from tests.utils.market import ALREADY_HELD, NO_OFFER
 from tests.utils.registry import COLLATERAL_ROLE, USDC, YEAR, GpuStatus, path_id
 from tests.utils.vault import (
@@ -96,12 +97,13 @@ def test_contribution_priced_at_nav(pool, investor, other_investor):
     cash, supply = vault.free_cash(), vault.totalSupply()
     at = pool.chain.pending_timestamp + 1_000
     pool.pin(at)
-    nav = vault.totalAssets()
+    assert vault.totalAssets() == cash + pool.book.value(at)
 
     c = pool.contribute(token_id, other_investor)
 
-    assert c.tx.timestamp == at
-    assert c.before + cash == nav
+    # c.before: the collateral's value in the contribution's own second, before it (a node may
+    # mine it a second after the pin).
+    nav = cash + c.before
     assert c.shares == to_shares(c.value, cash + c.before, supply)
     assert c.value == pool.book.value(c.tx.timestamp) - c.before
     # Never more than the GPU's own collateral value.
@@ -242,7 +244,8 @@ def test_refused_for_an_unverified_receiver(pool, operator, receiver, request):
 
 
 def test_min_shares_is_exact(pool, investor, operator):
-    """min_shares equal to what would be minted passes; one more is refused."""
+    """min_shares equal to what would be minted passes; one more is refused. Both are mined at
+    the second the shares are computed for (a second later the GPU and NAV are worth less)."""
     pool.contribute(pool.register())
     token_id = pool.register()
     at = pool.chain.pending_timestamp + 100
@@ -250,12 +253,12 @@ def test_min_shares_is_exact(pool, investor, operator):
     value, before = pool.predict(token_id, at)
     expected = to_shares(value, cash + before, supply)
 
-    pool.next_at(at)
-    with ape.reverts(TOO_FEW_SHARES):
-        pool.collateral.contribute(token_id, investor, expected + 1, sender=operator)
+    one_more = (pool.collateral.contribute, (token_id, investor, expected + 1), operator)
+    with one_block(pool.chain, at, may_revert=True) as block:
+        block.append(one_more)
+    refused_in_its_block(block[0], TOO_FEW_SHARES, *one_more)
     nothing_came_in(pool, token_id, operator)
-    pool.next_at(at)
-    c = pool.contribute(token_id, investor, min_shares=expected)
+    c = pool.contribute(token_id, investor, min_shares=expected, at=at)
     assert c.tx.timestamp == at
     assert c.shares == expected
     assert pool.vault.balanceOf(investor) == expected

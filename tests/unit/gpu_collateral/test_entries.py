@@ -172,11 +172,12 @@ def test_attested_stale_gpu_keeps_entries_closed_until_its_ramp_end(two, investo
     collateral = pool.collateral
     stale_at = collateral.position(first)[3]
     newcomer = fresh_twin_and_newcomer(pool, twin, stale_at)
-    back = stale_at + DAY + 600
-    pool.next_at(back)
+    pool.next_at(stale_at + DAY + 600)
 
     tx = pool.attest(first)
 
+    # Back in the attestation's own second (a node may mine it a second after the one asked for).
+    back = tx.timestamp
     ramp_end = ceil_day(back + UNLOCK_PERIOD)
     assert [(m[0], m[3]) for m in matured_logs(tx, collateral)] == [(stale_at, 1)]
     stale_again = floor_day(back + STALENESS_WINDOW)
@@ -224,11 +225,13 @@ def test_impaired_gpu_closes_entries_until_restored_and_settled(two, investor):
     assert_closed(pool, investor, down=0, held=1)
     assert_entries_refused(pool, investor, newcomer)
     pool.check()
-    restored_at = pool.now() + DAY + 77
-    pool.next_at(restored_at)
+    pool.next_at(pool.now() + DAY + 77)
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
 
+    # Restored in the transaction's own second (a node may mine it a second after the one asked
+    # for).
+    restored_at = tx.timestamp
     ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
     step = pool.terms(first).step(restored_at)
     assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
@@ -241,16 +244,15 @@ def test_impaired_gpu_closes_entries_until_restored_and_settled(two, investor):
     assert_closed(pool, investor, down=0, held=1)
     assert_entries_refused(pool, investor, newcomer)
     pool.check()
-    pool.next_at(ramp_end)
 
-    tx, _ = pool.settle(first)
+    # At the ramp's end to the second: the first second entries may open.
+    tx, _ = pool.settle(first, at=ramp_end)
 
     assert tx.timestamp == ramp_end
     assert [(m[0], m[3]) for m in matured_logs(tx, collateral)] == [(ramp_end, -1)]
     assert_open(pool, investor)
     pool.check()
-    pool.next_at(ramp_end)
-    tx = vault.deposit(1_000 * USDC, investor, sender=investor)
+    tx = pool.send(vault.deposit, (1_000 * USDC, investor), investor, at=ramp_end)
     assert tx.timestamp == ramp_end
     assert pool.flow(tx) == []
     assert logs_of(tx, vault, "Deposit")[0].assets == 1_000 * USDC
@@ -307,7 +309,8 @@ def test_sale_with_cash_goes_on_while_entries_wait(two, investor, operator):
     assert_closed(pool, investor, down=2)
     supply = pool.vault.totalSupply()
 
-    s = pool.sell(token_id, investor, value)
+    # At the second the price is the GPU's value for (a second later it is worth less).
+    s = pool.sell(token_id, investor, value, at=at)
 
     assert s.before == before == 0 < value <= s.value
     assert [(m[0], m[3]) for m in s.matured] == [(stale_at, 2)]

@@ -5,6 +5,8 @@ impairment holds entries (`held_down` + 1) until the GPU is restored, which mark
 step below its line and holds them on (until the appraiser marks it back or settles), or
 retired (- 1)."""
 
+import copy
+
 import ape
 import pytest
 
@@ -45,7 +47,7 @@ def nav_is_current(pool):
 
 @pytest.mark.parametrize("path", WRITE_DOWN_PATHS, ids=path_id)
 def test_out_of_nav_in_the_same_transaction(two, path):
-    pool, first, _ = two
+    pool, first, twin = two
     at = pool.now() + 5 * DAY + 17
     for status in path[:-1]:
         pool.set_status(first, status)
@@ -56,15 +58,23 @@ def test_out_of_nav_in_the_same_transaction(two, path):
         pool.vault.totalAssets(),
     )
     assert value_of == pool.book.value_of(first, at) > 0
+    assert nav == pool.vault.free_cash() + pool.book.value(at)
+    # The Book before the transaction: the GPU's value and NAV in its own second.
+    counted = copy.deepcopy(pool.book)
 
     tx, removed = pool.set_status(first, path[-1])
 
-    assert tx.timestamp == at
+    # The transaction's own second (a node may mine it a second after the pin): what the GPU
+    # was worth then, as its identical, untouched twin still is.
+    at = tx.timestamp
+    value_of = counted.value_of(first, at)
+    assert value_of == pool.collateral.value_of(twin) > 0
     assert removed == value_of
     assert uncounted_logs(tx, pool.collateral) == [(first, int(path[-1]), value_of)]
     assert counted_logs(tx, pool.collateral) == []
     assert pool.collateral.value() == pool.book.value(at) < value
     # The GPU's value left NAV, to the aggregate's rounding (floor of the sum, 1 wei a GPU).
+    nav = pool.vault.free_cash() + counted.value(at)
     assert nav - value_of - 1 <= pool.vault.totalAssets() <= nav - value_of + 1
     assert pool.collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
     assert not pool.collateral.counts(first)
@@ -118,15 +128,17 @@ def test_restored_gpu_returns_over_the_unlock_period(two):
     pool.next_at(pool.now() + 2 * DAY)
     pool.set_status(first, GpuStatus.IMPAIRED)
     assert collateral.held_down() == 1
-    restored_at = pool.now() + 3 * DAY + 5 * 3_600 + 11
     terms = pool.terms(first)
     stale_at = floor_day(terms.last_attested_at + STALENESS_WINDOW)
-    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
-    step = pool.registry.book_value_at(first, restored_at) * MAX_MARK_STEP_BPS // 10_000
-    pool.next_at(restored_at)
+    pool.next_at(pool.now() + 3 * DAY + 5 * 3_600 + 11)
 
     tx, _ = pool.set_status(first, GpuStatus.ACTIVE)
 
+    # Restored in the transaction's own second (a node may mine it a second after the one asked
+    # for).
+    restored_at = tx.timestamp
+    ramp_end = ceil_day(restored_at + UNLOCK_PERIOD)
+    step = pool.registry.book_value_at(first, restored_at) * MAX_MARK_STEP_BPS // 10_000
     assert revalued_logs(tx, collateral) == [(first, step, 0, ramp_end)]
     assert counted_logs(tx, collateral) == [(first, restored_at, ramp_end, stale_at, 0)]
     assert collateral.position(first) == (State.COUNTED, restored_at, ramp_end, stale_at)
@@ -178,10 +190,18 @@ def test_attestation_of_a_fresh_gpu_moves_its_stale_day(two):
     old_stale = collateral.position(first)[3]
     at = floor_day(pool.now()) + 3 * DAY + 3_600
     pool.pin(at)
-    value_of, value = collateral.value_of(first), collateral.value()
+    assert (collateral.value_of(first), collateral.value()) == (
+        pool.book.value_of(first, at),
+        pool.book.value(at),
+    )
+    # The Book before the attestation: the values in its own second.
+    before = copy.deepcopy(pool.book)
 
     tx = pool.attest(first)
 
+    # The attestation's own second (a node may mine it a second after the pin): no value moved.
+    at = tx.timestamp
+    value_of, value = before.value_of(first, at), before.value(at)
     new_stale = floor_day(at + STALENESS_WINDOW)
     assert new_stale == old_stale + 3 * DAY
     assert counted_logs(tx, collateral) == [(first, since, 0, new_stale, value_of)]
@@ -234,9 +254,10 @@ def test_stale_gpu_stops_counting_at_its_day_and_returns_with_a_ramp(two, invest
     # GPU ramps back from 0.
     # The stale node takes the GPU's line out of the sums and counts it written down.
     a, b = pool.book.positions[first].curve.line(stale_at - 1)
-    back = stale_at + 3 * DAY + 600
-    pool.next_at(back)
+    pool.next_at(stale_at + 3 * DAY + 600)
     tx = pool.attest(first)
+    # Back in the attestation's own second (a node may mine it a second after the one asked for).
+    back = tx.timestamp
     ramp_end = ceil_day(back + UNLOCK_PERIOD)
     assert matured_logs(tx, collateral) == [(stale_at, -a, -b, 1)]
     stale_again = floor_day(back + STALENESS_WINDOW)
@@ -302,11 +323,15 @@ def test_sync_catches_up_with_a_status_the_hook_did_not_bring(two, admin, apprai
     assert logs_of(tx, collateral, "GpuUncounted") == []
     pool.pin(pool.now() + 60)
     assert collateral.counts(first)
-    value_of = collateral.value_of(first)
-    assert value_of == pool.book.value_of(first, pool.now()) > 0
+    assert collateral.value_of(first) == pool.book.value_of(first, pool.now()) > 0
+    # The Book before the sync: the GPU's value in its own second.
+    counted = copy.deepcopy(pool.book)
 
     tx = pool.sync(first, sender=attacker)
 
+    # The sync's own second (a node may mine it a second after the pin).
+    value_of = counted.value_of(first, tx.timestamp)
+    assert value_of > 0
     assert uncounted_logs(tx, collateral) == [(first, IMPAIRED, value_of)]
     assert collateral.position(first) == (State.UNCOUNTED, 0, 0, 0)
     pool.check()

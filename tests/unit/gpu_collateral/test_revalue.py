@@ -80,12 +80,15 @@ def test_revalue_applies_what_it_is_told(two, admin, investor):
     at = pool.now() + DAY + 7
     pool.pin(at)
     stood = collateral.book_of(first)
+    assert stood == pool.book.book_of(first, terms, at)
     flags = DEFAULTED | HELD
     assert collateral.revalue.call(first, 1_000 * USDC, False, flags, sender=admin) == stood
 
     tx = collateral.revalue(first, 1_000 * USDC, False, flags, sender=admin)
 
-    pool.book.revalue(first, terms, 1_000 * USDC, False, flags, tx.timestamp)
+    # Where it stood in the transaction's own second (a node may mine it a second after the pin).
+    at = tx.timestamp
+    stood = pool.book.revalue(first, terms, 1_000 * USDC, False, flags, at)
     assert revalued_logs(tx, collateral) == [(first, 1_000 * USDC, stood, 0)]
     assert collateral.appraisal(first) == (1_000 * USDC, at, True, stood)
     assert collateral.value_of(first) == 800 * USDC
@@ -94,10 +97,10 @@ def test_revalue_applies_what_it_is_told(two, admin, investor):
     assert reasons(pool.chain, [(collateral, "entry_value", (), investor)]) == [ENTRIES_WAIT]
     pool.check()
     # Far above a step, rising, no flag: the primitive ramps to it and the hold is lifted.
-    up_at = at + DAY
-    pool.pin(up_at)
+    pool.pin(at + DAY)
     tx = collateral.revalue(first, 29_000 * USDC, True, 0, sender=admin)
-    pool.book.revalue(first, terms, 29_000 * USDC, True, 0, tx.timestamp)
+    up_at = tx.timestamp
+    pool.book.revalue(first, terms, 29_000 * USDC, True, 0, up_at)
     ramp_end = ceil_day(up_at + UNLOCK_PERIOD)
     assert revalued_logs(tx, collateral) == [(first, 29_000 * USDC, 1_000 * USDC, ramp_end)]
     assert collateral.position(first)[:3] == (State.COUNTED, up_at, ramp_end)
@@ -146,11 +149,12 @@ def test_admit_and_release_by_a_mover(two, admin, operator):
     collateral.grantRole(MOVER_ROLE, admin, sender=admin)
     newcomer = pool.register()
     supply, cash = vault.totalSupply(), vault.free_cash()
-    at = pool.now() + 60
-    pool.next_at(at)
+    pool.next_at(pool.now() + 60)
 
     tx = collateral.admit(newcomer, operator, 0, sender=admin)
 
+    # The transaction's own second (a node may mine it a second after the one asked for).
+    at = tx.timestamp
     pool.book.make_current(at)
     pool.book.bring_in(newcomer, pool.terms(newcomer), at, False)
     value_in = pool.book.value_of(newcomer, at)
@@ -166,9 +170,9 @@ def test_admit_and_release_by_a_mover(two, admin, operator):
     assert (vault.totalSupply(), vault.free_cash()) == (supply, cash)
     pool.check()
 
-    out_at = at + DAY
-    pool.next_at(out_at)
+    pool.next_at(at + DAY)
     tx = collateral.release(first, operator, 0, sender=admin)
+    out_at = tx.timestamp
     value_out = pool.book.release(first, out_at)
     [released] = logs_of(tx, collateral, "GpuReleased")
     assert (released.token_id, released.to, released.price, released.value) == (
