@@ -331,13 +331,13 @@ def check_move(
         # reads, and the list word only in a pool that keeps a list.
         assert owner_holding < _FULL_FREEZE, "compliance: account frozen"
         assert (self._identities[owner] & _EXPIRY_MASK) > block.timestamp, "identity: sender not verified"
+        identity: uint256 = self._identities[receiver]
+        assert (identity & _EXPIRY_MASK) > block.timestamp, "identity: receiver not verified"
+        assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
         balance: uint256 = owner_holding & _BALANCE
         assert balance >= amount, "erc20: transfer amount exceeds balance"
         # balance >= amount, checked above; the full freeze bit is clear.
         assert owner_holding >> _FROZEN_SHIFT <= unsafe_sub(balance, amount), "compliance: fractions frozen"
-        identity: uint256 = self._identities[receiver]
-        assert (identity & _EXPIRY_MASK) > block.timestamp, "identity: receiver not verified"
-        assert receiver_holding < _FULL_FREEZE, "compliance: receiver frozen"
         if rules >> _MODE_SHIFT != 0:
             # A transfer to oneself adds nothing to the receiver's balance.
             self._admit_rules(pool, identity, receiver_holding, amount if receiver != owner else 0, rules)

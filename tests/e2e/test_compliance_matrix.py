@@ -22,9 +22,9 @@ in, each cell with the exact revert reason or the exact outcome, balances to the
   (ERC-3643's transferFrom checks only `from` and `to`).
 
 One pool is set up for the module; ape restores its snapshot before each cell, so a cell pays
-for its state's transactions and its call only. Findings (`FINDINGS`): cells where the pool breaks
-a DOMAIN rule; they are strict xfails (`--runxfail` shows the failure), which turn into failures
-once the contracts are fixed, so that the mark is taken off.
+for its state's transactions and its call only. The exploits this matrix found (a named
+controller made a holder past the pool's rules; enforcement on the vault's own account) have tests
+of their own below, named after them.
 """
 
 from __future__ import annotations
@@ -731,7 +731,7 @@ ROWS: dict[str, tuple[str, ...]] = {
     "requestRedeem": (P, F, PF, TRANSFER_EXCEEDS, OK, OK, OK, OK, OK),
     "requestRedeem for another: owner": EXIT_TO_ANOTHER,
     # The controller named can take the fractions back to itself after a cancel (the queue
-    # cannot tell they were not its own): it is made a holder here (see FINDINGS).
+    # cannot tell they were not its own): it is made a holder here, admitted as one.
     "requestRedeem for another: controller": (P, CF, OK, CNV, CNV, CNV, NA, NA, MAX),
     # Paused: a cancel moves nothing (the claim back waits).
     "cancelRedeemRequest": (OK, F, OK, NO_PENDING, OK, OK, OK, OK, OK),
@@ -757,19 +757,6 @@ MATRIX: dict[str, dict[str, str]] = {
     path: dict(zip(STATES, row, strict=False)) for path, row in ROWS.items()
 }
 
-# Cells where the pool breaks a DOMAIN rule today: (path, state) -> what goes wrong.
-_BYPASS = (
-    "a controller named by another holder is checked for identity and freeze, not for the "
-    "pool's jurisdictions or maximum balance; after a cancel it takes the fractions back to "
-    "itself (claimCancelRedeemRequest to the controller is not an admission): a path that makes "
-    "it a holder without the rules of issue 9 item 3"
-)
-FINDINGS: dict[tuple[str, str], str] = {
-    ("requestRedeem for another: controller", "not on the allow list"): _BYPASS,
-    ("requestRedeem for another: controller", "on the block list"): _BYPASS,
-    ("requestRedeem for another: controller", "above the maximum"): _BYPASS,
-}
-
 
 def test_matrix_covers_every_cell():
     """Every path has an expected outcome for every state, and every row is a path."""
@@ -777,7 +764,6 @@ def test_matrix_covers_every_cell():
     missing = [(path, s) for path in PATHS for s in STATES if s not in MATRIX.get(path, {})]
     assert not missing, f"cells without an expected outcome: {missing}"
     assert all(len(row) == len(STATES) for row in ROWS.values())
-    assert set(FINDINGS) <= {(path, s) for path in PATHS for s in STATES}
 
 
 # THE STATES #
@@ -824,18 +810,7 @@ def parties(m: Matrix, path: Path, state: str) -> tuple:
     return me, them, me if path.subject == "me" else them
 
 
-CELLS = [
-    pytest.param(
-        path,
-        state,
-        id=f"{path} | {state}",
-        marks=[pytest.mark.xfail(strict=True, reason=FINDINGS[path, state])]
-        if (path, state) in FINDINGS
-        else [],
-    )
-    for path in PATHS
-    for state in STATES
-]
+CELLS = [pytest.param(path, state, id=f"{path} | {state}") for path in PATHS for state in STATES]
 
 
 @pytest.mark.parametrize("path_name, state", CELLS)
@@ -857,47 +832,31 @@ def test_cell(matrix, path_name, state):
     }
 
 
-# FINDINGS OUTSIDE THE TABLE #
+# THE EXPLOITS IT FOUND #
 
 
-@pytest.mark.xfail(strict=True, reason=_BYPASS)
 def test_exploit_claim_back_makes_a_holder_the_pool_does_not_admit(matrix):
     """The other investor's jurisdiction is not admitted (an allow list without it): no
-    transfer, mint or forced transfer reaches it. The investor names it the controller of a
-    request; it cancels and claims the fractions back to itself, and holds them."""
+    transfer, mint or forced transfer reaches it. Were the investor to name it the controller of
+    a request, it could cancel and claim the fractions back to itself, and hold them: naming it
+    is refused, as the transfer is."""
     m = matrix
     them = m.other_investor
     enter(m, "not on the allow list", them)
     with ape.reverts(NOT_ADMITTED):
         m.vault.transfer(them, MIN_REQUEST, sender=m.investor)
     held = m.vault.balanceOf(them)
-    try:
-        tx = m.queue.requestRedeem(MIN_REQUEST, them, m.investor, sender=m.investor)
-    except ape.exceptions.ContractLogicError as refused:
-        assert refused.message == NOT_ADMITTED
-        return
-    [request] = m.queue.RedeemRequest.from_receipt(tx)
-    m.queue.cancelRedeemRequest(request.requestId, them, sender=them)
-    try:
-        m.queue.claimCancelRedeemRequest(request.requestId, them, them, sender=them)
-    except ape.exceptions.ContractLogicError as refused:
-        assert refused.message == NOT_ADMITTED
-        return
-    assert m.vault.balanceOf(them) == held, "a holder the pool does not admit"
+    with ape.reverts(NOT_ADMITTED):
+        m.queue.requestRedeem(MIN_REQUEST, them, m.investor, sender=m.investor)
+    assert m.vault.balanceOf(them) == held
 
 
-_VAULT_ITSELF = (
-    "PoolCompliance refuses to freeze the vault's own account ('compliance: the vault itself') "
-    "but force_transfer and recover take it as the owner or lost wallet: they move the dead "
-    "shares and the queue's escrow out of the vault (invariant 10: escrow = dead shares + "
-    "pending + cancelled; DOMAIN: never a tiny supply), and recover then freezes the vault "
-    "entirely"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_VAULT_ITSELF)
 @pytest.mark.parametrize("call", ["force_transfer", "forcedTransfer", "recover"])
 def test_exploit_enforcement_on_the_vaults_own_account(matrix, call):
+    """The vault's own account is its dead shares and the queue's escrow: a forced transfer or a
+    recovery from it would take them out of the vault (invariant 10: escrow = dead shares +
+    pending + cancelled; DOMAIN: never a tiny supply), and a recovery would then freeze the vault
+    entirely. PoolCompliance refuses it, as it refuses to freeze it."""
     m = matrix
     escrow = m.vault.balanceOf(m.vault)
     calls = {
@@ -915,21 +874,15 @@ def test_exploit_enforcement_on_the_vaults_own_account(matrix, call):
         calls[call]()
 
 
-@pytest.mark.xfail(strict=True, reason=_VAULT_ITSELF)
 def test_exploit_recovering_the_vault_corrupts_its_books(matrix):
-    """What the recovery of the vault's own account leads to: the escrow gone and the vault
-    frozen, a claim back and a new request are refused, and the next fulfilment burns escrow
-    that is no longer there: the vault's holding wraps into its freeze bits (its balance reads
-    ~2**127, more than the supply: invariant 1)."""
+    """What a recovery of the vault's own account led to: the escrow gone and the vault frozen,
+    a claim back and a new request refused, and the next fulfilment burning escrow no longer
+    there (the vault's holding wrapping into its freeze bits: invariant 1). Refused: the claim
+    back, a request and a fulfilment go on, the books whole."""
     m = matrix
-    try:
+    with ape.reverts(VAULT_ITSELF):
         m.desk.recover(m.vault, m.other_investor, [], REASON, sender=m.compliance)
-    except ape.exceptions.ContractLogicError as refused:
-        assert refused.message == VAULT_ITSELF
-        return
-    with ape.reverts(FROZEN):
-        m.queue.claimCancelRedeemRequest(CANCELLED_ID, m.investor, m.investor, sender=m.investor)
-    with ape.reverts(RECEIVER_FROZEN):
-        m.queue.requestRedeem(MIN_REQUEST, m.investor, m.investor, sender=m.investor)
+    m.queue.claimCancelRedeemRequest(CANCELLED_ID, m.investor, m.investor, sender=m.investor)
+    m.queue.requestRedeem(MIN_REQUEST, m.investor, m.investor, sender=m.investor)
     m.queue.fulfil(1, sender=m.operator)
     assert m.vault.balanceOf(m.vault) <= m.vault.totalSupply()

@@ -618,7 +618,12 @@ def test_gpu_sent_by_plain_transfer_is_held_not_counted(pool, custodian, operato
     assert checks[6].compared["came_in_by_flow"] == GPUS
     assert pool.collateral.position(token_id)[0] == NOT_HELD
     assert pool.collateral.value_of(token_id) == 0
-    assert pool.collateral.value() == value_before
+    # Not counted: the pool's value only went on depreciating (a second or two, under load more,
+    # at ~2 USDC a second for the demo's GPUs), far from the GPU's own value.
+    value_after = pool.collateral.value()
+    gpu_value = pool.registry.book_value(token_id) * ADVANCE_RATE_BPS // BPS
+    assert value_after <= value_before
+    assert value_before - value_after < gpu_value // 100
 
 
 def test_purchased_gpu_is_paid_from_free_cash_in_the_books(pool, custodian, operator, chain):
