@@ -124,6 +124,14 @@ def check_conservation(vault, holders, claimed: int) -> int:
 
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+# The EIP-712 domain type of every signature the suite checks (name, version, chain, contract),
+# as eth_account's typed-data encoder takes it.
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
 
 
 def permit_signature(token, owner, spender, value: int, deadline: int, version: str = "2"):

@@ -7,14 +7,10 @@ from eth_account.messages import encode_typed_data
 
 from gpu_rwa.custody import attestation_message, domain_separator, message_digest
 from tests.utils.custody import MAX_IDS
+from tests.utils.vault import EIP712_DOMAIN_TYPE
 
 TYPED_DATA_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
+    "EIP712Domain": EIP712_DOMAIN_TYPE,
     "Attestation": [
         {"name": "tokenIds", "type": "uint256[]"},
         {"name": "attestedAt", "type": "uint256"},

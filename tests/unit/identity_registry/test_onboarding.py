@@ -24,7 +24,14 @@ from tests.utils.identity import (
     STALE_NONCE,
     onboard_args,
 )
-from tests.utils.vault import COMPLIANCE_ROLE, DAY, JURISDICTION, MISSING_ROLE, YEAR
+from tests.utils.vault import (
+    COMPLIANCE_ROLE,
+    DAY,
+    EIP712_DOMAIN_TYPE,
+    JURISDICTION,
+    MISSING_ROLE,
+    YEAR,
+)
 
 ZERO = ape.utils.ZERO_ADDRESS
 
@@ -377,12 +384,7 @@ def test_nonces_count_every_change(identity_registry, compliance, investor, chai
 
 
 TYPED_DATA_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
+    "EIP712Domain": EIP712_DOMAIN_TYPE,
     "Verification": [
         {"name": "account", "type": "address"},
         {"name": "jurisdiction", "type": "uint16"},
