@@ -19,7 +19,9 @@ from gpu_rwa.config import load_deploy_config
 from gpu_rwa.custody import attestation_message, sign_all
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.gas import GasReport, Target
+from gpu_rwa.governance import encode_call, govern_now, load_governance
 from gpu_rwa.inventory import InventoryEntry, InventoryRow
+from gpu_rwa.manifest import read_manifest
 from gpu_rwa.onboarding import (
     DEFAULT_VALID_HOURS,
     OnboardSignRequest,
@@ -310,7 +312,7 @@ def bench_vault(
         lambda: vault.transferFrom(investor, other, 10 * unit, sender=operator),
     )
     measure("vault: claim", lambda: vault.claim(sender=investor))
-    _bench_compliance(measure, contracts, compliance, investor, other, unit)
+    _bench_compliance(measure, contracts, workdir / "bench.json", compliance, investor, other, unit)
     measure(
         "vault: redeem", lambda: vault.redeem(1_000 * unit, investor, investor, sender=investor)
     )
@@ -333,7 +335,9 @@ def bench_vault(
     return seconds, contracts
 
 
-def _bench_compliance(measure, contracts, officer, investor, other, unit: int) -> None:
+def _bench_compliance(
+    measure, contracts, manifest_path: Path, officer, investor, other, unit: int
+) -> None:
     """The compliance desk: freezes, a transfer beside a partial freeze, a forced transfer, and a
     transfer in a pool that keeps a jurisdiction list (one more slot read: the list word)."""
     desk, vault = contracts["PoolCompliance"], contracts["CollateralVault"]
@@ -353,25 +357,19 @@ def _bench_compliance(measure, contracts, officer, investor, other, unit: int) -
         lambda: desk.force_transfer(investor, other, 150 * unit, reason, sender=officer),
     )
     # The rules are the admin's: the timelock's (a block list keeping out one jurisdiction).
-    _through_timelock(contracts, desk.set_jurisdiction_mode, 2)
-    _through_timelock(contracts, desk.set_jurisdictions, [408], True)
+    # TEST::0 proposes and executes in config/local.yaml.
+    gov, admin = load_governance(read_manifest(manifest_path)), local_account("admin")
+
+    def govern(function: str, *args) -> None:
+        govern_now(gov, admin, admin, encode_call(gov, "PoolCompliance", function, *args))
+
+    govern("set_jurisdiction_mode", 2)
+    govern("set_jurisdictions", [408], True)
     measure(
         "vault: transfer in a pool with a jurisdiction list",
         lambda: vault.transfer(other, 10 * unit, sender=investor),
     )
-    _through_timelock(contracts, desk.set_jurisdiction_mode, 0)
-
-
-def _through_timelock(contracts, method, *args) -> ReceiptAPI:
-    """`method(*args)` made by the GovernanceTimelock: scheduled by TEST::0 (proposer and
-    executor in config/local.yaml), the clock moved past the delay, executed."""
-    admin, timelock = local_account("admin"), contracts["GovernanceTimelock"]
-    zero = b"\x00" * 32
-    call = (method.contract.address, 0, method.encode_input(*args), zero, zero)
-    delay = timelock.get_minimum_delay()
-    timelock.schedule(*call, delay, sender=admin)
-    chain.pending_timestamp += delay
-    return timelock.execute(*call, sender=admin)
+    govern("set_jurisdiction_mode", 0)
 
 
 def _bench_gpu_purchase(measure, contracts, operator) -> None:
