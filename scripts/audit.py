@@ -2,6 +2,10 @@
 
     ape run audit --network ethereum:local:foundry
     ape run audit --manifest deployments/demo.json --report reports/audit.json
+    ape run audit --no-cache
+
+The events read are kept in .cache/events.sqlite (`--cache` to keep them elsewhere), so that the
+next audit of the same pool reads only the blocks after them.
 
 Prints the pool's GPUs as rebuilt from events (beside what the GpuCollateral says) and each
 invariant of ../shared/DOMAIN.md with the figures compared, optionally writes them as JSON, and
@@ -25,6 +29,7 @@ from gpu_rwa.audit import (
 )
 from gpu_rwa.cli import console, manifest_option, require_manifest
 from gpu_rwa.errors import UserError
+from gpu_rwa.events import DEFAULT_CACHE, EventCache, EventSource
 from gpu_rwa.pool import load_pool
 
 
@@ -32,9 +37,16 @@ from gpu_rwa.pool import load_pool
 @manifest_option
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the checks to this JSON file.")  # fmt: skip
-def cli(manifest_file, report):
+@click.option("--cache", "cache_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=DEFAULT_CACHE, show_default=True, envvar="GPU_RWA_EVENT_CACHE",
+              help="SQLite file of the events read, by chain and contract: the next audit of "
+                   "the pool reads only the blocks after them.")  # fmt: skip
+@click.option("--no-cache", is_flag=True, default=False,
+              help="Read every event from the node and keep none.")  # fmt: skip
+def cli(manifest_file, report, cache_file, no_cache):
     pool = load_pool(require_manifest(manifest_file))
-    books = rebuild_books(pool)
+    cache = None if no_cache else EventCache(cache_file)
+    books = rebuild_books(pool, source=EventSource(cache=cache))
     state = read_chain(pool, books)
     checks = check_invariants(pool, books, state)
     console.print(gpu_table(pool, books, state))

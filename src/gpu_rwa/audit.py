@@ -39,15 +39,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ape import chain
-from ape.exceptions import ApeException
-from ape.types import LogFilter
-from ape.utils.abi import encode_topics
 from eth_utils import encode_hex, keccak, to_checksum_address
 from pydantic import BaseModel
 from rich.table import Table
 
+from gpu_rwa.events import BlockTimes, Event, EventSource, LogQuery, merged, topic_of
 from gpu_rwa.pool import Pool
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
+from gpu_rwa.rpc import BlockReader, ContractCall
 from gpu_rwa.types import SECONDS_PER_DAY, ZERO_ADDRESS, floor_day
 
 # Rounding dust the revenue accumulator may leave per account that ever held (contracts/revenue.vy:
@@ -414,6 +413,8 @@ class Books:
     parameters: PoolParameters
     vault: str
     queue: QueueBooks = field(default_factory=QueueBooks)
+    # The last block replayed: `read_chain` reads the contracts at it (None: at the head).
+    block: int | None = None
     free_cash: int = 0
     revenue_received: int = 0
     donations_skimmed: int = 0
@@ -515,38 +516,16 @@ class Books:
         return [self.gpus[i] for i in sorted(ids) if i in self.gpus]
 
 
-def _logs(events: list, addresses: list[str], start: int, stop: int, **topics) -> list:
-    """The logs of `events` emitted by `addresses` in blocks [start, stop], in one query (with
-    `topics`, of the one event given). Events whose topic0 collides (ERC-20 and ERC-721 Transfer)
-    go in separate queries: the logs are decoded by topic0."""
-    abis = [event.abi for event in events]
-    if topics:
-        topic_filter = encode_topics(abis[0], topics)
-    else:
-        topic_filter = [[encode_hex(keccak(text=abi.selector)) for abi in abis]]
-    query = LogFilter(
-        addresses=addresses,
-        events=abis,
-        topic_filter=topic_filter,
-        start_block=start,
-        stop_block=stop,
-    )
-    return list(chain.provider.get_contract_logs(query))
-
-
-class _Timestamps(dict):
-    def __missing__(self, block: int) -> int:
-        self[block] = chain.blocks[block].timestamp
-        return self[block]
-
-
-def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books:
-    """Replay the pool's events from the deploy block to the head, in chain order."""
-    start, stop = pool.manifest.deploy_block or 0, chain.blocks.head.number
+def pool_queries(pool: Pool) -> list[LogQuery]:
+    """The eth_getLogs filters of the audit, each naming its contracts: the pool's own events,
+    the registry's role changes, the fractions' Transfers, the queue's events (its Withdraw
+    shares its topic with the vault's), and the Transfers of the two contracts that serve more
+    than the pool narrowed to the pool's side: the stablecoin's from or to the vault or the
+    queue, the registry's GPUs from or to the collateral."""
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
     registry, collateral, queue = pool.registry, pool.collateral, pool.queue
     market, leases, appraisals = pool.market, pool.leases, pool.appraisals
-    books_events = [
+    books_events = (
         vault.Deposit,
         vault.Withdraw,
         vault.RevenueDistributed,
@@ -576,47 +555,69 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         leases.GpuReplaced,
         appraisals.GpuMarked,
         appraisals.MarkSettled,
-    ]
-    queue_events = [
+    )
+    queue_events = (
         queue.RedeemRequest,
         queue.RedeemFulfilled,
         queue.CancelRedeemRequest,
         queue.CancelRedeemClaim,
         queue.Withdraw,
         queue.Swept,
+    )
+    sources = (vault, identity, registry, collateral, market, leases, appraisals, pool.compliance)
+    pool_side = [topic_of(vault.address), topic_of(queue.address)]
+    collateral_side = [topic_of(collateral.address)]
+    return [
+        LogQuery(tuple(c.address for c in sources), tuple(e.abi for e in books_events)),
+        # Every contract of the pool logs role changes: only the registry's matter here.
+        LogQuery((registry.address,), (registry.RoleGranted.abi, registry.RoleRevoked.abi)),
+        LogQuery((vault.address,), (vault.Transfer.abi,)),
+        LogQuery((queue.address,), tuple(e.abi for e in queue_events)),
+        LogQuery((token.address,), (token.Transfer.abi,), (pool_side,)),
+        LogQuery((token.address,), (token.Transfer.abi,), (None, pool_side)),
+        LogQuery((registry.address,), (registry.Transfer.abi,), (collateral_side,)),
+        LogQuery((registry.address,), (registry.Transfer.abi,), (None, collateral_side)),
     ]
-    sources = [
-        vault.address,
-        identity.address,
-        registry.address,
-        collateral.address,
-        market.address,
-        leases.address,
-        appraisals.address,
-        pool.compliance.address,
-    ]
-    logs = _logs(books_events, sources, start, stop)
-    # Every contract of the pool logs role changes: only the registry's matter here.
-    logs += _logs([registry.RoleGranted, registry.RoleRevoked], [registry.address], start, stop)
-    logs += _logs([vault.Transfer], [vault.address], start, stop)
-    # The queue's Withdraw shares its topic with the vault's: a query of its own.
-    logs += _logs(queue_events, [queue.address], start, stop)
-    # Only the transfers that touch the pool: the stablecoin and the registry serve others too.
-    for side in ("sender", "receiver"):
-        for holder in (vault.address, queue.address):
-            logs += _logs([token.Transfer], [token.address], start, stop, **{side: holder})
-        logs += _logs(
-            [registry.Transfer], [registry.address], start, stop, **{side: collateral.address}
-        )
-    unique = {(log.block_number, log.log_index): log for log in logs}
+
+
+# Events whose handlers read their block's time, beside the fraction Transfers (`_needs_time`).
+TIMED_EVENTS = frozenset({"GpuRegistered", "GpuRevalued", "GpuCounted", "GpuMarked"})
+
+
+def _needs_time(log: Event, vault: str) -> bool:
+    return log.event_name in TIMED_EVENTS or (
+        log.event_name == "Transfer" and log.contract_address == vault
+    )
+
+
+def rebuild_books(
+    pool: Pool,
+    parameters: PoolParameters | None = None,
+    source: EventSource | None = None,
+    block: int | None = None,
+) -> Books:
+    """Replay the pool's events from the deploy block to `block` (the head by default), in chain
+    order, from `source` (the node, with no cache, by default)."""
+    source = source or EventSource()
+    start = pool.manifest.deploy_block or 0
+    head = chain.blocks.head if block is None else chain.blocks[block]
+    stop = head.number
+    vault, identity, token = pool.vault, pool.identity, pool.stablecoin
+    registry, collateral, queue = pool.registry, pool.collateral, pool.queue
+    market, leases, appraisals = pool.market, pool.leases, pool.appraisals
+    logs = merged([source.logs(query, start, stop) for query in pool_queries(pool)])
     books = Books(
         parameters=parameters or read_parameters(pool),
         vault=vault.address,
         queue=QueueBooks(address=queue.address, vault=vault.address),
+        block=stop,
     )
-    timestamps = _Timestamps()
-    for key in sorted(unique):
-        log = unique[key]
+    timestamps = BlockTimes(
+        (log.block_number for log in logs if _needs_time(log, vault.address)),
+        stop,
+        head.timestamp,
+    )
+    for log in logs:
         source = log.contract_address
         if source == token.address:
             _stablecoin_transfer(books, log)
@@ -687,7 +688,7 @@ def _identity(books: Books, log) -> None:
         books.verified_until.pop(args["account"], None)
 
 
-def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> None:
+def _registry(books: Books, log, collateral: str, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "GpuRegistered":
         # Registration is the first attestation (no GpuAttested for it) and the status is ACTIVE.
@@ -723,7 +724,7 @@ def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> No
             _moves(books, log).exits.append((token_id, args["receiver"]))
 
 
-def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
+def _collateral(books: Books, log, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "WindDownStarted":
         books.winding_down = True
@@ -812,7 +813,7 @@ def _counted_again(gpu: GpuBook, log) -> None:
         gpu.revalue_unexplained = ""
 
 
-def _appraisal(books: Books, log, timestamps: _Timestamps) -> None:
+def _appraisal(books: Books, log, timestamps: BlockTimes) -> None:
     """GpuAppraisals' GpuMarked (`mark`, `mark_default`) and MarkSettled: the hold flag it gave
     the collateral's revalue just before (GpuAppraisals._hold): held below the line iff the mark
     is below the registry's straight-line book value in its block and the GPU's marks are not
@@ -1042,7 +1043,7 @@ def _settlement(books: Books, log) -> None:
         )
 
 
-def _vault(books: Books, log, timestamps: _Timestamps) -> None:
+def _vault(books: Books, log, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "Deposit":
         books.free_cash += args["assets"]
@@ -1116,7 +1117,7 @@ def _compliance(books: Books, log) -> None:
 
 
 def _fraction_receipt(
-    books: Books, log, sender: str, receiver: str, value: int, timestamps: _Timestamps
+    books: Books, log, sender: str, receiver: str, value: int, timestamps: BlockTimes
 ) -> None:
     """Fractions received: by a verified investor, except the vault's own receipts (the dead
     shares minted to it, the escrow of a request). A move into or out of the escrow must be one the
@@ -1127,7 +1128,7 @@ def _fraction_receipt(
         books, log, sender, receiver, value
     )
     exempt = dead_shares or (into_escrow and announced)
-    if not exempt and books.verified_until.get(receiver, 0) < timestamps[log.block_number]:
+    if not exempt and timestamps.after(log.block_number, books.verified_until.get(receiver, 0)):
         books.unverified_receipts.append((log.block_number, receiver))
 
 
@@ -1199,84 +1200,129 @@ class ChainState:
 
 
 def read_chain(pool: Pool, books: Books) -> ChainState:
+    """What the contracts say at the books' last block: every figure read at that one block, in
+    JSON-RPC batches (per holder and per GPU too)."""
     vault, collateral, registry = pool.vault, pool.collateral, pool.registry
-    accounts = sorted(set(books.balances) | {vault.address})
-    held_count = registry.balanceOf(collateral.address)
-    gpus_held = {registry.tokenOfOwnerByIndex(collateral.address, i) for i in range(held_count)}
+    block = chain.blocks.head if books.block is None else chain.blocks[books.block]
+    reader = BlockReader(block.number)
+    now = reader.named(
+        {
+            name: ContractCall(getattr(contract, name))
+            for contract, names in (
+                (vault, VAULT_FIGURES),
+                (collateral, COLLATERAL_FIGURES),
+                (pool.queue, QUEUE_FIGURES),
+            )
+            for name in names
+        }
+        | {
+            "gpus_held": ContractCall(registry.balanceOf, (collateral.address,)),
+            "stablecoin_balance": ContractCall(pool.stablecoin.balanceOf, (vault.address,)),
+            "queue_stablecoin": ContractCall(pool.stablecoin.balanceOf, (pool.queue.address,)),
+            "vault_own_balance": ContractCall(vault.balanceOf, (vault.address,)),
+        }
+    )
+    held = [(collateral.address, i) for i in range(now["gpus_held"])]
+    gpus_held = set(reader.read([ContractCall(registry.tokenOfOwnerByIndex, a) for a in held]))
     gpu_ids = sorted(gpus_held | {gpu.token_id for gpu in books.pool_gpus})
-    terms = {token_id: registry.terms(token_id) for token_id in gpu_ids}
-    supply = vault.totalSupply()
-    paused = vault.paused()
+    accounts = sorted(set(books.balances) | {vault.address})
+    to_shares = reader.each(vault.convertToShares, ROUND_TRIP_AMOUNTS)
+    (value_of_supply,) = reader.each(vault.convertToAssets, [now["totalSupply"]])
+    terms = reader.by_key(registry.terms, gpu_ids)
     return ChainState(
-        timestamp=chain.blocks.head.timestamp,
-        supply=supply,
-        balances={a: vault.balanceOf(a) for a in accounts},
-        claimable={a: vault.claimable(a) for a in accounts},
-        free_cash=vault.free_cash(),
-        collateral_value=collateral.value(),
-        total_assets=vault.totalAssets(),
-        value_of_supply=vault.convertToAssets(supply),
-        received=vault.received(),
-        held=vault.held(),
-        fees=vault.accrued_fees(),
-        unvested=vault.unvested(),
-        stablecoin_balance=pool.stablecoin.balanceOf(vault.address),
-        dead_shares_constant=vault.DEAD_SHARES(),
+        timestamp=block.timestamp,
+        supply=now["totalSupply"],
+        balances=reader.by_key(vault.balanceOf, accounts),
+        claimable=reader.by_key(vault.claimable, accounts),
+        free_cash=now["free_cash"],
+        collateral_value=now["value"],
+        total_assets=now["totalAssets"],
+        value_of_supply=value_of_supply,
+        received=now["received"],
+        held=now["held"],
+        fees=now["accrued_fees"],
+        unvested=now["unvested"],
+        stablecoin_balance=now["stablecoin_balance"],
+        dead_shares_constant=now["DEAD_SHARES"],
         gpus_held=gpus_held,
-        counted=collateral.schedule_state()[1],
-        pending=collateral.pending(),
-        written_down=collateral.written_down(),
-        held_down=collateral.held_down(),
-        entries_open=collateral.entries_open(),
-        winding_down=collateral.winding_down(),
-        positions={i: tuple(collateral.position(i)) for i in gpu_ids},
-        value_of={i: collateral.value_of(i) for i in gpu_ids},
+        counted=now["schedule_state"][1],
+        pending=now["pending"],
+        written_down=now["written_down"],
+        held_down=now["held_down"],
+        entries_open=now["entries_open"],
+        winding_down=now["winding_down"],
+        positions={i: tuple(p) for i, p in reader.by_key(collateral.position, gpu_ids).items()},
+        value_of=reader.by_key(collateral.value_of, gpu_ids),
         registry_terms={i: (t.status, t.last_attested_at) for i, t in terms.items()},
-        marks={i: tuple(collateral.appraisal(i))[:2] for i in gpu_ids},
-        round_trips=[
-            (a, vault.convertToAssets(vault.convertToShares(a))) for a in ROUND_TRIP_AMOUNTS
-        ],
-        paused=paused,
-        queue=read_queue(pool, books, paused),
+        marks={i: tuple(a)[:2] for i, a in reader.by_key(collateral.appraisal, gpu_ids).items()},
+        round_trips=list(
+            zip(ROUND_TRIP_AMOUNTS, reader.each(vault.convertToAssets, to_shares), strict=True)
+        ),
+        paused=now["paused"],
+        queue=read_queue(pool, books, now, reader),
     )
 
 
-def read_queue(pool: Pool, books: Books, paused: bool) -> QueueState:
-    queue, vault = pool.queue, pool.vault
+# The views `read_chain` reads once each, named as the contracts name them.
+VAULT_FIGURES = (
+    "totalSupply",
+    "paused",
+    "free_cash",
+    "totalAssets",
+    "received",
+    "held",
+    "accrued_fees",
+    "unvested",
+    "DEAD_SHARES",
+)
+COLLATERAL_FIGURES = (
+    "value",
+    "schedule_state",
+    "pending",
+    "written_down",
+    "held_down",
+    "entries_open",
+    "winding_down",
+)
+QUEUE_FIGURES = ("pending_shares", "open_requests", "cancelled_shares", "reserved")
+
+
+def read_queue(pool: Pool, books: Books, now: dict, reader: BlockReader) -> QueueState:
+    """The queue's views at the reader's block (`now`: `read_chain`'s figures)."""
+    queue = pool.queue
     controllers = sorted(books.queue.controllers)
+    max_redeem = reader.by_key(queue.maxRedeem, controllers)
+    max_withdraw = reader.by_key(queue.maxWithdraw, controllers)
+    by_request_zero = [
+        reader.read([ContractCall(method, (0, c)) for c in controllers])
+        for method in (queue.claimableCancelRedeemRequest, queue.pendingRedeemRequest)
+    ]
     views = {
-        c: (
-            queue.maxRedeem(c),
-            queue.maxWithdraw(c),
-            queue.claimableCancelRedeemRequest(0, c),
-            queue.pendingRedeemRequest(0, c),
-        )
-        for c in controllers
+        c: (max_redeem[c], max_withdraw[c], by_request_zero[0][i], by_request_zero[1][i])
+        for i, c in enumerate(controllers)
     }
+    states = reader.by_key(queue.controller_state, controllers)
+    claiming = {c: v for c, v in views.items() if v[0] or v[1]}
     return QueueState(
-        pending_shares=queue.pending_shares(),
-        open_requests=queue.open_requests(),
-        cancelled_shares=queue.cancelled_shares(),
-        reserved=queue.reserved(),
-        escrow=vault.balanceOf(vault.address) - vault.DEAD_SHARES(),
-        stablecoin_balance=pool.stablecoin.balanceOf(queue.address),
-        entries=_queue_entries(queue),
-        controllers={c: tuple(queue.controller_state(c)) for c in controllers},
+        pending_shares=now["pending_shares"],
+        open_requests=now["open_requests"],
+        cancelled_shares=now["cancelled_shares"],
+        reserved=now["reserved"],
+        escrow=now["vault_own_balance"] - now["DEAD_SHARES"],
+        stablecoin_balance=now["queue_stablecoin"],
+        entries=_queue_entries(queue, reader),
+        controllers={c: tuple(state) for c, state in states.items()},
         views=views,
-        max_claims={
-            c: _max_claim(queue, c, max_redeem, max_withdraw)
-            for c, (max_redeem, max_withdraw, _, _) in views.items()
-            if (max_redeem or max_withdraw) and not paused
-        },
+        max_claims={} if now["paused"] else _max_claims(queue, reader, claiming),
     )
 
 
-def _queue_entries(queue) -> list[tuple[int, str, int]]:
+def _queue_entries(queue, reader: BlockReader) -> list[tuple[int, str, int]]:
     """The pending requests from the head, a page at a time (`requests`)."""
     entries: list[tuple[int, str, int]] = []
     start, skip = 0, 0
     while True:
-        page = queue.requests(start, QUEUE_PAGE)
+        (page,) = reader.read([ContractCall(queue.requests, (start, QUEUE_PAGE))])
         entries += [
             (request_id, to_checksum_address(f"0x{controller:040x}"), shares)
             for request_id, controller, shares in page[skip:]
@@ -1287,17 +1333,19 @@ def _queue_entries(queue) -> list[tuple[int, str, int]]:
         start, skip = page[-1][0], 1
 
 
-def _max_claim(queue, controller: str, max_redeem: int, max_withdraw: int):
-    """Claim the controller's max to itself in eth_calls (nothing is sent): what `redeem` pays
-    for `maxRedeem`, and what `withdraw` takes for `maxWithdraw`."""
-
-    def simulated(method, amount: int) -> int | None:
-        try:
-            return method.call(amount, controller, controller, sender=controller)
-        except ApeException:
-            return None
-
-    return simulated(queue.redeem, max_redeem), simulated(queue.withdraw, max_withdraw)
+def _max_claims(
+    queue, reader: BlockReader, views: dict[str, tuple[int, int, int, int]]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Claim each controller's max to itself in eth_calls (nothing is sent): what `redeem` pays
+    for `maxRedeem`, and what `withdraw` takes for `maxWithdraw` (None: the call reverted)."""
+    results = reader.simulate(
+        [
+            ContractCall(method, (amount, c, c), sender=c)
+            for c, (max_redeem, max_withdraw, _, _) in views.items()
+            for method, amount in ((queue.redeem, max_redeem), (queue.withdraw, max_withdraw))
+        ]
+    )
+    return {c: (results[2 * i], results[2 * i + 1]) for i, c in enumerate(views)}
 
 
 # THE INVARIANTS #

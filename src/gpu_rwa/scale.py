@@ -1,0 +1,244 @@
+"""A pool at scale for the audit's benchmark: many holders, a lease paid month after month, holders
+transferring fractions among themselves and claiming revenue; and the audit of it timed.
+
+The setup (deploy, two GPUs contributed, a lease opened, the holders verified) goes through ape;
+the thousands of deposits, transfers, claims and instalments are raw transactions signed here and
+sent to the node in JSON-RPC batches (one block each, as a public chain would spread them), which
+is some fifty times faster than one ape call each.
+"""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ape import chain
+from ape.exceptions import ApeException
+from eth_account import Account
+from eth_utils import keccak
+from rich.console import Console
+
+from gpu_rwa.audit import check_invariants, failures, read_chain, rebuild_books, summary_line
+from gpu_rwa.chain import local_account
+from gpu_rwa.config import load_deploy_config
+from gpu_rwa.deployment import deploy_suite
+from gpu_rwa.errors import UserError
+from gpu_rwa.events import EventCache, EventSource
+from gpu_rwa.manifest import read_manifest
+from gpu_rwa.pool import Pool, load_pool
+from gpu_rwa.rpc import batch_request
+from gpu_rwa.types import SECONDS_PER_DAY
+
+LOCAL_CONFIG = Path("config/local.yaml")
+MONTH = 30 * SECONDS_PER_DAY
+INSTALMENTS = 60
+JURISDICTION = 840
+# What each holder buys, and the lease's monthly instalment, in whole stablecoin units.
+HOLDING = 1_000
+INSTALMENT = 10_000
+# Each month one holder in SHARE_OF_HOLDERS sends fractions to another, and one in
+# SHARE_OF_HOLDERS claims its revenue: every holder moves and claims three times in 60 months.
+SHARE_OF_HOLDERS = 20
+# Holders verified in one verify_batch call (the bench's batch).
+VERIFY_BATCH = 256
+# Raw transactions sent in one JSON-RPC batch, and the gas each may use (the node charges what is
+# used; the pool's heaviest call here, a deposit by a first-time holder, takes about 130,000).
+RPC_BATCH = 250
+GAS_LIMIT = 400_000
+MAX_FEE = 100 * 10**9
+HOLDER_ETH = 10**18
+RECEIPT_TIMEOUT = 60
+HOLDER_STEPS = (100, 1_000)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One transaction to sign: from `key`'s account to `to` with `data`."""
+
+    key: bytes
+    to: str
+    data: bytes
+
+
+class RawSender:
+    """Signs transactions with local keys and sends them in JSON-RPC batches, nonces counted
+    here; every receipt is checked (a failed transaction stops the build with its hash)."""
+
+    def __init__(self) -> None:
+        self.chain_id = chain.chain_id
+        self.nonces: dict[str, int] = {}
+
+    def send(self, calls: list[Call]) -> None:
+        for start in range(0, len(calls), RPC_BATCH):
+            raw = [self._sign(call) for call in calls[start : start + RPC_BATCH]]
+            hashes = batch_request([("eth_sendRawTransaction", [tx]) for tx in raw])
+            receipts = _receipts(hashes)
+            for call, tx_hash, receipt in zip(calls[start:], hashes, receipts, strict=False):
+                if receipt is None or int(receipt["status"], 16) != 1:
+                    raise UserError(
+                        f"scale pool: transaction {tx_hash} failed ({receipt}): {_reason(call)}"
+                    )
+
+    def _sign(self, call: Call) -> str:
+        sender = Account.from_key(call.key).address
+        if sender not in self.nonces:
+            self.nonces[sender] = chain.provider.get_nonce(sender)
+        nonce = self.nonces[sender]
+        self.nonces[sender] = nonce + 1
+        signed = Account.sign_transaction(
+            {
+                "type": 2,
+                "chainId": self.chain_id,
+                "nonce": nonce,
+                "to": call.to,
+                "data": call.data,
+                "value": 0,
+                "gas": GAS_LIMIT,
+                "maxFeePerGas": MAX_FEE,
+                "maxPriorityFeePerGas": 0,
+            },
+            call.key,
+        )
+        return "0x" + signed.raw_transaction.hex()
+
+
+def _receipts(hashes: list[str]) -> list[dict]:
+    """The receipts of `hashes`, once the node has mined them all (it mines as it goes)."""
+    deadline = time.monotonic() + RECEIPT_TIMEOUT
+    while True:
+        receipts = batch_request([("eth_getTransactionReceipt", [h]) for h in hashes])
+        if all(receipts) or time.monotonic() > deadline:
+            return receipts
+        time.sleep(0.01)
+
+
+def _reason(call: Call) -> str:
+    """Why `call` reverts now (replayed as an eth_call at the head)."""
+    sender = Account.from_key(call.key).address
+    try:
+        chain.provider.make_request(
+            "eth_call", [{"from": sender, "to": call.to, "data": "0x" + call.data.hex()}, "latest"]
+        )
+    except ApeException as exc:
+        return str(exc)
+    return "no revert when replayed"
+
+
+def holder_keys(count: int) -> list[bytes]:
+    """The same `count` holders every run (keys derived from their index)."""
+    return [keccak(text=f"gpu-rwa scale holder {i}") for i in range(count)]
+
+
+def build_pool(holders: int, workdir: Path, console: Console) -> Pool:
+    """A fresh pool with `holders` holders and INSTALMENTS monthly instalments paid, transfers
+    among holders and claims every month."""
+    started = time.perf_counter()
+    pool = _deploy(workdir / f"scale-{holders}.json", console)
+    keys = holder_keys(holders)
+    addresses = [Account.from_key(k).address for k in keys]
+    lease_id = _set_up(pool, addresses)
+    sender = RawSender()
+    unit = 10**pool.decimals
+    funder = local_account("investor")
+    vault, leases = pool.vault, pool.leases
+    sender.send(
+        [
+            Call(_key(funder), vault.address, vault.deposit.encode_input(HOLDING * unit, holder))
+            for holder in addresses
+        ]
+    )
+    lessee_key = _key(local_account("lessee"))
+    fraction = 10**pool.fraction_decimals
+    moving = max(1, holders // SHARE_OF_HOLDERS)
+    opened = chain.blocks.head.timestamp
+    for month in range(INSTALMENTS):
+        chain.pending_timestamp = opened + month * MONTH
+        sender.send(
+            [Call(lessee_key, leases.address, leases.pay_instalment.encode_input(lease_id))]
+        )
+        chain.pending_timestamp = opened + month * MONTH + MONTH // 2
+        turn = [(month * moving + i) % holders for i in range(moving)]
+        transfers = [
+            Call(keys[i], vault.address, vault.transfer.encode_input(addresses[i - 1], fraction))
+            for i in turn
+        ]
+        # Revenue vests over a month: the first claims come once the first instalment vested.
+        claims = [Call(keys[i], vault.address, vault.claim.encode_input()) for i in turn]
+        sender.send(transfers + (claims if month else []))
+    console.print(
+        f"built a pool of {holders:,} holders x {INSTALMENTS} instalments with transfers and "
+        f"claims in {time.perf_counter() - started:.1f} s (head block {chain.blocks.head.number})"
+    )
+    return pool
+
+
+def _key(account) -> bytes:
+    return bytes.fromhex(account.private_key.removeprefix("0x"))
+
+
+def _deploy(manifest_path: Path, console: Console) -> Pool:
+    deploy_suite(load_deploy_config(LOCAL_CONFIG), local_account("admin"), manifest_path, console)
+    return load_pool(read_manifest(manifest_path))
+
+
+def _set_up(pool: Pool, holders: list[str]) -> int:
+    """Two GPUs of the operator's contributed, a lease over them of INSTALMENTS monthly
+    instalments, the holders verified and given gas money, the funder and the lessee funded."""
+    from gpu_rwa.bench import synthetic_inventory
+
+    operator, custodian, compliance, lessee, funder = map(
+        local_account, ("operator", "custodian", "compliance", "lessee", "investor")
+    )
+    unit = 10**pool.decimals
+    horizon = chain.pending_timestamp + (INSTALMENTS + 24) * MONTH
+    identity, registry, collateral = pool.identity, pool.registry, pool.collateral
+    identity.verify(operator, horizon, JURISDICTION, sender=compliance)
+    for start in range(0, len(holders), VERIFY_BATCH):
+        batch = holders[start : start + VERIFY_BATCH]
+        identity.verify_batch(batch, horizon, JURISDICTION, sender=compliance)
+    batch_request([("anvil_setBalance", [holder, hex(HOLDER_ETH)]) for holder in holders])
+    specs = [e.row.to_spec(pool.decimals) for e in synthetic_inventory(2, "S")]
+    registry.register(operator, specs, sender=custodian)
+    registry.setApprovalForAll(collateral, True, sender=operator)
+    for token_id in (1, 2):
+        collateral.contribute(token_id, operator, 0, sender=operator)
+    stablecoin, vault = pool.stablecoin, pool.vault
+    for account, amount in ((funder, HOLDING * len(holders)), (lessee, INSTALMENT * INSTALMENTS)):
+        for part in _parts(amount * unit, stablecoin.faucet_cap()):
+            stablecoin.faucet(part, sender=account)
+        stablecoin.approve(vault, 2**256 - 1, sender=account)
+    receipt = pool.leases.open_lease(
+        lessee, INSTALMENT * unit, MONTH, INSTALMENTS, 5 * SECONDS_PER_DAY, [1, 2], sender=operator
+    )
+    return receipt.decode_logs(pool.leases.LeaseOpened)[0].lease_id
+
+
+def _parts(amount: int, cap: int) -> Iterator[int]:
+    while amount > 0:
+        yield min(amount, cap)
+        amount -= cap
+
+
+def time_audit(pool: Pool, cache: EventCache | None) -> float:
+    """Seconds to rebuild the books, read the chain and check every invariant (which must hold)."""
+    started = time.perf_counter()
+    books = rebuild_books(pool, source=EventSource(cache=cache))
+    checks = check_invariants(pool, books, read_chain(pool, books))
+    seconds = time.perf_counter() - started
+    if failures(checks):
+        raise UserError(f"audit of the scale pool: {summary_line(checks)}")
+    return seconds
+
+
+def bench_audit(console: Console, workdir: Path) -> dict[str, float]:
+    """The audit's time at each of HOLDER_STEPS holders, cold (an empty cache of events) and
+    cached (a second audit of the same pool), each on a pool of its own."""
+    seconds: dict[str, float] = {}
+    for holders in HOLDER_STEPS:
+        pool = build_pool(holders, workdir, console)
+        cache = EventCache(workdir / f"events-{holders}.sqlite")
+        label = f"audit, {holders:,} holders x {INSTALMENTS} instalments"
+        for run in ("cold", "cached"):
+            seconds[f"{label}, {run}, seconds"] = round(time_audit(pool, cache), 2)
+            console.print(f"{label}, {run}: {seconds[f'{label}, {run}, seconds']:.2f} s")
+    return seconds
