@@ -51,6 +51,8 @@ RANGE_REFUSED = re.compile(
     re.IGNORECASE,
 )
 # Under the project's folder (where `ape run` runs); .cache/ is not committed.
+# Types whose value a 32-byte word holds as is, beside uintN.
+WORD_TYPES = frozenset({"address", "bool", "bytes32"})
 DEFAULT_CACHE = Path(".cache/events.sqlite")
 # The layout of the cache's tables and of the events in them: a file of another is rebuilt.
 CACHE_LAYOUT = 1
@@ -80,6 +82,8 @@ class _Layout:
     name: str
     indexed: tuple[tuple[str, str], ...]
     data: tuple[tuple[str, str], ...]
+    # Whether the data is one word per argument, each of a type `_topic_value` reads.
+    words: bool
 
     @property
     def types(self) -> dict[str, str]:
@@ -94,7 +98,8 @@ def _layout(abi) -> _Layout:
         if i.indexed
     )
     data = tuple((i.name, i.canonical_type) for i in abi.inputs if not i.indexed)
-    return _Layout(name=abi.name, indexed=indexed, data=data)
+    words = all(t in WORD_TYPES or t.startswith("uint") for _, t in data)
+    return _Layout(name=abi.name, indexed=indexed, data=data, words=words)
 
 
 def _topic(abi) -> str:
@@ -113,6 +118,8 @@ def _topic_value(abi_type: str, topic: str) -> Any:
         return checksum("0x" + topic[-40:])
     if abi_type.startswith("uint"):
         return int(topic, 16)
+    if abi_type == "bool":
+        return int(topic, 16) != 0
     if abi_type == "bytes32":
         return bytes.fromhex(topic[2:])
     return _decoded(abi_type, decode([abi_type], bytes.fromhex(topic[2:]))[0])
@@ -165,8 +172,13 @@ class LogQuery:
             name: _topic_value(abi_type, topic)
             for (name, abi_type), topic in zip(layout.indexed, topics[1:], strict=True)
         }
-        if layout.data:
-            values = decode([t for _, t in layout.data], bytes.fromhex(log["data"][2:]))
+        data = log["data"]
+        if layout.words:
+            # Every argument one 32-byte word, read as a topic is.
+            for i, (name, abi_type) in enumerate(layout.data):
+                args[name] = _topic_value(abi_type, "0x" + data[2 + 64 * i : 66 + 64 * i])
+        elif layout.data:
+            values = decode([t for _, t in layout.data], bytes.fromhex(data[2:]))
             for (name, abi_type), value in zip(layout.data, values, strict=True):
                 args[name] = _decoded(abi_type, value)
         return Event(

@@ -115,8 +115,19 @@ def _abi(call: ContractCall):
 
 def _calldata(call: ContractCall) -> str:
     abi = _abi(call)
+    types = [i.canonical_type for i in abi.inputs]
     selector = keccak(text=abi.selector)[:4]
-    return encode_hex(selector + encode([i.canonical_type for i in abi.inputs], call.args))
+    if all(t == "address" or t.startswith("uint") for t in types):
+        # One word each: eth_abi's address checks cost more than the rest of a call together.
+        words = (_word(t, value) for t, value in zip(types, call.args, strict=True))
+        return encode_hex(selector + b"".join(words))
+    return encode_hex(selector + encode(types, call.args))
+
+
+def _word(abi_type: str, value: Any) -> bytes:
+    if abi_type == "address":
+        return bytes.fromhex(str(value)[2:]).rjust(32, b"\0")
+    return int(value).to_bytes(32, "big")
 
 
 def _decoded_output(call: ContractCall, result: str) -> Any:

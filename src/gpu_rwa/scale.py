@@ -10,6 +10,7 @@ is some fifty times faster than one ape call each.
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ape import chain
@@ -19,6 +20,7 @@ from eth_utils import keccak
 from rich.console import Console
 
 from gpu_rwa.audit import check_invariants, failures, read_chain, rebuild_books, summary_line
+from gpu_rwa.bench import synthetic_inventory
 from gpu_rwa.chain import local_account
 from gpu_rwa.config import load_deploy_config
 from gpu_rwa.deployment import deploy_suite
@@ -42,12 +44,12 @@ SHARE_OF_HOLDERS = 20
 # Holders verified in one verify_batch call (the bench's batch).
 VERIFY_BATCH = 256
 # Raw transactions sent in one JSON-RPC batch, and the gas each may use (the node charges what is
-# used; the pool's heaviest call here, a deposit by a first-time holder, takes about 130,000).
+# used and fills a block up to its gas limit by this figure; the pool's heaviest call here, a
+# deposit by a first-time holder, takes about 130,000).
 RPC_BATCH = 250
-GAS_LIMIT = 400_000
+GAS_LIMIT = 200_000
 MAX_FEE = 100 * 10**9
 HOLDER_ETH = 10**18
-RECEIPT_TIMEOUT = 60
 HOLDER_STEPS = (100, 1_000)
 
 
@@ -62,7 +64,9 @@ class Call:
 
 class RawSender:
     """Signs transactions with local keys and sends them in JSON-RPC batches, nonces counted
-    here; every receipt is checked (a failed transaction stops the build with its hash)."""
+    here, then mines blocks until all of them are in (automine is off while the pool is built:
+    a block takes as many as its gas limit allows); every receipt is checked (a failed
+    transaction stops the build, with its revert reason)."""
 
     def __init__(self) -> None:
         self.chain_id = chain.chain_id
@@ -70,17 +74,14 @@ class RawSender:
 
     def send(self, calls: list[Call]) -> None:
         for start in range(0, len(calls), RPC_BATCH):
-            raw = [self._sign(call) for call in calls[start : start + RPC_BATCH]]
-            hashes = batch_request([("eth_sendRawTransaction", [tx]) for tx in raw])
-            receipts = _receipts(hashes)
-            for call, tx_hash, receipt in zip(calls[start:], hashes, receipts, strict=False):
+            batch = calls[start : start + RPC_BATCH]
+            hashes = batch_request([("eth_sendRawTransaction", [self._sign(c)]) for c in batch])
+            for call, tx_hash, receipt in zip(batch, hashes, _mined(hashes), strict=True):
                 if receipt is None or int(receipt["status"], 16) != 1:
-                    raise UserError(
-                        f"scale pool: transaction {tx_hash} failed ({receipt}): {_reason(call)}"
-                    )
+                    raise UserError(f"scale pool: transaction {tx_hash} failed: {_reason(call)}")
 
     def _sign(self, call: Call) -> str:
-        sender = Account.from_key(call.key).address
+        sender = _address(call.key)
         if sender not in self.nonces:
             self.nonces[sender] = chain.provider.get_nonce(sender)
         nonce = self.nonces[sender]
@@ -102,22 +103,28 @@ class RawSender:
         return "0x" + signed.raw_transaction.hex()
 
 
-def _receipts(hashes: list[str]) -> list[dict]:
-    """The receipts of `hashes`, once the node has mined them all (it mines as it goes)."""
-    deadline = time.monotonic() + RECEIPT_TIMEOUT
-    while True:
+@cache
+def _address(key: bytes) -> str:
+    return Account.from_key(key).address
+
+
+def _mined(hashes: list[str]) -> list[dict | None]:
+    """Blocks mined until every transaction of `hashes` is in one (at most one block each: a
+    transaction still out after that never gets in); their receipts."""
+    for _ in hashes:
+        batch_request([("evm_mine", [])])
         receipts = batch_request([("eth_getTransactionReceipt", [h]) for h in hashes])
-        if all(receipts) or time.monotonic() > deadline:
-            return receipts
-        time.sleep(0.01)
+        if all(receipts):
+            break
+    return receipts
 
 
 def _reason(call: Call) -> str:
     """Why `call` reverts now (replayed as an eth_call at the head)."""
-    sender = Account.from_key(call.key).address
     try:
         chain.provider.make_request(
-            "eth_call", [{"from": sender, "to": call.to, "data": "0x" + call.data.hex()}, "latest"]
+            "eth_call",
+            [{"from": _address(call.key), "to": call.to, "data": "0x" + call.data.hex()}, "latest"],
         )
     except ApeException as exc:
         return str(exc)
@@ -137,6 +144,22 @@ def build_pool(holders: int, workdir: Path, console: Console) -> Pool:
     keys = holder_keys(holders)
     addresses = [Account.from_key(k).address for k in keys]
     lease_id = _set_up(pool, addresses)
+    chain.provider.auto_mine = False
+    try:
+        _months(pool, lease_id, keys, addresses)
+    finally:
+        chain.provider.auto_mine = True
+    console.print(
+        f"built a pool of {holders:,} holders x {INSTALMENTS} instalments with transfers and "
+        f"claims in {time.perf_counter() - started:.1f} s (head block {chain.blocks.head.number})"
+    )
+    return pool
+
+
+def _months(pool: Pool, lease_id: int, keys: list[bytes], addresses: list[str]) -> None:
+    """The holders buy in, then each month the lessee pays and some holders transfer and
+    claim."""
+    holders = len(keys)
     sender = RawSender()
     unit = 10**pool.decimals
     funder = local_account("investor")
@@ -165,11 +188,6 @@ def build_pool(holders: int, workdir: Path, console: Console) -> Pool:
         # Revenue vests over a month: the first claims come once the first instalment vested.
         claims = [Call(keys[i], vault.address, vault.claim.encode_input()) for i in turn]
         sender.send(transfers + (claims if month else []))
-    console.print(
-        f"built a pool of {holders:,} holders x {INSTALMENTS} instalments with transfers and "
-        f"claims in {time.perf_counter() - started:.1f} s (head block {chain.blocks.head.number})"
-    )
-    return pool
 
 
 def _key(account) -> bytes:
@@ -184,8 +202,6 @@ def _deploy(manifest_path: Path, console: Console) -> Pool:
 def _set_up(pool: Pool, holders: list[str]) -> int:
     """Two GPUs of the operator's contributed, a lease over them of INSTALMENTS monthly
     instalments, the holders verified and given gas money, the funder and the lessee funded."""
-    from gpu_rwa.bench import synthetic_inventory
-
     operator, custodian, compliance, lessee, funder = map(
         local_account, ("operator", "custodian", "compliance", "lessee", "investor")
     )
