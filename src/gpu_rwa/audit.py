@@ -591,16 +591,13 @@ def _needs_time(log: Event, vault: str) -> bool:
 
 
 def rebuild_books(
-    pool: Pool,
-    parameters: PoolParameters | None = None,
-    source: EventSource | None = None,
-    block: int | None = None,
+    pool: Pool, parameters: PoolParameters | None = None, source: EventSource | None = None
 ) -> Books:
-    """Replay the pool's events from the deploy block to `block` (the head by default), in chain
-    order, from `source` (the node, with no cache, by default)."""
+    """Replay the pool's events from the deploy block to the head, in chain order, from `source`
+    (the node, with no cache, by default)."""
     source = source or EventSource()
     start = pool.manifest.deploy_block or 0
-    head = chain.blocks.head if block is None else chain.blocks[block]
+    head = chain.blocks.head
     stop = head.number
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
     registry, collateral, queue = pool.registry, pool.collateral, pool.queue
@@ -618,22 +615,22 @@ def rebuild_books(
         head.timestamp,
     )
     for log in logs:
-        source = log.contract_address
-        if source == token.address:
+        emitter = log.contract_address
+        if emitter == token.address:
             _stablecoin_transfer(books, log)
-        elif source == queue.address:
+        elif emitter == queue.address:
             _queue(books.queue, log)
-        elif source == identity.address:
+        elif emitter == identity.address:
             _identity(books, log)
-        elif source == registry.address:
+        elif emitter == registry.address:
             _registry(books, log, collateral.address, timestamps)
-        elif source == collateral.address:
+        elif emitter == collateral.address:
             _collateral(books, log, timestamps)
-        elif source in (market.address, leases.address):
+        elif emitter in (market.address, leases.address):
             _trade(books, log)
-        elif source == appraisals.address:
+        elif emitter == appraisals.address:
             _appraisal(books, log, timestamps)
-        elif source == pool.compliance.address:
+        elif emitter == pool.compliance.address:
             _compliance(books, log)
         else:
             _vault(books, log, timestamps)

@@ -22,7 +22,7 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,11 @@ RANGE_REFUSED = re.compile(
     r"payload too large|\b413\b|-32005|timed? ?out",
     re.IGNORECASE,
 )
-# Under the project's folder (where `ape run` runs); .cache/ is not committed.
+# Block times fetched in one batch when the replay needs one it does not have.
+TIMES_PER_MISS = 100
 # Types whose value a 32-byte word holds as is, beside uintN.
 WORD_TYPES = frozenset({"address", "bool", "bytes32"})
+# Under the project's folder (where `ape run` runs); .cache/ is not committed.
 DEFAULT_CACHE = Path(".cache/events.sqlite")
 # The layout of the cache's tables and of the events in them: a file of another is rebuilt.
 CACHE_LAYOUT = 1
@@ -143,8 +145,9 @@ class LogQuery:
     events: tuple[Any, ...]
     topics: tuple[list[str] | None, ...] = ()
 
-    @property
+    @cached_property
     def layouts(self) -> dict[str, _Layout]:
+        """Each event's layout by its topic0."""
         return {_topic(abi): _layout(abi) for abi in self.events}
 
     @property
@@ -153,7 +156,8 @@ class LogQuery:
 
     @property
     def key(self) -> str:
-        """What the cache files the query's events under: its addresses and its topics."""
+        """What the cache files the query's events under: its addresses and its topics (an
+        event added to the query makes another key: its events are all read again)."""
         addresses = sorted(a.lower() for a in self.addresses)
         return json.dumps({"addresses": addresses, "topics": self.topic_filter})
 
@@ -165,9 +169,10 @@ class LogQuery:
             "toBlock": hex(stop),
         }
 
-    def decode(self, log: dict, layouts: dict[str, _Layout]) -> Event:
+    def decode(self, log: dict) -> Event:
+        """One log of the node's eth_getLogs answer."""
         topics = log["topics"]
-        layout = layouts[topics[0]]
+        layout = self.layouts[topics[0]]
         args = {
             name: _topic_value(abi_type, topic)
             for (name, abi_type), topic in zip(layout.indexed, topics[1:], strict=True)
@@ -336,7 +341,7 @@ class EventSource:
         cached = [] if synced is None else self.cache.load(chain_key, query, start, stop)
         fetch_from = start if synced is None else synced.stop + 1
         fetched = self._fetch(query, fetch_from, stop)
-        confirmed = stop if is_local() else min(stop, self.request_head() - UNCONFIRMED_BLOCKS)
+        confirmed = stop if is_local() else min(stop, self._head() - UNCONFIRMED_BLOCKS)
         if confirmed >= fetch_from:
             self.cache.store(
                 chain_key,
@@ -346,7 +351,7 @@ class EventSource:
             )
         return cached + fetched
 
-    def request_head(self) -> int:
+    def _head(self) -> int:
         return int(self.request("eth_blockNumber", []), 16)
 
     def _chain_key(self) -> tuple[int, str]:
@@ -360,7 +365,6 @@ class EventSource:
         return self._hashes[number]
 
     def _fetch(self, query: LogQuery, start: int, stop: int) -> list[Event]:
-        layouts = query.layouts
         events: list[Event] = []
         block, in_a_row = start, 0
         while block <= stop:
@@ -375,7 +379,7 @@ class EventSource:
                 continue
             self.log_queries += 1
             self.blocks_fetched += last - block + 1
-            events += [query.decode(log, layouts) for log in logs]
+            events += [query.decode(log) for log in logs]
             block = last + 1
             in_a_row += 1
             if in_a_row == GROW_AFTER:
@@ -388,13 +392,10 @@ class BlockTimes:
     miss fetches it with the next blocks of `candidates` (the blocks that may need one) in one
     JSON-RPC batch. `after` answers from the last block's time where it can."""
 
-    BATCH = 100
-
     def __init__(self, candidates: Iterable[int], last_block: int, last_time: int):
         self.candidates = sorted(set(candidates))
         self.last_time = last_time
         self.times: dict[int, int] = {last_block: last_time}
-        self.fetched = 0
 
     def __getitem__(self, block: int) -> int:
         if block not in self.times:
@@ -408,9 +409,8 @@ class BlockTimes:
     def _fetch_from(self, block: int) -> None:
         position = bisect_left(self.candidates, block)
         upcoming = [b for b in self.candidates[position:] if b not in self.times]
-        wanted = [block, *[b for b in upcoming if b != block][: self.BATCH - 1]]
+        wanted = [block, *[b for b in upcoming if b != block][: TIMES_PER_MISS - 1]]
         blocks = batch_request([("eth_getBlockByNumber", [hex(b), False]) for b in wanted])
-        self.fetched += len(wanted)
         for number, found in zip(wanted, blocks, strict=True):
             self.times[number] = int(found["timestamp"], 16)
 

@@ -10,7 +10,7 @@ from ape.exceptions import ProviderError
 from requests.exceptions import HTTPError
 
 from gpu_rwa.audit import check_invariants, failures, pool_queries, rebuild_books, summary_line
-from gpu_rwa.events import EventCache, EventSource, node_request, topic_of
+from gpu_rwa.events import BlockTimes, EventCache, EventSource, node_request, topic_of
 from tests.utils.registry import USDC
 
 QUERIES = 8
@@ -175,3 +175,26 @@ def test_an_error_that_is_not_about_the_range_is_raised(invested):
         source.logs(pool_queries(invested.pool)[0], start, start + 9)
 
     assert (len(request.ranges), source.refused) == (1, 0)
+
+
+def test_block_times_are_fetched_only_when_a_time_cannot_decide(
+    invested, chain, investor, other_investor
+):
+    """A receipt by an account verified past the last block needs no block time; otherwise the
+    block's time is fetched, with the next blocks that may need theirs, in one batch."""
+    first = chain.blocks.head
+    invested.vault.transfer(other_investor, USDC, sender=investor)
+    second = chain.blocks.head
+    invested.vault.transfer(other_investor, USDC, sender=investor)
+    last = chain.blocks.head
+    times = BlockTimes([first.number, second.number], last.number, last.timestamp)
+
+    assert not times.after(first.number, last.timestamp)
+    assert set(times.times) == {last.number}
+    assert times.after(first.number, first.timestamp - 1)
+    assert not times.after(first.number, first.timestamp)
+    assert times.times == {
+        first.number: first.timestamp,
+        second.number: second.timestamp,
+        last.number: last.timestamp,
+    }
