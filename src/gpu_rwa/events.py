@@ -220,7 +220,8 @@ class EventCache:
             self.db = sqlite3.connect(path)
             self._create()
         except (OSError, sqlite3.Error) as exc:
-            raise UserError(f"event cache {path}: {exc}") from exc
+            reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) else exc
+            raise UserError(f"event cache {path}: cannot be opened ({reason})") from exc
 
     def _create(self) -> None:
         """The tables, made again from nothing when the file holds another layout's."""

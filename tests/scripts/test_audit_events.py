@@ -11,6 +11,7 @@ from requests.exceptions import HTTPError
 
 from gpu_rwa.audit import check_invariants, failures, pool_queries, rebuild_books, summary_line
 from gpu_rwa.events import BlockTimes, EventCache, EventSource, node_request, topic_of
+from tests.scripts.utils import script
 from tests.utils.registry import USDC
 
 QUERIES = 8
@@ -198,3 +199,28 @@ def test_block_times_are_fetched_only_when_a_time_cannot_decide(
         second.number: second.timestamp,
         last.number: last.timestamp,
     }
+
+
+def test_the_audit_script_keeps_its_events_where_told(invested, tmp_path):
+    cache_file = tmp_path / "pool" / "events.sqlite"
+
+    assert script(invested, "audit", "--no-cache", "--cache", str(cache_file)).exit_code == 0
+    assert not cache_file.exists()
+    result = script(invested, "audit", "--cache", str(cache_file))
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "all 12 invariants pass; entries open"
+    with sqlite3.connect(cache_file) as db:
+        assert db.execute("SELECT COUNT(*) FROM queries").fetchone() == (QUERIES,)
+
+
+def test_an_event_cache_that_cannot_be_opened_is_one_line(invested, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    cache_file = tmp_path / "file" / "events.sqlite"
+
+    result = script(invested, "audit", "--cache", str(cache_file))
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: event cache {cache_file}: cannot be opened (File exists: {cache_file.parent})"
+    )
