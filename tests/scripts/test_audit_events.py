@@ -9,6 +9,7 @@ import pytest
 from ape.exceptions import ProviderError
 from requests.exceptions import HTTPError
 
+from gpu_rwa import events
 from gpu_rwa.audit import check_invariants, failures, pool_queries, rebuild_books, summary_line
 from gpu_rwa.events import BlockTimes, EventCache, EventSource, node_request, topic_of
 from tests.scripts.utils import script
@@ -224,3 +225,15 @@ def test_an_event_cache_that_cannot_be_opened_is_one_line(invested, tmp_path):
     assert result.output.strip() == (
         f"error: event cache {cache_file}: cannot be opened (File exists: {cache_file.parent})"
     )
+
+
+def test_a_public_chains_last_blocks_are_read_every_time(invested, cache, chain, monkeypatch):
+    """Off a local chain the newest UNCONFIRMED_BLOCKS are not kept: a reorganisation may still
+    replace them."""
+    monkeypatch.setattr(events, "is_local", lambda: False)
+    monkeypatch.setattr(events, "UNCONFIRMED_BLOCKS", 3)
+    audited(invested, EventSource(cache=cache))
+    source = EventSource(cache=cache)
+
+    assert audited(invested, source) == rebuild_books(invested.pool)
+    assert (source.log_queries, source.blocks_fetched) == (QUERIES, QUERIES * 3)
