@@ -38,7 +38,8 @@ from gpu_rwa.pool import load_pool
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the checks to this JSON file.")  # fmt: skip
 @click.option("--cache", "cache_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=DEFAULT_CACHE, show_default=True, envvar="GPU_RWA_EVENT_CACHE",
+              default=DEFAULT_CACHE, show_default=True,
+              envvar="GPU_RWA_EVENT_CACHE", show_envvar=True,
               help="SQLite file of the events read, by chain and contract: the next audit of "
                    "the pool reads only the blocks after them.")  # fmt: skip
 @click.option("--no-cache", is_flag=True, default=False,

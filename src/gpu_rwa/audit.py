@@ -15,7 +15,8 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
   (RedeemRequest, RedeemFulfilled, CancelRedeemRequest, CancelRedeemClaim, its Withdraw claims,
   Swept), each escrow move and settlement matched to the vault's Transfer and Withdraw of the same
   transaction;
-- `read_chain` reads what the contracts say now, at the head block.
+- `read_chain` reads what the contracts say at the last block replayed (every figure at that
+  one block).
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
 `GpuCollateral.value_of` to the wei, which counted GPUs are written down (stale, or returning

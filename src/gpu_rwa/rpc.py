@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from ape import chain
+from ape.contracts.base import ContractMethodHandler
 from ape.exceptions import ProviderError
 from eth_abi import decode, encode
 from eth_utils import encode_hex, keccak, to_checksum_address
@@ -55,7 +56,7 @@ def _message(error: Any) -> str:
 class ContractCall:
     """One view (or a transaction simulated): `method` is an ape contract method handler."""
 
-    method: Any
+    method: ContractMethodHandler
     args: tuple = ()
     sender: str | None = None
 
@@ -71,15 +72,15 @@ class BlockReader:
         """Each call's result as ape returns it (address checksummed, a struct with its field
         names, several outputs as a tuple); a revert raises ProviderError."""
         return [
-            _raise_error(response) or _decoded_output(call, response["result"])
+            _result(call, response)
             for call, response in zip(calls, self._responses(calls), strict=True)
         ]
 
-    def each(self, method: Any, values: Iterable[Any]) -> list[Any]:
+    def each(self, method: ContractMethodHandler, values: Iterable[Any]) -> list[Any]:
         """`method` (of one argument) called with each of `values`."""
         return self.read([ContractCall(method, (value,)) for value in values])
 
-    def by_key(self, method: Any, keys: Sequence[Any]) -> dict[Any, Any]:
+    def by_key(self, method: ContractMethodHandler, keys: Sequence[Any]) -> dict[Any, Any]:
         """`method` (of one argument) called with each key, by key."""
         return dict(zip(keys, self.each(method, keys), strict=True))
 
@@ -90,7 +91,7 @@ class BlockReader:
     def simulate(self, calls: Sequence[ContractCall]) -> list[Any]:
         """As `read`, with None where the call reverts."""
         return [
-            None if "error" in response else _decoded_output(call, response["result"])
+            None if "error" in response else _result(call, response)
             for call, response in zip(calls, self._responses(calls), strict=True)
         ]
 
@@ -104,9 +105,10 @@ class BlockReader:
         return batch_responses(requests)
 
 
-def _raise_error(response: dict[str, Any]) -> None:
+def _result(call: ContractCall, response: dict[str, Any]) -> Any:
     if "error" in response:
         raise ProviderError(_message(response["error"]))
+    return _decoded_output(call, response["result"])
 
 
 def _abi(call: ContractCall):

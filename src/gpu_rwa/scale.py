@@ -4,8 +4,8 @@ transferring fractions among themselves and claiming revenue; and the audit of i
 The setup (deploy, two GPUs contributed, a lease opened, the holders verified) goes through ape;
 the thousands of deposits, transfers, claims and instalments are raw transactions signed here,
 sent to the node in JSON-RPC batches and mined many to a block (Anvil only: `anvil_setBalance`,
-automine off): 1,000 holders' pool in about 20 s, where one ape call a transaction takes about
-ten times as long.
+automine off): a pool of 1,000 holders in well under a minute, where one ape call a
+transaction takes several minutes.
 """
 
 import time
