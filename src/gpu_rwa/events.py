@@ -257,7 +257,8 @@ class EventCache:
         types = {layout.name: layout.types for layout in query.layouts.values()}
         rows = self.db.execute(
             "SELECT block, log_index, tx_hash, address, event, args FROM events"
-            " WHERE chain_id = ? AND genesis = ? AND query = ? AND block BETWEEN ? AND ?",
+            " WHERE chain_id = ? AND genesis = ? AND query = ? AND block BETWEEN ? AND ?"
+            " ORDER BY block, log_index",
             (*chain_key, query.key, start, stop),
         )
         return [

@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from ape.exceptions import ProviderError
+from eth_utils import keccak
 from requests.exceptions import HTTPError
 
 from gpu_rwa import events
@@ -16,6 +17,7 @@ from tests.scripts.utils import script
 from tests.utils.registry import USDC
 
 QUERIES = 8
+REASON = keccak(text="audit")
 OTHER_GENESIS = "0x" + "ab" * 32
 
 
@@ -237,3 +239,28 @@ def test_a_public_chains_last_blocks_are_read_every_time(invested, cache, chain,
 
     assert audited(invested, source) == rebuild_books(invested.pool)
     assert (source.log_queries, source.blocks_fetched) == (QUERIES, QUERIES * 3)
+
+
+def test_events_decode_as_ape_decodes_them(
+    invested, cache, chain, compliance, investor, other_investor
+):
+    """Every log of the pool's queries, decoded here and by ape: the same event and arguments (a
+    freeze and a forced transfer give bytes32 and bool arguments; a registration, a string), and
+    the same again from the cache."""
+    invested.compliance.freeze(investor, REASON, sender=compliance)
+    invested.compliance.forcedTransfer(investor, other_investor, USDC, sender=compliance)
+    invested.compliance.unfreeze(investor, REASON, sender=compliance)
+    start, stop = invested.pool.manifest.deploy_block, chain.blocks.head.number
+    names = set()
+    for query in pool_queries(invested.pool):
+        raw = node_request("eth_getLogs", [query.params(start, stop)])
+        ours = [query.decode(log) for log in raw]
+        apes = list(chain.provider.network.ecosystem.decode_logs(raw, *query.events))
+        assert [(e.event_name, e.event_arguments) for e in ours] == [
+            (e.event_name, e.event_arguments) for e in apes
+        ]
+        assert [e.transaction_hash for e in ours] == [e.transaction_hash for e in apes]
+        names |= {e.event_name for e in ours}
+        EventSource(cache=cache).logs(query, start, stop)
+        assert EventSource(cache=cache).logs(query, start, stop) == ours
+    assert {"FreezeUpdated", "ForcedTransfer", "Frozen", "GpuRegistered", "Deposit"} <= names
