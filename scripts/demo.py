@@ -8,8 +8,10 @@ GpuCollateral, has three verified investors buy, leases 8 GPUs for twelve monthl
 chain time advanced (the custodian attesting the pool's GPUs twice a month, so they keep counting
 under the 30-day staleness window), lets holders claim and one sell back, checks that an
 unverified buyer and a buy while paused are refused, then rebuilds the books from events and checks
-every invariant. Prints NAV, price per fraction, collateral value and revenue month by month and
-writes the figures to reports/demo.json; exits 1 if an invariant fails. Its manifest is
+every invariant. Prints NAV, price per fraction, collateral value and revenue month by month, and
+each holder's total return and yield; writes the figures to reports/demo.json and the pool's
+charts to reports/demo-nav-price.png, demo-revenue.png, demo-total-return.png and
+demo-collateral.png; exits 1 if an invariant fails. Its manifest is
 deployments/demo.json, so it never disturbs the manifest of a chain you work on by hand.
 
     make demo-default    # on an Anvil of its own (DEMO_DEFAULT_PORT), beside `make demo`
@@ -19,7 +21,8 @@ The default scenario (src/gpu_rwa/demo_default.py): a lease falls into arrears a
 default (its GPUs marked down in that block), a queued exit is paid at the lower NAV, the lease is
 closed, a recovery reaches holders, the pool winds down, every GPU is sold and every holder leaves
 through the queue: nothing is stranded. The audit runs before the default, after it and at the
-end; the report is reports/demo-default.json, the manifest deployments/demo-default.json.
+end; the report is reports/demo-default.json (its charts reports/demo-default-*.png), the manifest
+deployments/demo-default.json.
 """
 
 from collections.abc import Callable
@@ -32,8 +35,10 @@ from ape.cli import ConnectedProviderCommand
 from gpu_rwa import demo, demo_default
 from gpu_rwa.audit import failures, summary_line
 from gpu_rwa.chain import is_local
+from gpu_rwa.charts import pool_charts
 from gpu_rwa.cli import config_option, console
 from gpu_rwa.errors import UserError
+from gpu_rwa.history import replay
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
 
@@ -90,6 +95,9 @@ def cli(scenario, deploy_config):
     chosen.report.parent.mkdir(exist_ok=True)
     chosen.report.write_text(report.model_dump_json(indent=2) + "\n")
     console.print(f"wrote {chosen.report}")
+    history, _ = replay(pool)
+    charts = pool_charts(pool, history, chosen.report.parent, f"{chosen.report.stem}-")
+    console.print(f"wrote {', '.join(str(path) for path in charts)}")
     audits = chosen.audits(report)
     for checks in audits:
         if failures(checks):
