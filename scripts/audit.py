@@ -46,6 +46,9 @@ from gpu_rwa.statement import write_atomically
               "price, revenue, total return per holder, collateral against book "
               "value).")  # fmt: skip
 def cli(manifest_file, report, charts):
+    """Rebuild the pool's books from its events alone, check every invariant against the chain
+    and report what was audited (chain, blocks, pool), the positions, the leases and each
+    invariant's figures. Exits 1 if an invariant fails."""
     pool = load_pool(require_manifest(manifest_file))
     # The charts' time series come from the same replay, observed.
     history, books = replay(pool) if charts is not None else (None, rebuild_books(pool))

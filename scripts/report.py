@@ -36,7 +36,7 @@ from gpu_rwa.statement import (
 
 @click.group(short_help="Investor statements")
 def cli():
-    pass
+    """Reports for investors from the pool's events alone."""
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="One investor's statement: CSV and PNG")

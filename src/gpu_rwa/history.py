@@ -20,6 +20,7 @@ fulfilment count as the holder's until the claim pays them. Cost basis is the av
 disposal (a redemption, a fulfilment, a transfer out) takes its share of the cost.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ape import chain
@@ -32,6 +33,8 @@ from gpu_rwa.types import ZERO_ADDRESS
 
 # Samples of the pool's figures over a history (plus its last moment).
 SAMPLES = 300
+# Fractions moved between holders are priced at NAV then (nothing is paid on chain).
+AT_NAV = {f"{kind} in" for kind in ("transfer", "queued for another", "claimed back")}
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,12 @@ class Ledger:
 
 @dataclass
 class Request:
+    """A redemption request: its controller, shares pending, shares cancelled not claimed
+    back."""
+
     controller: str
     pending: int
+    cancelled: int = 0
 
 
 class History:
@@ -135,7 +142,7 @@ class History:
         samples: int = SAMPLES,
     ) -> None:
         vault = pool.vault
-        self.vault, self.queue = vault.address, pool.queue.address
+        self.vault = vault.address
         self.sources = {
             vault.address: "vault",
             pool.queue.address: "queue",
@@ -152,6 +159,8 @@ class History:
         self.points: list[PoolPoint] = []
         self.ledgers: dict[str, Ledger] = {}
         self.requests: dict[int, Request] = {}
+        # Stablecoin the queue reserved for each controller (fulfilled, not claimed yet).
+        self.reserved: dict[str, int] = defaultdict(int)
         self._grid: list[int] | None = None
         self._nav_at: tuple[int, int] | None = None
 
@@ -161,8 +170,9 @@ class History:
         if self._grid is None:
             step = max(1, -(-(self.until - t) // self.samples))
             self._grid = [*range(t, self.until, step), self.until]
-        self._evaluate(books, before=t)
+        # The books are about to change: NAV is computed afresh for every moment from here.
         self._nav_at = None
+        self._evaluate(books, before=t)
         source = self.sources.get(log.contract_address)
         if source is not None:
             getattr(self, f"_{source}")(books, log, t)
@@ -171,6 +181,7 @@ class History:
         """The moments left, up to `until` (with the books at the head)."""
         if self._grid is None:
             self._grid = [self.until]
+        self._nav_at = None
         self._evaluate(books, before=self.until + 1)
 
     def ledger(self, account: str) -> Ledger:
@@ -267,7 +278,7 @@ class History:
     def _bought(self, books, log, t, account, kind, fractions, cost, detail="") -> None:
         if not self._follows(account):
             return
-        implied = None if kind == "transfer in" else (cost, fractions)
+        implied = None if kind in AT_NAV else (cost, fractions)
         ledger = self._entry(books, log, t, account, kind, fractions, -cost, detail, implied)
         ledger.units += fractions
         ledger.cost_basis += cost
@@ -291,9 +302,7 @@ class History:
             sender, receiver, shares = args["sender"], args["receiver"], args["value"]
             moved = ZERO_ADDRESS not in (sender, receiver) and self.vault not in (sender, receiver)
             if moved and sender != receiver:
-                value = self.value(books, t, shares)
-                self._disposed(books, log, t, sender, "transfer out", shares, value, receiver)
-                self._bought(books, log, t, receiver, "transfer in", shares, value, sender)
+                self._moved(books, log, t, sender, receiver, shares, "transfer")
         elif name == "ForcedTransfer":
             self._rename(log, "transfer", "forced transfer")
         elif name == "Deposit":
@@ -309,6 +318,13 @@ class History:
             ledger.claimed += args["amount"]
         self.accrual.apply(name, args, t, where)
 
+    def _moved(self, books, log, t, sender, receiver, shares, kind) -> None:
+        """Fractions from one holder to another (a transfer, or fractions queued or claimed
+        back for someone else): out of one at NAV then, into the other at the same value."""
+        value = self.value(books, t, shares)
+        self._disposed(books, log, t, sender, f"{kind} out", shares, value, receiver)
+        self._bought(books, log, t, receiver, f"{kind} in", shares, value, sender)
+
     def _rename(self, log, kind: str, to: str) -> None:
         """Name the transfer rows (`kind in`, `kind out`) of this transaction anew: a forced
         transfer, a recovery."""
@@ -319,9 +335,41 @@ class History:
                     entry.kind = to + entry.kind.removeprefix(kind)
 
     def _compliance(self, books: Books, log, t: int) -> None:
-        if log.event_name == "WalletRecovered":
-            self._rename(log, "forced transfer", "recovery")
-            self.accrual.apply(log.event_name, log.event_arguments, t, "")
+        """A recovery: the balance moved by its forced transfer (renamed), the revenue owed
+        (the accumulator), and the lost wallet's requests: their queued fractions and the assets
+        reserved for them go to the new wallet."""
+        if log.event_name != "WalletRecovered":
+            return
+        args = log.event_arguments
+        lost, new = args["lost"], args["new"]
+        self._rename(log, "forced transfer", "recovery")
+        self.accrual.apply(log.event_name, args, t, "")
+        moved = [r for r in self.requests.values() if r.controller == lost]
+        queued = sum(r.pending + r.cancelled for r in moved)
+        for request in moved:
+            request.controller = new
+        if queued:
+            self._moved(books, log, t, lost, new, queued, "recovery of queued fractions")
+        reserved = self.reserved.pop(lost, 0)
+        self.reserved[new] += reserved
+        if reserved:
+            for account, sign, kind in ((lost, -1, "out"), (new, 1, "in")):
+                if self._follows(account):
+                    ledger = self._entry(
+                        books,
+                        log,
+                        t,
+                        account,
+                        f"recovery of reserved assets {kind}",
+                        0,
+                        0,
+                        f"{reserved} reserved in the queue",
+                    )
+                    ledger.reserved += sign * reserved
+                    if sign < 0:
+                        ledger.returned += reserved
+                    else:
+                        ledger.paid += reserved
 
     def _collateral(self, books: Books, log, t: int) -> None:
         if log.event_name == "GpuContributed":
@@ -340,7 +388,11 @@ class History:
     def _queue(self, books: Books, log, t: int) -> None:
         name, args = log.event_name, log.event_arguments
         if name == "RedeemRequest":
-            self.requests[args["requestId"]] = Request(args["controller"], args["shares"])
+            owner, controller, shares = args["owner"], args["controller"], args["shares"]
+            self.requests[args["requestId"]] = Request(controller, shares)
+            if owner != controller:
+                # The request's fractions are the controller's from now: it is paid for them.
+                self._moved(books, log, t, owner, controller, shares, "queued for another")
             if self._follows(args["owner"]):
                 self._entry(
                     books,
@@ -366,6 +418,7 @@ class History:
                 f"request {args['requestId']}: {args['assets']} reserved",
                 (args["assets"], args["shares"]),
             )
+            self.reserved[args["controller"]] += args["assets"]
             if self._follows(args["controller"]):
                 self.ledger(args["controller"]).reserved += args["assets"]
         elif name == "CancelRedeemRequest":
@@ -381,8 +434,17 @@ class History:
                     0,
                     f"request {args['requestId']}: {request.pending} to claim back",
                 )
-            request.pending = 0
-        elif name == "CancelRedeemClaim" and self._follows(args["controller"]):
+            request.pending, request.cancelled = 0, request.pending
+        elif name == "CancelRedeemClaim":
+            controller, receiver = args["controller"], args["receiver"]
+            # A claim back takes every cancelled share of the controller.
+            for request in self.requests.values():
+                if request.controller == controller:
+                    request.cancelled = 0
+            if receiver != controller:
+                self._moved(books, log, t, controller, receiver, args["shares"], "claimed back")
+            if not self._follows(controller):
+                return
             self._entry(
                 books,
                 log,
@@ -393,7 +455,10 @@ class History:
                 0,
                 f"request {args['requestId']}: {args['shares']}",
             )
-        elif name == "Withdraw" and self._follows(args["owner"]):
+        elif name == "Withdraw":
+            self.reserved[args["owner"]] -= args["assets"]
+            if not self._follows(args["owner"]):
+                return
             ledger = self._entry(
                 books,
                 log,

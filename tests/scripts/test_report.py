@@ -12,6 +12,7 @@ import pytest
 
 from gpu_rwa.history import replay
 from gpu_rwa.statement import StatementRequest, build_statement, xirr
+from gpu_rwa.types import format_units
 from tests.scripts.utils import GPUS_IN_VAULT, refused, script
 from tests.utils.custody import attest
 from tests.utils.registry import DAY, USDC
@@ -119,7 +120,11 @@ def test_statement_lists_every_move_and_its_figures_to_the_wei(story, chain, inv
     # Valued at NAV recomputed from the events: free cash plus each GPU's collateral value (the
     # collateral's aggregate may lag the sum by a wei a GPU, a fraction of a wei here).
     assert 0 <= p.value - vault.convertToAssets(balance) <= 1
-    assert p.cost_basis == PURCHASE * balance // deposit.shares
+    # Average cost: each disposal (given, sold, fulfilled) takes its share, rounded down.
+    cost, units = PURCHASE, deposit.shares
+    for out in (GIVEN, SOLD, QUEUED):
+        cost, units = cost - cost * out // units, units - out
+    assert (p.cost_basis, units) == (cost, balance)
     assert p.total_return == p.value + p.claimable + p.claimed + p.returned - PURCHASE
     # Month by month: what accrued adds up to what was claimed and what is claimable, to the wei.
     assert [m.start for m in statement.months][1:] == [
@@ -196,8 +201,8 @@ def test_statement_script_writes_the_csv_and_the_chart(story, chain, investor, t
     when = datetime.fromtimestamp(deposit.t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert rows[1] == [
         when, str(deposit.block), deposit.tx, "purchase",
-        f"{deposit.fractions // F:,}.000000000000", str(deposit.fractions),
-        "-10,000.000000", str(-PURCHASE), "1.000000", "",
+        format_units(deposit.fractions, 12), str(deposit.fractions),
+        "-10,000.000000", str(-PURCHASE), format_units(PURCHASE * F // deposit.fractions, 6), "",
     ]  # fmt: skip
     assert [(r[3], int(r[5]), int(r[7])) for r in rows[1:]] == [
         (e.kind, e.fractions, e.cash) for e in statement.entries
@@ -250,3 +255,42 @@ def test_statement_refusals_are_one_line_and_write_nothing(
 
     refused(result, message.format(**names))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_recovered_wallet_takes_its_fractions_revenue_and_requests(
+    story, chain, investor, other_investor, compliance
+):
+    """The compliance officer recovers the investor's wallet into the other investor's (a
+    request of it pending): the statements follow the fractions, the queued ones and the
+    revenue owed, which the accumulator moves to the 2**-28 wei."""
+    vault, queue = story.vault, story.queue
+    tx = queue.requestRedeem(100 * F, investor, investor, sender=investor)
+    [request] = tx.decode_logs(queue.RedeemRequest)
+    balance = vault.balanceOf(investor)
+    story.compliance.recover(
+        investor, other_investor, [request.requestId], b"\x01" * 32, sender=compliance
+    )
+    chain.mine(timestamp=chain.pending_timestamp + DAY)
+
+    history, _ = replay(story.pool)
+    lost = build_statement(story.pool, StatementRequest(ADDRESS=investor.address))
+    new = build_statement(story.pool, StatementRequest(ADDRESS=other_investor.address))
+
+    now = chain.blocks.head.timestamp
+    assert history.accrual.mismatches == []
+    for account in (investor, other_investor):
+        assert history.accrual.claimable(account.address, now) == vault.claimable(account)
+    assert vault.claimable(investor) == lost.performance.claimable == 0
+    assert new.performance.claimable == vault.claimable(other_investor) > 0
+    assert [(e.kind, e.fractions) for e in lost.entries[-3:]] == [
+        ("redemption request", 0),
+        ("recovery out", -balance),
+        ("recovery of queued fractions out", -100 * F),
+    ]
+    assert [(e.kind, e.fractions) for e in new.entries[-2:]] == [
+        ("recovery in", balance),
+        ("recovery of queued fractions in", 100 * F),
+    ]
+    assert lost.performance.value == 0 and lost.snapshots[-1].units == 0
+    assert new.snapshots[-1].units == vault.balanceOf(other_investor) + 100 * F
+    assert queue.pendingRedeemRequest(0, other_investor) == 100 * F
