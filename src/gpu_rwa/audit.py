@@ -2071,10 +2071,13 @@ def report_tables(report: AuditReport) -> list[Table]:
     positions = Table(title=f"positions: {len(report.positions)}")
     for column in ("holder", "fractions", "value at NAV", "claimable revenue", "frozen"):
         positions.add_column(column, justify="left" if column == "holder" else "right")
+    vault = report.pool.contracts.get("CollateralVault")
     for position in report.positions:
         frozen = "all" if position.frozen_entirely else position.frozen.units
         positions.add_row(
-            position.holder,
+            f"{position.holder} (dead shares, escrow)"
+            if position.holder == vault
+            else position.holder,
             position.fractions.units,
             position.value.units,
             position.claimable.units,

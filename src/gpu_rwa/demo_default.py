@@ -830,7 +830,7 @@ def audit(run: Run, when: str) -> None:
     run.audits[when] = checks
     run.console.print(f"  the audit ({when.replace('_', ' ')}): {summary_line(checks)}")
     if failures(checks):
-        run.console.print(invariants_table(checks))
+        run.console.print(invariants_table(checks, run.pool))
         raise UserError(f"the audit {when.replace('_', ' ')}: {summary_line(checks)}")
 
 
