@@ -1977,7 +1977,8 @@ def audit_report(
             node=getattr(manifest, "node", None),
         ),
         first_block=_block(manifest.deploy_block or 0),
-        last_block=_block(chain.blocks.head.number),
+        # The block the books were replayed to, where they say (the head otherwise).
+        last_block=_block(getattr(books, "block", None) or chain.blocks.head.number),
         pool=AuditedPool(
             contracts={name: record.address for name, record in manifest.contracts.items()},
             stablecoin=pool.stablecoin.address,
