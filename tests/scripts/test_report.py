@@ -294,3 +294,41 @@ def test_a_recovered_wallet_takes_its_fractions_revenue_and_requests(
     assert lost.performance.value == 0 and lost.snapshots[-1].units == 0
     assert new.snapshots[-1].units == vault.balanceOf(other_investor) + 100 * F
     assert queue.pendingRedeemRequest(0, other_investor) == 100 * F
+
+
+def test_cancelled_requests_and_forced_transfers_are_named(
+    story, chain, investor, other_investor, compliance
+):
+    """A request cancelled and its fractions claimed back move nothing out of the position; a
+    forced transfer is named so on both sides, at NAV then; the revenue stays exact."""
+    vault, queue = story.vault, story.queue
+    tx = queue.requestRedeem(50 * F, investor, investor, sender=investor)
+    [request] = tx.decode_logs(queue.RedeemRequest)
+    queue.cancelRedeemRequest(request.requestId, investor, sender=investor)
+    chain.pending_timestamp += DAY
+    queue.claimCancelRedeemRequest(request.requestId, investor, investor, sender=investor)
+    story.compliance.force_transfer(
+        investor, other_investor, 10 * F, b"\x02" * 32, sender=compliance
+    )
+    chain.mine(timestamp=chain.pending_timestamp + DAY)
+
+    mine = build_statement(story.pool, StatementRequest(ADDRESS=investor.address))
+    theirs = build_statement(story.pool, StatementRequest(ADDRESS=other_investor.address))
+
+    assert [(e.kind, e.fractions) for e in mine.entries[-4:]] == [
+        ("redemption request", 0),
+        ("request cancelled", 0),
+        ("cancelled fractions back", 0),
+        ("forced transfer out", -10 * F),
+    ]
+    assert mine.entries[-3].detail == f"request {request.requestId}: {50 * F} to claim back"
+    forced_out, forced_in = mine.entries[-1], theirs.entries[-1]
+    assert (forced_in.kind, forced_in.fractions, forced_in.cash) == (
+        "forced transfer in",
+        10 * F,
+        -forced_out.cash,
+    )
+    assert forced_out.cash > 0 and forced_out.tx == forced_in.tx
+    assert mine.snapshots[-1].units == vault.balanceOf(investor)
+    assert mine.performance.claimable == vault.claimable(investor) > 0
+    assert theirs.performance.claimable == vault.claimable(other_investor) > 0
