@@ -179,8 +179,10 @@ def build_statement(pool: Pool, request: StatementRequest) -> Statement:
     entries = [e for e in ledger.entries if (span.start or 0) < e.t <= span.end]
     start_snapshot = ledger.snapshots.get(span.start) if span.start is not None else None
     if not entries and (start_snapshot is None or not start_snapshot.units):
+        # The last day the period includes (--to's midnight ends it).
+        last_day = _iso(span.end - 1 if request.last else span.end)
         raise UserError(
-            f"{account} held nothing and did nothing between {_iso(opening)} and {_iso(span.end)}"
+            f"{account} held nothing and did nothing between {_iso(opening)} and {last_day}"
         )
     closing = ledger.snapshots[span.end]
     return Statement(

@@ -243,12 +243,22 @@ def test_statement_script_writes_the_csv_and_the_chart(story, chain, investor, t
         (["{investor}", "--to", "2000-01-01"], "--to 2000-01-01 is before the pool was deployed"),
         (["{lessee}"], "{lessee} has no history in this pool: no purchase, contribution, "
          "transfer, redemption or revenue claim"),
+        # The other investor received its first fractions ten days after the deploy.
+        (["{other}", "--to", "{deployed}"],
+         "{other} held nothing and did nothing between {deployed} and {deployed}"),
     ],
 )  # fmt: skip
 def test_statement_refusals_are_one_line_and_write_nothing(
-    story, investor, lessee, tmp_path, args, message
+    story, chain, investor, other_investor, lessee, tmp_path, args, message
 ):
-    names = {"investor": investor.address, "lessee": lessee.address}
+    deployed_at = chain.blocks[story.pool.manifest.deploy_block].timestamp
+    deployed = datetime.fromtimestamp(deployed_at, UTC).date()
+    names = {
+        "investor": investor.address,
+        "other": other_investor.address,
+        "lessee": lessee.address,
+        "deployed": deployed.isoformat(),
+    }
     args = [arg.format(**names) for arg in args]
 
     result = script(story, "report", "statement", *args, "--out", str(tmp_path / "out"))
