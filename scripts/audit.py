@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.audit import (
     check_invariants,
@@ -23,7 +22,7 @@ from gpu_rwa.audit import (
     rebuild_books,
     summary_line,
 )
-from gpu_rwa.cli import console, manifest_option, require_manifest
+from gpu_rwa.cli import ConnectedProviderCommand, console, manifest_option, require_manifest
 from gpu_rwa.errors import UserError
 from gpu_rwa.pool import load_pool
 
