@@ -95,7 +95,8 @@ def has_code(address: str) -> bool:
 
 def genesis_hash() -> str:
     """Block 0's hash on the connected chain: what tells it from another chain of the same id."""
-    return to_hex(chain.blocks[0].hash)
+    # web3's block, not ape's: a third of the time, and every script asks once.
+    return to_hex(chain.provider.web3.eth.get_block(0)["hash"])
 
 
 def node_address(uri: str) -> str:
