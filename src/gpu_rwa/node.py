@@ -10,7 +10,8 @@ the suite's mnemonic; Anvil loads the state file when it starts and writes it ba
   leases in one session) would go back to today: leases in arrears, expired identities valid
   again. Once the node answers, if its head block is not behind the wall clock, its clock is set
   a second past the head (`anvil_setTime`): the next block is later than every saved one and time
-  runs on from there.
+  runs on from there. (Anvil's `--timestamp` is no help: it is block 0's time, and with a state
+  file it gives the chain another block 0.)
 - Block 0. Every start writes the genesis block it made into the state file beside the saved
   one, and after a few restarts any of them may answer as block 0; a deployment manifest knows
   its chain by block 0's hash, so before each start the file keeps only the first genesis.
