@@ -15,7 +15,6 @@ and the pool's charts as PNG, and exits 1 if any invariant fails.
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.audit import (
     audit_report,
@@ -29,7 +28,7 @@ from gpu_rwa.audit import (
     summary_line,
 )
 from gpu_rwa.charts import pool_charts
-from gpu_rwa.cli import console, manifest_option, require_manifest
+from gpu_rwa.cli import ConnectedProviderCommand, console, manifest_option, require_manifest
 from gpu_rwa.errors import UserError
 from gpu_rwa.history import replay
 from gpu_rwa.pool import load_pool

@@ -14,6 +14,10 @@ charts to reports/demo-nav-price.png, demo-revenue.png, demo-total-return.png an
 demo-collateral.png; exits 1 if an invariant fails. Its manifest is
 deployments/demo.json, so it never disturbs the manifest of a chain you work on by hand.
 
+It runs only on an Anvil that ape starts for it: where a node already runs (`make node`), it
+refuses in one line, as it would deploy over that chain and move its time by a year. Its
+manifest is therefore always of a chain gone since, and each run deploys afresh.
+
     make demo-default    # on an Anvil of its own (DEMO_DEFAULT_PORT), beside `make demo`
     ape run demo --scenario default --network ethereum:local:foundry
 
@@ -30,13 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import demo, demo_default
 from gpu_rwa.audit import failures, summary_line
 from gpu_rwa.chain import is_local
 from gpu_rwa.charts import pool_charts
-from gpu_rwa.cli import config_option, console
+from gpu_rwa.cli import FreshChainCommand, config_option, console
 from gpu_rwa.errors import UserError
 from gpu_rwa.history import replay
 from gpu_rwa.manifest import read_manifest
@@ -75,7 +78,12 @@ SCENARIOS = {
 }
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Deploy and run the lifecycle")
+@click.command(
+    cls=FreshChainCommand,
+    advice="the demo would deploy over its chain and move its time by a year; run `make demo` "
+    "(or `make demo-default`), which starts an Anvil of its own",
+    short_help="Deploy and run the lifecycle",
+)
 @click.option(
     "--scenario",
     type=click.Choice(sorted(SCENARIOS)),
@@ -88,6 +96,7 @@ def cli(scenario, deploy_config):
     if not is_local():
         raise UserError("the demo uses the test accounts of a local chain; pick a local network")
     chosen = SCENARIOS[scenario]
+    chosen.manifest.unlink(missing_ok=True)
     report = chosen.run(deploy_config, SAMPLE_INVENTORY, chosen.manifest, console)
     pool = load_pool(read_manifest(chosen.manifest))
     for table in chosen.tables(pool, report):

@@ -18,11 +18,16 @@ cumulative return) into --out. Dates are UTC.
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 from rich.table import Table
 
 from gpu_rwa.charts import statement_chart
-from gpu_rwa.cli import console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.pool import load_pool
 from gpu_rwa.statement import (
     StatementRequest,

@@ -49,6 +49,7 @@ from eth_utils import encode_hex, keccak, to_checksum_address
 from pydantic import BaseModel, Field
 from rich.table import Table
 
+from gpu_rwa.chain import genesis_hash
 from gpu_rwa.leases import LEASE_STATUS_NAMES
 from gpu_rwa.pool import Pool
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
@@ -1972,9 +1973,9 @@ def audit_report(
         chain=AuditedChain(
             network=manifest.network,
             chain_id=chain.chain_id,
-            genesis_hash=encode_hex(chain.blocks[0].hash),
-            genesis_hash_in_manifest=getattr(manifest, "genesis_hash", None),
-            node=getattr(manifest, "node", None),
+            genesis_hash=genesis_hash(),
+            genesis_hash_in_manifest=manifest.genesis_hash,
+            node=manifest.node,
         ),
         first_block=_block(manifest.deploy_block or 0),
         # The block the books were replayed to, where they say (the head otherwise).

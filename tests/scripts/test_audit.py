@@ -151,8 +151,9 @@ def test_audit_report_names_the_chain_the_blocks_the_pool_and_every_position(
         "network": "local",
         "chain_id": chain.chain_id,
         "genesis_hash": encode_hex(chain.blocks[0].hash),
-        "genesis_hash_in_manifest": getattr(kit.pool.manifest, "genesis_hash", None),
-        "node": getattr(kit.pool.manifest, "node", None),
+        # The manifest recorded the chain at the deploy: the same block 0.
+        "genesis_hash_in_manifest": encode_hex(chain.blocks[0].hash),
+        "node": kit.pool.manifest.node,
     }
     assert data["first_block"] == {
         "number": deployed.number,
