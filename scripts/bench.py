@@ -15,11 +15,10 @@ from pathlib import Path
 
 import click
 from ape import project
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.bench import bench_registry, bench_vault
 from gpu_rwa.chain import is_local, local_account
-from gpu_rwa.cli import console
+from gpu_rwa.cli import FreshChainCommand, console
 from gpu_rwa.errors import UserError
 from gpu_rwa.gas import GasReport
 from gpu_rwa.scale import bench_audit
@@ -28,7 +27,12 @@ from gpu_rwa.sizes import deployable_names, measure_sizes, size_failures, write_
 REPORTS = Path("reports")
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Gas and speed benchmark")
+@click.command(
+    cls=FreshChainCommand,
+    advice="the benchmark would deploy over its chain and move its time; run `make bench`, which "
+    "starts an Anvil of its own",
+    short_help="Gas and speed benchmark",
+)
 def cli():
     if not is_local():
         raise UserError("the benchmark spends test accounts' gas; pick a local network")

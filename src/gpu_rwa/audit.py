@@ -37,14 +37,19 @@ carries them.
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
 
 from ape import chain
 from eth_utils import encode_hex, keccak, to_checksum_address
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rich.table import Table
 
+from gpu_rwa.chain import genesis_hash
 from gpu_rwa.events import BlockTimes, Event, EventSource, LogQuery, merged, topic_of
+from gpu_rwa.leases import LEASE_STATUS_NAMES
 from gpu_rwa.pool import Pool
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
 from gpu_rwa.rpc import BlockReader, ContractCall
@@ -72,6 +77,8 @@ ACTIVE, IMPAIRED, RETIRED = (
 )
 # The registry calls the status hook of an owner holding this role (GpuRegistry.COLLATERAL_ROLE).
 COLLATERAL_ROLE = keccak(text="COLLATERAL_ROLE")
+# The units of the figures an invariant compares (`InvariantCheck.units`).
+CASH, FRACTIONS = "cash", "fractions"
 # The RedemptionQueue's page size (`requests`, contracts/RedemptionQueue.vy).
 QUEUE_PAGE = 64
 
@@ -82,6 +89,9 @@ class InvariantCheck(BaseModel):
     number: int
     name: str
     compared: dict[str, int | str | bool]
+    # The unit of each figure that is an amount (base units in `compared`): "cash" (the
+    # stablecoin) or "fractions"; counts, ids and flags have none.
+    units: dict[str, Literal["cash", "fractions"]] = Field(default_factory=dict)
     passed: bool
 
     @property
@@ -517,6 +527,10 @@ class Books:
         return [self.gpus[i] for i in sorted(ids) if i in self.gpus]
 
 
+# Sees the books and one log (with its block's time) before the books take the log in.
+Observer = Callable[["Books", Event, int], None]
+
+
 def pool_queries(pool: Pool) -> list[LogQuery]:
     """The eth_getLogs filters of the audit, each naming its contracts: the pool's own events,
     the registry's role changes, the fractions' Transfers, the queue's events (its Withdraw
@@ -592,10 +606,14 @@ def _needs_time(log: Event, vault: str) -> bool:
 
 
 def rebuild_books(
-    pool: Pool, parameters: PoolParameters | None = None, source: EventSource | None = None
+    pool: Pool,
+    parameters: PoolParameters | None = None,
+    observe: Observer | None = None,
+    source: EventSource | None = None,
 ) -> Books:
     """Replay the pool's events from the deploy block to the head, in chain order, from `source`
-    (the node, with no cache, by default)."""
+    (the node, with no cache, by default). `observe` (charts, statements: `gpu_rwa.history`)
+    sees each log, with its block's time, just before the books take it in."""
     source = source or EventSource()
     start = pool.manifest.deploy_block or 0
     head = chain.blocks.head
@@ -611,11 +629,17 @@ def rebuild_books(
         block=stop,
     )
     timestamps = BlockTimes(
-        (log.block_number for log in logs if _needs_time(log, vault.address)),
+        (
+            log.block_number
+            for log in logs
+            if observe is not None or _needs_time(log, vault.address)
+        ),
         stop,
         head.timestamp,
     )
     for log in logs:
+        if observe is not None:
+            observe(books, log, timestamps[log.block_number])
         emitter = log.contract_address
         if emitter == token.address:
             _stablecoin_transfer(books, log)
@@ -1370,8 +1394,29 @@ def check_invariants(
     return sorted((check(books, state) for check in CHECKS), key=lambda c: c.number)
 
 
+@dataclass(frozen=True)
+class _Amount:
+    """A figure that is an amount of stablecoin or of fractions (base units)."""
+
+    value: int
+    unit: str
+
+
+def _cash(value: int) -> _Amount:
+    return _Amount(value, CASH)
+
+
+def _fractions(value: int) -> _Amount:
+    return _Amount(value, FRACTIONS)
+
+
 def _check(number: int, name: str, passed: bool, **compared) -> InvariantCheck:
-    return InvariantCheck(number=number, name=name, compared=compared, passed=passed)
+    """The figures as compared (base units), and the unit of those that are amounts."""
+    units = {key: value.unit for key, value in compared.items() if isinstance(value, _Amount)}
+    figures = {
+        key: value.value if isinstance(value, _Amount) else value for key, value in compared.items()
+    }
+    return InvariantCheck(number=number, name=name, compared=figures, units=units, passed=passed)
 
 
 def _holders(books: Books, state: ChainState) -> list[str]:
@@ -1390,13 +1435,13 @@ def supply_check(books: Books, state: ChainState) -> InvariantCheck:
         sum(on_chain.values()) == state.supply == books.supply
         and all(books.balances.get(h, 0) == on_chain[h] for h in holders)
         and books.dead_shares == (state.dead_shares_constant if books.supply else 0),
-        sum_of_balances=sum(on_chain.values()),
-        total_supply=state.supply,
-        supply_from_events=books.supply,
+        sum_of_balances=_fractions(sum(on_chain.values())),
+        total_supply=_fractions(state.supply),
+        supply_from_events=_fractions(books.supply),
         holders=sum(1 for h in holders if on_chain[h]),
-        dead_shares=books.dead_shares,
-        dead_shares_constant=state.dead_shares_constant,
-        escrow_from_queue_events=books.queue.escrowed,
+        dead_shares=_fractions(books.dead_shares),
+        dead_shares_constant=_fractions(state.dead_shares_constant),
+        escrow_from_queue_events=_fractions(books.queue.escrowed),
     )
 
 
@@ -1415,12 +1460,12 @@ def issuance_check(books: Books, state: ChainState) -> InvariantCheck:
         and state.value_of_supply <= backing
         and not mismatches
         and value_sum - counted <= state.collateral_value <= value_sum,
-        value_of_fractions=state.value_of_supply,
-        free_cash=state.free_cash,
-        collateral_value=state.collateral_value,
-        total_assets=state.total_assets,
-        sum_of_value_of=value_sum,
-        recomputed_from_events=sum(expected.values()),
+        value_of_fractions=_cash(state.value_of_supply),
+        free_cash=_cash(state.free_cash),
+        collateral_value=_cash(state.collateral_value),
+        total_assets=_cash(state.total_assets),
+        sum_of_value_of=_cash(value_sum),
+        recomputed_from_events=_cash(sum(expected.values())),
         gpus_valued=len(expected),
         value_of_mismatches=_ids(mismatches),
         counted=counted,
@@ -1436,16 +1481,16 @@ def revenue_check(books: Books, state: ChainState) -> InvariantCheck:
         "revenue conserved to the wei (fees taken apart)",
         state.received == books.revenue_received
         and 0 <= dust <= DUST_PER_HOLDER * len(holders) + DUST_GLOBAL,
-        received=state.received,
-        received_from_events=books.revenue_received,
-        donations_skimmed=books.donations_skimmed,
-        sale_gains_streamed=books.sale_gains,
-        fees_charged=books.fees_charged,
-        claimed=books.revenue_claimed,
-        claimable=claimable,
-        claimable_by_dead_shares=state.claimable.get(books.vault, 0),
-        unvested=state.unvested,
-        dust=dust,
+        received=_cash(state.received),
+        received_from_events=_cash(books.revenue_received),
+        donations_skimmed=_cash(books.donations_skimmed),
+        sale_gains_streamed=_cash(books.sale_gains),
+        fees_charged=_cash(books.fees_charged),
+        claimed=_cash(books.revenue_claimed),
+        claimable=_cash(claimable),
+        claimable_by_dead_shares=_cash(state.claimable.get(books.vault, 0)),
+        unvested=_cash(state.unvested),
+        dust=_cash(dust),
     )
 
 
@@ -1465,19 +1510,19 @@ def cash_check(books: Books, state: ChainState) -> InvariantCheck:
         and state.queue.stablecoin_balance == queue.stablecoin_held == reserved + queue.donations
         and queue.donations >= 0
         and reserved == queue.reserve,
-        stablecoin_balance=state.stablecoin_balance,
-        donations=books.donations,
-        free_cash=state.free_cash,
-        revenue_held=state.held,
-        fees_accrued=state.fees,
-        reserved=reserved,
-        queue_stablecoin_balance=state.queue.stablecoin_balance,
-        queue_donations=queue.donations,
-        free_cash_from_events=books.free_cash,
-        revenue_held_from_events=books.revenue_held,
-        fees_from_events=books.fees_accrued,
-        reserved_from_events=queue.reserve,
-        queue_swept=queue.swept,
+        stablecoin_balance=_cash(state.stablecoin_balance),
+        donations=_cash(books.donations),
+        free_cash=_cash(state.free_cash),
+        revenue_held=_cash(state.held),
+        fees_accrued=_cash(state.fees),
+        reserved=_cash(reserved),
+        queue_stablecoin_balance=_cash(state.queue.stablecoin_balance),
+        queue_donations=_cash(queue.donations),
+        free_cash_from_events=_cash(books.free_cash),
+        revenue_held_from_events=_cash(books.revenue_held),
+        fees_from_events=_cash(books.fees_accrued),
+        reserved_from_events=_cash(queue.reserve),
+        queue_swept=_cash(queue.swept),
     )
 
 
@@ -1535,7 +1580,7 @@ def gpus_check(books: Books, state: ChainState) -> InvariantCheck:
         swapped_out=len(books.went_out("swapped out")),
         sales=books.sales,
         sales_below_floor=books.sales_below_floor,
-        sale_gains_streamed=books.sale_gains,
+        sale_gains_streamed=_cash(books.sale_gains),
         moves_unaccounted="; ".join(books.move_anomalies) or "-",
         held_not_counted_plain_transfer=_ids(plain_transfers),
         left_without_flow=_ids(left_without_flow),
@@ -1550,7 +1595,7 @@ def rounding_check(books: Books, state: ChainState) -> InvariantCheck:
         7,
         "rounding favours the vault",
         all(back <= amount for amount, back in state.round_trips),
-        **{f"round_trip_{amount}": back for amount, back in state.round_trips},
+        **{f"round_trip_{amount}": _cash(back) for amount, back in state.round_trips},
     )
 
 
@@ -1651,23 +1696,23 @@ def queue_check(books: Books, state: ChainState) -> InvariantCheck:
         requests=len(queue.requests),
         pending_requests=on_chain.open_requests,
         pending_from_events=len(entries),
-        pending_shares=on_chain.pending_shares,
-        pending_shares_from_events=queue.pending,
-        cancelled_shares=on_chain.cancelled_shares,
-        cancelled_from_events=queue.cancelled,
-        escrow=on_chain.escrow,
-        escrow_from_events=queue.escrowed,
-        reserved=on_chain.reserved,
-        reserved_from_events=queue.reserve,
-        claimable_assets_from_events=queue.claimable_assets,
-        queue_stablecoin_balance=on_chain.stablecoin_balance,
-        fulfilled_shares=queue.fulfilled_shares,
-        fulfilled_assets=queue.fulfilled_assets,
-        settled_by_vault_shares=queue.settled_shares,
-        settled_by_vault_assets=queue.settled_assets,
-        claimed_assets=queue.claimed_assets,
-        cancelled_total=queue.cancelled_total,
-        claimed_back=queue.claimed_back,
+        pending_shares=_fractions(on_chain.pending_shares),
+        pending_shares_from_events=_fractions(queue.pending),
+        cancelled_shares=_fractions(on_chain.cancelled_shares),
+        cancelled_from_events=_fractions(queue.cancelled),
+        escrow=_fractions(on_chain.escrow),
+        escrow_from_events=_fractions(queue.escrowed),
+        reserved=_cash(on_chain.reserved),
+        reserved_from_events=_cash(queue.reserve),
+        claimable_assets_from_events=_cash(queue.claimable_assets),
+        queue_stablecoin_balance=_cash(on_chain.stablecoin_balance),
+        fulfilled_shares=_fractions(queue.fulfilled_shares),
+        fulfilled_assets=_cash(queue.fulfilled_assets),
+        settled_by_vault_shares=_fractions(queue.settled_shares),
+        settled_by_vault_assets=_cash(queue.settled_assets),
+        claimed_assets=_cash(queue.claimed_assets),
+        cancelled_total=_fractions(queue.cancelled_total),
+        claimed_back=_fractions(queue.claimed_back),
         queue_order_matches=on_chain.entries == entries,
         controllers=len(queue.controllers),
         controllers_differing=", ".join(differing) or "-",
@@ -1766,13 +1811,35 @@ CHECKS = (
 # TABLES #
 
 
-def invariants_table(checks: list[InvariantCheck]) -> Table:
+def readable_figures(check: InvariantCheck, pool: Pool) -> dict[str, str]:
+    """The figures compared, amounts in units beside base units: `1,000.000000 USDC
+    (1000000000)`."""
+    formats = {CASH: pool.cash, FRACTIONS: pool.fractions}
+    figures = {}
+    for name, value in check.compared.items():
+        unit = check.units.get(name)
+        figures[name] = f"{_signed(formats[unit], value)} ({value})" if unit else str(value)
+    return figures
+
+
+def _signed(fmt, amount: int) -> str:
+    return f"-{fmt(-amount)}" if amount < 0 else fmt(amount)
+
+
+def invariants_table(checks: list[InvariantCheck], pool: Pool | None = None) -> Table:
+    """Each invariant with the figures compared (with `pool`: amounts in units beside base
+    units)."""
     table = Table(title="invariants (../shared/DOMAIN.md)")
     for column in ("#", "invariant", "result", "figures compared"):
         table.add_column(column)
     for check in checks:
-        figures = ", ".join(f"{name}={value}" for name, value in check.compared.items())
-        table.add_row(str(check.number), check.name, check.verdict, figures)
+        figures = readable_figures(check, pool) if pool else check.compared
+        table.add_row(
+            str(check.number),
+            check.name,
+            check.verdict,
+            "\n".join(f"{name} = {value}" for name, value in figures.items()),
+        )
     return table
 
 
@@ -1814,3 +1881,281 @@ def _holds_cell(gpu: GpuBook) -> str:
     """How the GPU holds entries, as the events tell it: `below line`, `impaired`, both, `-`."""
     holds = (("below line", gpu.held_below_line), ("impaired", gpu.held_impaired))
     return ", ".join(name for name, held in holds if held) or "-"
+
+
+# THE REPORT #
+
+
+class Amount(BaseModel):
+    """An amount in base units, and in units with its symbol."""
+
+    base_units: int
+    units: str
+
+
+class BlockMark(BaseModel):
+    number: int
+    timestamp: int
+    time: str
+
+
+class AuditedChain(BaseModel):
+    """Which chain was audited: the node's own answers beside what the manifest recorded."""
+
+    network: str
+    chain_id: int
+    genesis_hash: str
+    genesis_hash_in_manifest: str | None
+    node: str | None
+
+
+class AuditedPool(BaseModel):
+    contracts: dict[str, str]
+    stablecoin: str
+    stablecoin_symbol: str
+    stablecoin_decimals: int
+    fraction_symbol: str
+    fraction_decimals: int
+    nav: Amount
+    free_cash: Amount
+    collateral_value: Amount
+    supply: Amount
+    price_per_fraction: Amount
+    revenue_received: Amount
+    revenue_unvested: Amount
+    fees_accrued: Amount
+    gpus_held: int
+    gpus_counted: int
+
+
+class Position(BaseModel):
+    """One holder: fractions (the vault's own are the dead shares and the queue's escrow), their
+    value at NAV (`convertToAssets`), revenue claimable, and what a freeze holds."""
+
+    holder: str
+    fractions: Amount
+    value: Amount
+    claimable: Amount
+    frozen: Amount
+    frozen_entirely: bool
+
+
+class LeaseLine(BaseModel):
+    """One lease: arrears as of now, or as of its default."""
+
+    lease_id: int
+    lessee: str
+    gpus: list[int]
+    instalment: Amount
+    paid: int
+    instalments: int
+    arrears: Amount
+    arrears_instalments: int
+    days_late: int
+    status: str
+    defaulted: bool
+    defaulted_at: str | None
+    recovered: Amount
+
+
+class InvariantLine(BaseModel):
+    number: int
+    name: str
+    passed: bool
+    # As compared (base units), and readable (amounts in units beside base units).
+    compared: dict[str, int | str | bool]
+    figures: dict[str, str]
+
+
+class AuditReport(BaseModel):
+    """What `ape run audit --report` writes: which chain, block range and pool were audited, the
+    pool's figures, positions, leases and invariants."""
+
+    chain: AuditedChain
+    first_block: BlockMark
+    last_block: BlockMark
+    pool: AuditedPool
+    positions: list[Position]
+    leases: list[LeaseLine]
+    invariants: list[InvariantLine]
+    summary: str
+    passed: bool
+
+
+def _block(number: int) -> BlockMark:
+    timestamp = chain.blocks[number].timestamp
+    return BlockMark(number=number, timestamp=timestamp, time=_iso_time(timestamp))
+
+
+def _iso_time(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def audit_report(
+    pool: Pool, books: Books, state: ChainState, checks: list[InvariantCheck]
+) -> AuditReport:
+    """The report of one audit: the chain's and the contracts' answers read now, the books from
+    the events."""
+    manifest = pool.manifest
+    cash = lambda amount: Amount(base_units=amount, units=_signed(pool.cash, amount))  # noqa: E731
+    fractions = lambda amount: Amount(base_units=amount, units=pool.fractions(amount))  # noqa: E731
+    virtual = 10 ** (pool.fraction_decimals - pool.decimals)
+
+    def at_nav(shares: int) -> int:
+        # convertToAssets: the vault's rounding (down), at the NAV read.
+        return shares * (state.total_assets + 1) // (state.supply + virtual)
+
+    holders = sorted(set(books.balances) | set(state.balances) | set(books.frozen))
+    positions = [
+        Position(
+            holder=holder,
+            fractions=fractions(state.balances.get(holder, 0)),
+            value=cash(at_nav(state.balances.get(holder, 0))),
+            claimable=cash(state.claimable.get(holder, 0)),
+            frozen=fractions(books.frozen.get(holder, 0)),
+            frozen_entirely=holder in books.frozen_entirely,
+        )
+        for holder in holders
+        if state.balances.get(holder, 0) or state.claimable.get(holder, 0)
+        or books.frozen.get(holder, 0) or holder in books.frozen_entirely
+    ]  # fmt: skip
+    return AuditReport(
+        chain=AuditedChain(
+            network=manifest.network,
+            chain_id=chain.chain_id,
+            genesis_hash=genesis_hash(),
+            genesis_hash_in_manifest=manifest.genesis_hash,
+            node=manifest.node,
+        ),
+        first_block=_block(manifest.deploy_block or 0),
+        # The block the books were replayed to, where they say (the head otherwise).
+        last_block=_block(getattr(books, "block", None) or chain.blocks.head.number),
+        pool=AuditedPool(
+            contracts={name: record.address for name, record in manifest.contracts.items()},
+            stablecoin=pool.stablecoin.address,
+            stablecoin_symbol=pool.symbol,
+            stablecoin_decimals=pool.decimals,
+            fraction_symbol=pool.fraction_symbol,
+            fraction_decimals=pool.fraction_decimals,
+            nav=cash(state.total_assets),
+            free_cash=cash(state.free_cash),
+            collateral_value=cash(state.collateral_value),
+            supply=fractions(state.supply),
+            price_per_fraction=cash(at_nav(10**pool.fraction_decimals)),
+            revenue_received=cash(state.received),
+            revenue_unvested=cash(state.unvested),
+            fees_accrued=cash(state.fees),
+            gpus_held=len(state.gpus_held),
+            gpus_counted=state.counted,
+        ),
+        positions=positions,
+        leases=_lease_lines(pool, cash),
+        invariants=[
+            InvariantLine(
+                number=c.number,
+                name=c.name,
+                passed=c.passed,
+                compared=c.compared,
+                figures=readable_figures(c, pool),
+            )
+            for c in checks
+        ],
+        summary=summary_line(checks),
+        passed=not failures(checks),
+    )
+
+
+def _lease_lines(pool: Pool, cash) -> list[LeaseLine]:
+    """Every lease of the pool's LeaseManager, as its views say now."""
+    leases = pool.leases
+    lines = []
+    for lease_id in range(1, leases.lease_count() + 1):
+        lease = leases.lease(lease_id)
+        count, amount, _, days_late = leases.arrears(lease_id)
+        lines.append(
+            LeaseLine(
+                lease_id=lease_id,
+                lessee=lease.lessee,
+                gpus=list(leases.lease_gpus(lease_id)),
+                instalment=cash(lease.instalment),
+                paid=lease.paid,
+                instalments=lease.instalments,
+                arrears=cash(amount),
+                arrears_instalments=count,
+                days_late=days_late,
+                status=LEASE_STATUS_NAMES[lease.status],
+                defaulted=bool(lease.defaulted_at),
+                defaulted_at=_iso_time(lease.defaulted_at) if lease.defaulted_at else None,
+                recovered=cash(lease.recovered),
+            )
+        )
+    return lines
+
+
+def report_tables(report: AuditReport) -> list[Table]:
+    """The report's head as printed: what was audited, the pool's figures, positions, leases."""
+    audited = Table(title="audited", show_header=False)
+    audited.add_column("what")
+    audited.add_column("value")
+    c, p = report.chain, report.pool
+    for what, value in (
+        ("network", f"{c.network} (chain id {c.chain_id})"),
+        ("genesis hash", c.genesis_hash),
+        ("node", c.node or "-"),
+        ("blocks", f"{report.first_block.number} ({report.first_block.time}) to "
+                   f"{report.last_block.number} ({report.last_block.time})"),
+        ("vault", p.contracts.get("CollateralVault", "-")),
+        ("collateral", p.contracts.get("GpuCollateral", "-")),
+        ("queue", p.contracts.get("RedemptionQueue", "-")),
+        ("stablecoin", f"{p.stablecoin} ({p.stablecoin_symbol}, {p.stablecoin_decimals} "
+                       "decimals)"),
+        ("NAV", _both(p.nav)),
+        ("free cash", _both(p.free_cash)),
+        ("collateral value", _both(p.collateral_value)),
+        ("fractions", _both(p.supply)),
+        ("price per fraction", _both(p.price_per_fraction)),
+        ("revenue received / vesting", f"{_both(p.revenue_received)} / "
+                                       f"{_both(p.revenue_unvested)}"),
+        ("fees accrued", _both(p.fees_accrued)),
+        ("GPUs held / counted", f"{p.gpus_held} / {p.gpus_counted}"),
+    ):  # fmt: skip
+        audited.add_row(what, value)
+    positions = Table(title=f"positions: {len(report.positions)}")
+    for column in ("holder", "fractions", "value at NAV", "claimable revenue", "frozen"):
+        positions.add_column(column, justify="left" if column == "holder" else "right")
+    vault = report.pool.contracts.get("CollateralVault")
+    for position in report.positions:
+        frozen = "all" if position.frozen_entirely else position.frozen.units
+        positions.add_row(
+            f"{position.holder} (dead shares, escrow)"
+            if position.holder == vault
+            else position.holder,
+            position.fractions.units,
+            position.value.units,
+            position.claimable.units,
+            frozen if position.frozen_entirely or position.frozen.base_units else "-",
+        )
+    leases = Table(title=f"leases: {len(report.leases)}")
+    for column in ("id", "lessee", "GPUs", "instalment", "paid", "arrears", "days late", "status"):
+        leases.add_column(column, justify="left" if column in ("lessee", "GPUs") else "right")
+    for lease in report.leases:
+        owed = (
+            f"{lease.arrears.units} ({lease.arrears_instalments})"
+            if lease.arrears_instalments
+            else "-"
+        )
+        leases.add_row(
+            str(lease.lease_id),
+            lease.lessee,
+            ", ".join(map(str, lease.gpus)),
+            lease.instalment.units,
+            f"{lease.paid}/{lease.instalments}",
+            owed,
+            str(lease.days_late) if lease.arrears_instalments else "-",
+            lease.status + (f" ({lease.defaulted_at})" if lease.defaulted else ""),
+        )
+    return [audited, positions, leases]
+
+
+def _both(amount: Amount) -> str:
+    return f"{amount.units} ({amount.base_units})"
