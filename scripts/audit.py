@@ -30,7 +30,6 @@ from gpu_rwa.audit import (
     report_tables,
     summary_line,
 )
-from gpu_rwa.charts import pool_charts
 from gpu_rwa.cli import ConnectedProviderCommand, console, manifest_option, require_manifest
 from gpu_rwa.errors import UserError
 from gpu_rwa.events import DEFAULT_CACHE, EventCache, EventSource
@@ -78,6 +77,9 @@ def cli(manifest_file, report, charts, cache_file, no_cache):
         write_atomically(report, (result.model_dump_json(indent=2) + "\n").encode())
         console.print(f"wrote {report}")
     if history is not None:
+        # Imported here: matplotlib costs half a second of every audit's start-up otherwise.
+        from gpu_rwa.charts import pool_charts
+
         paths = pool_charts(pool, history, charts)
         console.print(f"wrote {', '.join(str(path) for path in paths)}")
     if failures(checks):
