@@ -29,6 +29,7 @@ COMMANDS = [
     ("kyc", "status", INVESTOR),
     ("lease", "status"),
     ("registry", "list"),
+    ("report", "statement", INVESTOR),
     ("vault", "status"),
 ]
 # The stories that deploy their own pool and move chain time.
