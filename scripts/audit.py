@@ -33,6 +33,8 @@ from gpu_rwa.pool import load_pool
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the checks to this JSON file.")  # fmt: skip
 def cli(manifest_file, report):
+    """Rebuild the pool's books from its events alone, compare them with the contracts and check
+    every invariant, printing the figures compared; exit 1 if one fails."""
     pool = load_pool(require_manifest(manifest_file))
     books = rebuild_books(pool)
     state = read_chain(pool, books)

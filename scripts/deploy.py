@@ -25,6 +25,8 @@ from gpu_rwa.deployment import deploy_suite
 @manifest_option
 @account_option
 def cli(deploy_config, manifest_file, account_alias):
+    """Deploy and wire the contracts of the --config and write the manifest; run again, it
+    reuses what the manifest holds and only does what is missing."""
     sender = resolve_sender(account_alias, "admin")
     path = manifest_file_or_default(manifest_file)
     console.print(f"deploying from {sender.address}")

@@ -3,9 +3,11 @@
 import sys
 from pathlib import Path
 
+import ape_ethereum.provider as ethereum_provider
 import click
 from ape import chain
 from ape.logging import LogLevel, logger
+from ape_foundry.provider import FoundryProvider
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -23,6 +25,33 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 # default quieter while an explicit `-v DEBUG` still wins.
 if logger.level == LogLevel.INFO:
     logger.set_level(LogLevel.WARNING)
+
+# Ape prints a reverted transaction's call trace (a dozen lines and the raw revert data) before it
+# raises, after fetching it from the node; the scripts turn the revert into one line of their own
+# (`gpu_rwa.chain.send`), so the trace is fetched and shown only for `-v DEBUG`. Anvil's provider
+# shows it from the trace or transaction it is handed (nothing else reads them there); the generic
+# one may need the trace for the revert's reason, so only its showing is skipped.
+_foundry_revert = FoundryProvider._handle_execution_reverted
+_revert_trace = ethereum_provider._get_trace_from_revert_kwargs
+
+
+def _debugging() -> bool:
+    return logger.level <= LogLevel.DEBUG
+
+
+def _foundry_revert_without_trace(self, exception, revert_message=None, **kwargs):
+    if not _debugging():
+        kwargs.pop("trace", None)
+        kwargs.pop("txn", None)
+    return _foundry_revert(self, exception, revert_message=revert_message, **kwargs)
+
+
+def _revert_trace_when_debugging(**kwargs):
+    return _revert_trace(**kwargs) if _debugging() else None
+
+
+FoundryProvider._handle_execution_reverted = _foundry_revert_without_trace
+ethereum_provider._get_trace_from_revert_kwargs = _revert_trace_when_debugging
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: Path) -> DeployConfig:
