@@ -154,19 +154,25 @@ def attest(ids, all_held, manifest_file, account_alias):
 @cli.command("list", cls=ConnectedProviderCommand, short_help="Print the registry as a table")
 @click.option(
     "--limit",
+    metavar="N",
     default=str(DEFAULT_LIST_LIMIT),
     show_default=True,
     help="Show at most this many GPUs.",
 )
 @click.option(
-    "--offset", default="0", show_default=True, help="Skip this many matching GPUs first."
+    "--offset",
+    metavar="N",
+    default="0",
+    show_default=True,
+    help="Skip this many matching GPUs first.",
 )
 @click.option(
     "--status",
+    metavar="STATUS",
     default=None,
     help=f"Only GPUs of this status: {', '.join(STATUS_CODES)}.",
 )
-@click.option("--owner", default=None, help="Only GPUs this address owns.")
+@click.option("--owner", metavar="ADDRESS", default=None, help="Only GPUs this address owns.")
 @click.option("--pool", is_flag=True, help="Only GPUs the pool's GpuCollateral holds.")
 @manifest_option
 def list_(limit, offset, status, owner, pool, manifest_file):

@@ -6,6 +6,7 @@ from pathlib import Path
 import ape_ethereum.provider as ethereum_provider
 import click
 from ape import chain
+from ape.exceptions import TransactionError
 from ape.logging import LogLevel, logger
 from ape_foundry.provider import FoundryProvider
 from pydantic import ValidationError
@@ -27,12 +28,15 @@ if logger.level == LogLevel.INFO:
     logger.set_level(LogLevel.WARNING)
 
 # Ape prints a reverted transaction's call trace (a dozen lines and the raw revert data) before it
-# raises, after fetching it from the node; the scripts turn the revert into one line of their own
-# (`gpu_rwa.chain.send`), so the trace is fetched and shown only for `-v DEBUG`. Anvil's provider
-# shows it from the trace or transaction it is handed (nothing else reads them there); the generic
-# one may need the trace for the revert's reason, so only its showing is skipped.
+# raises, after fetching it from the node, and rewrites the exception's Python traceback into the
+# contract's source (logging an ERROR line where the node serves no trace, as on Ganache); the
+# scripts turn the revert into one line of their own (`gpu_rwa.chain.send`), so all of that is
+# done only for `-v DEBUG`. Anvil's provider shows the trace from the trace or transaction it is
+# handed (nothing else reads them there); the generic one may need the trace for the revert's
+# reason, so only its showing is skipped.
 _foundry_revert = FoundryProvider._handle_execution_reverted
 _revert_trace = ethereum_provider._get_trace_from_revert_kwargs
+_source_traceback = TransactionError._get_ape_traceback
 
 
 def _debugging() -> bool:
@@ -50,8 +54,13 @@ def _revert_trace_when_debugging(**kwargs):
     return _revert_trace(**kwargs) if _debugging() else None
 
 
+def _source_traceback_when_debugging(self):
+    return _source_traceback(self) if _debugging() else None
+
+
 FoundryProvider._handle_execution_reverted = _foundry_revert_without_trace
 ethereum_provider._get_trace_from_revert_kwargs = _revert_trace_when_debugging
+TransactionError._get_ape_traceback = _source_traceback_when_debugging
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: Path) -> DeployConfig:

@@ -34,9 +34,6 @@ def paused_buy(deployed_pool, investor, pauser, monkeypatch):
     return lambda: send("buy", vault.buy, 100 * USDC, investor, 1, 2**40, sender=investor)
 
 
-@pytest.mark.anvil_only(
-    "on Ganache ape logs that it cannot build a source traceback (the provider serves no traces)"
-)
 def test_a_revert_prints_no_call_trace(paused_buy, shown, capfd):
     with pytest.raises(UserError) as error:
         paused_buy()

@@ -44,7 +44,7 @@ def repair() -> Callable[[], None]:
         try:
             return send_call(self, txn, block_id, state, **kwargs)
         except _Reverted:
-            return send_call(self, txn, block_id, state, **kwargs, skip_trace=True)
+            return send_call(self, txn, block_id, state, **{**kwargs, "skip_trace": True})
 
     CallTrace.get_calltree = calltree_with_return_data
     CallTrace.return_value = property(return_value_unless_reverted)
