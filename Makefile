@@ -10,25 +10,29 @@ NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-MNEMONIC := test test test test test test test test test test test junk
-# Each job gets a chain of its own, so none touches the persistent `make node` chain on 8545.
-TEST_PORT := 8546
-DEMO_PORT := 8547
-DEMO_DEFAULT_PORT := 8549
-BENCH_PORT := 8548
-GANACHE_PORT := 8555
-NODE_STATE := .anvil/state.json
+# Ports: each job gets a chain of its own, so none touches the persistent `make node` chain.
+# Settings: `make test TEST_PORT=9546`, or exported once in the shell (two people on one machine
+# each pick their own). Scripts reach a node on another port than 8545 through APE_FOUNDRY_HOST.
+NODE_PORT ?= 8545
+TEST_PORT ?= 8546
+DEMO_PORT ?= 8547
+BENCH_PORT ?= 8548
+DEMO_DEFAULT_PORT ?= 8549
+GANACHE_PORT ?= 8555
+NODE_STATE ?= .anvil/state.json
 
 .PHONY: help deps demo demo-default test test-ganache node bench lint format lock clean
 
 help:
-	@echo "make demo          deploy to an auto-started Anvil and run the lifecycle"
-	@echo "make demo-default  a lease default and the wind-down to zero (its own Anvil)"
-	@echo "make test          the whole test suite on an Anvil that ape starts and stops"
-	@echo "make test-ganache  the same suite on a Ganache started and stopped here"
-	@echo "make node          a persistent Anvil on :8545 whose state survives restarts"
-	@echo "make bench         gas per operation into reports/gas.json and reports/gas.md"
+	@echo "make demo          deploy to an auto-started Anvil and run the lifecycle (DEMO_PORT=$(DEMO_PORT))"
+	@echo "make demo-default  a lease default and the wind-down to zero (DEMO_DEFAULT_PORT=$(DEMO_DEFAULT_PORT))"
+	@echo "make test          the whole test suite on an Anvil that ape starts and stops (TEST_PORT=$(TEST_PORT))"
+	@echo "make test-ganache  the same suite on a Ganache started and stopped here (GANACHE_PORT=$(GANACHE_PORT))"
+	@echo "make node          a persistent Anvil whose state and time survive restarts (NODE_PORT=$(NODE_PORT))"
+	@echo "make bench         gas per operation into reports/gas.json and reports/gas.md (BENCH_PORT=$(BENCH_PORT))"
 	@echo "make lint          contract sources in printable ASCII, then ruff over the Python code"
+	@echo "ports are settings: make test TEST_PORT=9546; scripts reach a node on another port"
+	@echo "through APE_FOUNDRY_HOST=http://127.0.0.1:PORT"
 
 $(PY_STAMP): pyproject.toml constraints.txt plugins/ape-ganache-local/pyproject.toml
 	python3 -m venv $(VENV)
@@ -71,9 +75,9 @@ test-ganache: deps
 	$(KEEP_BYTECODE) python -m gpu_rwa.ganache --port $(GANACHE_PORT) -- \
 		ape test --network ethereum:local:ganache-local
 
+# gpu_rwa.node starts Anvil (bin/anvil), keeps block 0 and chain time across restarts.
 node: deps
-	mkdir -p $(dir $(NODE_STATE))
-	node_modules/.bin/anvil --port 8545 --mnemonic "$(MNEMONIC)" --state $(NODE_STATE) --prune-history
+	python -m gpu_rwa.node --port $(NODE_PORT) --state $(NODE_STATE)
 
 bench: deps
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(BENCH_PORT) ape run bench --network ethereum:local:foundry

@@ -30,7 +30,6 @@ a settlement that would change nothing): one line, nothing sent.
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.appraise import (
     Appraisal,
@@ -45,7 +44,14 @@ from gpu_rwa.appraise import (
 from gpu_rwa.appraise import mark as mark_gpu
 from gpu_rwa.appraise import settle as settle_marks
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    account_option,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.pool import entries_cell, load_pool
 
 reason_option = click.option(

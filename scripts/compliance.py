@@ -39,10 +39,16 @@ paused; freezes do not. `status` shows each address's freezes and whether it may
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    account_option,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.enforcement import (
     ForceOrder,
     FreezeOrder,

@@ -21,10 +21,15 @@ from pathlib import Path
 
 import click
 from ape import chain
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.custody import (
     KEY_ENV,
     MAX_SIGN_BATCH,

@@ -33,11 +33,17 @@ a proposal not yet accepted.
 
 import click
 from ape import chain
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import governance
 from gpu_rwa.chain import resolve_account_of, resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    account_option,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.errors import UserError
 from gpu_rwa.governance import Governance, format_moment, format_wait
 

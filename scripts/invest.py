@@ -44,11 +44,11 @@ fractions claimed back (`claim-redeem` again; fractions go back only to a verifi
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import queue
 from gpu_rwa.chain import is_local, resolve_sender
 from gpu_rwa.cli import (
+    ConnectedProviderCommand,
     account_option,
     address_callback,
     console,

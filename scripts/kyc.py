@@ -11,10 +11,16 @@ batches of up to 256 addresses. Every address is checked first; nothing is sent 
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    account_option,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.identity import Accounts, Verification, identity_table, revoke, verify
 from gpu_rwa.pool import load_pool
 

@@ -20,10 +20,16 @@ anyone's (the operator's account locally). Nothing is sent when a check the chai
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import resolve_sender
-from gpu_rwa.cli import account_option, console, manifest_option, require_manifest, validated
+from gpu_rwa.cli import (
+    ConnectedProviderCommand,
+    account_option,
+    console,
+    manifest_option,
+    require_manifest,
+    validated,
+)
 from gpu_rwa.leases import (
     LeaseTerms,
     Recovery,

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import click
 from ape import project
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa.chain import require_role, resolve_sender
 from gpu_rwa.cli import (
+    ConnectedProviderCommand,
     account_option,
     address_callback,
     console,

@@ -67,11 +67,11 @@ change nothing (already paused, not paused, no fees accrued), the sender lacks t
 
 import click
 from ape import chain
-from ape.cli import ConnectedProviderCommand
 
 from gpu_rwa import collateral, market, queue, vault_ops
 from gpu_rwa.chain import resolve_account_of, resolve_sender
 from gpu_rwa.cli import (
+    ConnectedProviderCommand,
     account_option,
     address_callback,
     console,

@@ -73,6 +73,14 @@ def without_ape_overheads():
     switch_on()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def event_cache_in_tmp(tmp_path_factory):
+    """`ape run audit` keeps the events it read in a cache file: the suite's, not the checkout's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GPU_RWA_EVENT_CACHE", str(tmp_path_factory.mktemp("cache") / "events.sqlite"))
+        yield
+
+
 # The registry's unit tests count tokens from an empty shared registry; session set-ups elsewhere
 # register GPUs in it for good (ape keeps session state), so those tests run first.
 FIRST = ("tests/unit/gpu_registry/", "tests/unit/gpu_metadata/")

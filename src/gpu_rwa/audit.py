@@ -15,7 +15,8 @@ Nothing here trusts the pool's own accounting. Two sides are built and then comp
   (RedeemRequest, RedeemFulfilled, CancelRedeemRequest, CancelRedeemClaim, its Withdraw claims,
   Swept), each escrow move and settlement matched to the vault's Transfer and Withdraw of the same
   transaction;
-- `read_chain` reads what the contracts say now, at the head block.
+- `read_chain` reads what the contracts say at the last block replayed (every figure at that
+  one block).
 `check_invariants` compares them, and recomputes each GPU's collateral value in Python from the
 events (`collateral_value_at`: the collateral's curve on its day grid) to compare with
 `GpuCollateral.value_of` to the wei, which counted GPUs are written down (stale, or returning
@@ -36,18 +37,22 @@ carries them.
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
 
 from ape import chain
-from ape.exceptions import ApeException
-from ape.types import LogFilter
-from ape.utils.abi import encode_topics
 from eth_utils import encode_hex, keccak, to_checksum_address
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rich.table import Table
 
+from gpu_rwa.chain import genesis_hash
+from gpu_rwa.events import BlockTimes, Event, EventSource, LogQuery, merged, topic_of
+from gpu_rwa.leases import LEASE_STATUS_NAMES
 from gpu_rwa.pool import Pool
 from gpu_rwa.registry import STATUS_CODES, STATUS_NAMES
+from gpu_rwa.rpc import BlockReader, ContractCall
 from gpu_rwa.types import SECONDS_PER_DAY, ZERO_ADDRESS, floor_day
 
 # Rounding dust the revenue accumulator may leave per account that ever held (contracts/revenue.vy:
@@ -72,6 +77,8 @@ ACTIVE, IMPAIRED, RETIRED = (
 )
 # The registry calls the status hook of an owner holding this role (GpuRegistry.COLLATERAL_ROLE).
 COLLATERAL_ROLE = keccak(text="COLLATERAL_ROLE")
+# The units of the figures an invariant compares (`InvariantCheck.units`).
+CASH, FRACTIONS = "cash", "fractions"
 # The RedemptionQueue's page size (`requests`, contracts/RedemptionQueue.vy).
 QUEUE_PAGE = 64
 
@@ -82,6 +89,9 @@ class InvariantCheck(BaseModel):
     number: int
     name: str
     compared: dict[str, int | str | bool]
+    # The unit of each figure that is an amount (base units in `compared`): "cash" (the
+    # stablecoin) or "fractions"; counts, ids and flags have none.
+    units: dict[str, Literal["cash", "fractions"]] = Field(default_factory=dict)
     passed: bool
 
     @property
@@ -414,6 +424,8 @@ class Books:
     parameters: PoolParameters
     vault: str
     queue: QueueBooks = field(default_factory=QueueBooks)
+    # The last block replayed: `read_chain` reads the contracts at it (None: at the head).
+    block: int | None = None
     free_cash: int = 0
     revenue_received: int = 0
     donations_skimmed: int = 0
@@ -515,38 +527,20 @@ class Books:
         return [self.gpus[i] for i in sorted(ids) if i in self.gpus]
 
 
-def _logs(events: list, addresses: list[str], start: int, stop: int, **topics) -> list:
-    """The logs of `events` emitted by `addresses` in blocks [start, stop], in one query (with
-    `topics`, of the one event given). Events whose topic0 collides (ERC-20 and ERC-721 Transfer)
-    go in separate queries: the logs are decoded by topic0."""
-    abis = [event.abi for event in events]
-    if topics:
-        topic_filter = encode_topics(abis[0], topics)
-    else:
-        topic_filter = [[encode_hex(keccak(text=abi.selector)) for abi in abis]]
-    query = LogFilter(
-        addresses=addresses,
-        events=abis,
-        topic_filter=topic_filter,
-        start_block=start,
-        stop_block=stop,
-    )
-    return list(chain.provider.get_contract_logs(query))
+# Sees the books and one log (with its block's time) before the books take the log in.
+Observer = Callable[["Books", Event, int], None]
 
 
-class _Timestamps(dict):
-    def __missing__(self, block: int) -> int:
-        self[block] = chain.blocks[block].timestamp
-        return self[block]
-
-
-def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books:
-    """Replay the pool's events from the deploy block to the head, in chain order."""
-    start, stop = pool.manifest.deploy_block or 0, chain.blocks.head.number
+def pool_queries(pool: Pool) -> list[LogQuery]:
+    """The eth_getLogs filters of the audit, each naming its contracts: the pool's own events,
+    the registry's role changes, the fractions' Transfers, the queue's events (its Withdraw
+    shares its topic with the vault's), and the Transfers of the two contracts that serve more
+    than the pool narrowed to the pool's side: the stablecoin's from or to the vault or the
+    queue, the registry's GPUs from or to the collateral."""
     vault, identity, token = pool.vault, pool.identity, pool.stablecoin
     registry, collateral, queue = pool.registry, pool.collateral, pool.queue
     market, leases, appraisals = pool.market, pool.leases, pool.appraisals
-    books_events = [
+    books_events = (
         vault.Deposit,
         vault.Withdraw,
         vault.RevenueDistributed,
@@ -576,63 +570,92 @@ def rebuild_books(pool: Pool, parameters: PoolParameters | None = None) -> Books
         leases.GpuReplaced,
         appraisals.GpuMarked,
         appraisals.MarkSettled,
-    ]
-    queue_events = [
+    )
+    queue_events = (
         queue.RedeemRequest,
         queue.RedeemFulfilled,
         queue.CancelRedeemRequest,
         queue.CancelRedeemClaim,
         queue.Withdraw,
         queue.Swept,
+    )
+    sources = (vault, identity, registry, collateral, market, leases, appraisals, pool.compliance)
+    pool_side = [topic_of(vault.address), topic_of(queue.address)]
+    collateral_side = [topic_of(collateral.address)]
+    return [
+        LogQuery(tuple(c.address for c in sources), tuple(e.abi for e in books_events)),
+        # Every contract of the pool logs role changes: only the registry's matter here.
+        LogQuery((registry.address,), (registry.RoleGranted.abi, registry.RoleRevoked.abi)),
+        LogQuery((vault.address,), (vault.Transfer.abi,)),
+        LogQuery((queue.address,), tuple(e.abi for e in queue_events)),
+        LogQuery((token.address,), (token.Transfer.abi,), (pool_side,)),
+        LogQuery((token.address,), (token.Transfer.abi,), (None, pool_side)),
+        LogQuery((registry.address,), (registry.Transfer.abi,), (collateral_side,)),
+        LogQuery((registry.address,), (registry.Transfer.abi,), (None, collateral_side)),
     ]
-    sources = [
-        vault.address,
-        identity.address,
-        registry.address,
-        collateral.address,
-        market.address,
-        leases.address,
-        appraisals.address,
-        pool.compliance.address,
-    ]
-    logs = _logs(books_events, sources, start, stop)
-    # Every contract of the pool logs role changes: only the registry's matter here.
-    logs += _logs([registry.RoleGranted, registry.RoleRevoked], [registry.address], start, stop)
-    logs += _logs([vault.Transfer], [vault.address], start, stop)
-    # The queue's Withdraw shares its topic with the vault's: a query of its own.
-    logs += _logs(queue_events, [queue.address], start, stop)
-    # Only the transfers that touch the pool: the stablecoin and the registry serve others too.
-    for side in ("sender", "receiver"):
-        for holder in (vault.address, queue.address):
-            logs += _logs([token.Transfer], [token.address], start, stop, **{side: holder})
-        logs += _logs(
-            [registry.Transfer], [registry.address], start, stop, **{side: collateral.address}
-        )
-    unique = {(log.block_number, log.log_index): log for log in logs}
+
+
+# Events whose handlers read their block's time, beside the fraction Transfers (`_needs_time`).
+TIMED_EVENTS = frozenset({"GpuRegistered", "GpuRevalued", "GpuCounted", "GpuMarked"})
+
+
+def _needs_time(log: Event, vault: str) -> bool:
+    return log.event_name in TIMED_EVENTS or (
+        log.event_name == "Transfer" and log.contract_address == vault
+    )
+
+
+def rebuild_books(
+    pool: Pool,
+    parameters: PoolParameters | None = None,
+    observe: Observer | None = None,
+    source: EventSource | None = None,
+) -> Books:
+    """Replay the pool's events from the deploy block to the head, in chain order, from `source`
+    (the node, with no cache, by default). `observe` (charts, statements: `gpu_rwa.history`)
+    sees each log, with its block's time, just before the books take it in."""
+    source = source or EventSource()
+    start = pool.manifest.deploy_block or 0
+    head = chain.blocks.head
+    stop = head.number
+    vault, identity, token = pool.vault, pool.identity, pool.stablecoin
+    registry, collateral, queue = pool.registry, pool.collateral, pool.queue
+    market, leases, appraisals = pool.market, pool.leases, pool.appraisals
+    logs = merged([source.logs(query, start, stop) for query in pool_queries(pool)])
     books = Books(
         parameters=parameters or read_parameters(pool),
         vault=vault.address,
         queue=QueueBooks(address=queue.address, vault=vault.address),
+        block=stop,
     )
-    timestamps = _Timestamps()
-    for key in sorted(unique):
-        log = unique[key]
-        source = log.contract_address
-        if source == token.address:
+    timestamps = BlockTimes(
+        (
+            log.block_number
+            for log in logs
+            if observe is not None or _needs_time(log, vault.address)
+        ),
+        stop,
+        head.timestamp,
+    )
+    for log in logs:
+        if observe is not None:
+            observe(books, log, timestamps[log.block_number])
+        emitter = log.contract_address
+        if emitter == token.address:
             _stablecoin_transfer(books, log)
-        elif source == queue.address:
+        elif emitter == queue.address:
             _queue(books.queue, log)
-        elif source == identity.address:
+        elif emitter == identity.address:
             _identity(books, log)
-        elif source == registry.address:
+        elif emitter == registry.address:
             _registry(books, log, collateral.address, timestamps)
-        elif source == collateral.address:
+        elif emitter == collateral.address:
             _collateral(books, log, timestamps)
-        elif source in (market.address, leases.address):
+        elif emitter in (market.address, leases.address):
             _trade(books, log)
-        elif source == appraisals.address:
+        elif emitter == appraisals.address:
             _appraisal(books, log, timestamps)
-        elif source == pool.compliance.address:
+        elif emitter == pool.compliance.address:
             _compliance(books, log)
         else:
             _vault(books, log, timestamps)
@@ -687,7 +710,7 @@ def _identity(books: Books, log) -> None:
         books.verified_until.pop(args["account"], None)
 
 
-def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> None:
+def _registry(books: Books, log, collateral: str, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "GpuRegistered":
         # Registration is the first attestation (no GpuAttested for it) and the status is ACTIVE.
@@ -723,7 +746,7 @@ def _registry(books: Books, log, collateral: str, timestamps: _Timestamps) -> No
             _moves(books, log).exits.append((token_id, args["receiver"]))
 
 
-def _collateral(books: Books, log, timestamps: _Timestamps) -> None:
+def _collateral(books: Books, log, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "WindDownStarted":
         books.winding_down = True
@@ -812,7 +835,7 @@ def _counted_again(gpu: GpuBook, log) -> None:
         gpu.revalue_unexplained = ""
 
 
-def _appraisal(books: Books, log, timestamps: _Timestamps) -> None:
+def _appraisal(books: Books, log, timestamps: BlockTimes) -> None:
     """GpuAppraisals' GpuMarked (`mark`, `mark_default`) and MarkSettled: the hold flag it gave
     the collateral's revalue just before (GpuAppraisals._hold): held below the line iff the mark
     is below the registry's straight-line book value in its block and the GPU's marks are not
@@ -1042,7 +1065,7 @@ def _settlement(books: Books, log) -> None:
         )
 
 
-def _vault(books: Books, log, timestamps: _Timestamps) -> None:
+def _vault(books: Books, log, timestamps: BlockTimes) -> None:
     name, args = log.event_name, log.event_arguments
     if name == "Deposit":
         books.free_cash += args["assets"]
@@ -1116,7 +1139,7 @@ def _compliance(books: Books, log) -> None:
 
 
 def _fraction_receipt(
-    books: Books, log, sender: str, receiver: str, value: int, timestamps: _Timestamps
+    books: Books, log, sender: str, receiver: str, value: int, timestamps: BlockTimes
 ) -> None:
     """Fractions received: by a verified investor, except the vault's own receipts (the dead
     shares minted to it, the escrow of a request). A move into or out of the escrow must be one the
@@ -1127,7 +1150,7 @@ def _fraction_receipt(
         books, log, sender, receiver, value
     )
     exempt = dead_shares or (into_escrow and announced)
-    if not exempt and books.verified_until.get(receiver, 0) < timestamps[log.block_number]:
+    if not exempt and timestamps.after(log.block_number, books.verified_until.get(receiver, 0)):
         books.unverified_receipts.append((log.block_number, receiver))
 
 
@@ -1199,84 +1222,129 @@ class ChainState:
 
 
 def read_chain(pool: Pool, books: Books) -> ChainState:
+    """What the contracts say at the books' last block: every figure read at that one block, in
+    JSON-RPC batches (per holder and per GPU too)."""
     vault, collateral, registry = pool.vault, pool.collateral, pool.registry
-    accounts = sorted(set(books.balances) | {vault.address})
-    held_count = registry.balanceOf(collateral.address)
-    gpus_held = {registry.tokenOfOwnerByIndex(collateral.address, i) for i in range(held_count)}
+    block = chain.blocks.head if books.block is None else chain.blocks[books.block]
+    reader = BlockReader(block.number)
+    now = reader.named(
+        {
+            name: ContractCall(getattr(contract, name))
+            for contract, names in (
+                (vault, VAULT_FIGURES),
+                (collateral, COLLATERAL_FIGURES),
+                (pool.queue, QUEUE_FIGURES),
+            )
+            for name in names
+        }
+        | {
+            "gpus_held": ContractCall(registry.balanceOf, (collateral.address,)),
+            "stablecoin_balance": ContractCall(pool.stablecoin.balanceOf, (vault.address,)),
+            "queue_stablecoin": ContractCall(pool.stablecoin.balanceOf, (pool.queue.address,)),
+            "vault_own_balance": ContractCall(vault.balanceOf, (vault.address,)),
+        }
+    )
+    held = [(collateral.address, i) for i in range(now["gpus_held"])]
+    gpus_held = set(reader.read([ContractCall(registry.tokenOfOwnerByIndex, a) for a in held]))
     gpu_ids = sorted(gpus_held | {gpu.token_id for gpu in books.pool_gpus})
-    terms = {token_id: registry.terms(token_id) for token_id in gpu_ids}
-    supply = vault.totalSupply()
-    paused = vault.paused()
+    accounts = sorted(set(books.balances) | {vault.address})
+    to_shares = reader.each(vault.convertToShares, ROUND_TRIP_AMOUNTS)
+    (value_of_supply,) = reader.each(vault.convertToAssets, [now["totalSupply"]])
+    terms = reader.by_key(registry.terms, gpu_ids)
     return ChainState(
-        timestamp=chain.blocks.head.timestamp,
-        supply=supply,
-        balances={a: vault.balanceOf(a) for a in accounts},
-        claimable={a: vault.claimable(a) for a in accounts},
-        free_cash=vault.free_cash(),
-        collateral_value=collateral.value(),
-        total_assets=vault.totalAssets(),
-        value_of_supply=vault.convertToAssets(supply),
-        received=vault.received(),
-        held=vault.held(),
-        fees=vault.accrued_fees(),
-        unvested=vault.unvested(),
-        stablecoin_balance=pool.stablecoin.balanceOf(vault.address),
-        dead_shares_constant=vault.DEAD_SHARES(),
+        timestamp=block.timestamp,
+        supply=now["totalSupply"],
+        balances=reader.by_key(vault.balanceOf, accounts),
+        claimable=reader.by_key(vault.claimable, accounts),
+        free_cash=now["free_cash"],
+        collateral_value=now["value"],
+        total_assets=now["totalAssets"],
+        value_of_supply=value_of_supply,
+        received=now["received"],
+        held=now["held"],
+        fees=now["accrued_fees"],
+        unvested=now["unvested"],
+        stablecoin_balance=now["stablecoin_balance"],
+        dead_shares_constant=now["DEAD_SHARES"],
         gpus_held=gpus_held,
-        counted=collateral.schedule_state()[1],
-        pending=collateral.pending(),
-        written_down=collateral.written_down(),
-        held_down=collateral.held_down(),
-        entries_open=collateral.entries_open(),
-        winding_down=collateral.winding_down(),
-        positions={i: tuple(collateral.position(i)) for i in gpu_ids},
-        value_of={i: collateral.value_of(i) for i in gpu_ids},
+        counted=now["schedule_state"][1],
+        pending=now["pending"],
+        written_down=now["written_down"],
+        held_down=now["held_down"],
+        entries_open=now["entries_open"],
+        winding_down=now["winding_down"],
+        positions={i: tuple(p) for i, p in reader.by_key(collateral.position, gpu_ids).items()},
+        value_of=reader.by_key(collateral.value_of, gpu_ids),
         registry_terms={i: (t.status, t.last_attested_at) for i, t in terms.items()},
-        marks={i: tuple(collateral.appraisal(i))[:2] for i in gpu_ids},
-        round_trips=[
-            (a, vault.convertToAssets(vault.convertToShares(a))) for a in ROUND_TRIP_AMOUNTS
-        ],
-        paused=paused,
-        queue=read_queue(pool, books, paused),
+        marks={i: tuple(a)[:2] for i, a in reader.by_key(collateral.appraisal, gpu_ids).items()},
+        round_trips=list(
+            zip(ROUND_TRIP_AMOUNTS, reader.each(vault.convertToAssets, to_shares), strict=True)
+        ),
+        paused=now["paused"],
+        queue=read_queue(pool, books, now, reader),
     )
 
 
-def read_queue(pool: Pool, books: Books, paused: bool) -> QueueState:
-    queue, vault = pool.queue, pool.vault
+# The views `read_chain` reads once each, named as the contracts name them.
+VAULT_FIGURES = (
+    "totalSupply",
+    "paused",
+    "free_cash",
+    "totalAssets",
+    "received",
+    "held",
+    "accrued_fees",
+    "unvested",
+    "DEAD_SHARES",
+)
+COLLATERAL_FIGURES = (
+    "value",
+    "schedule_state",
+    "pending",
+    "written_down",
+    "held_down",
+    "entries_open",
+    "winding_down",
+)
+QUEUE_FIGURES = ("pending_shares", "open_requests", "cancelled_shares", "reserved")
+
+
+def read_queue(pool: Pool, books: Books, now: dict, reader: BlockReader) -> QueueState:
+    """The queue's views at the reader's block (`now`: `read_chain`'s figures)."""
+    queue = pool.queue
     controllers = sorted(books.queue.controllers)
+    max_redeem = reader.by_key(queue.maxRedeem, controllers)
+    max_withdraw = reader.by_key(queue.maxWithdraw, controllers)
+    by_request_zero = [
+        reader.read([ContractCall(method, (0, c)) for c in controllers])
+        for method in (queue.claimableCancelRedeemRequest, queue.pendingRedeemRequest)
+    ]
     views = {
-        c: (
-            queue.maxRedeem(c),
-            queue.maxWithdraw(c),
-            queue.claimableCancelRedeemRequest(0, c),
-            queue.pendingRedeemRequest(0, c),
-        )
-        for c in controllers
+        c: (max_redeem[c], max_withdraw[c], by_request_zero[0][i], by_request_zero[1][i])
+        for i, c in enumerate(controllers)
     }
+    states = reader.by_key(queue.controller_state, controllers)
+    claiming = {c: v for c, v in views.items() if v[0] or v[1]}
     return QueueState(
-        pending_shares=queue.pending_shares(),
-        open_requests=queue.open_requests(),
-        cancelled_shares=queue.cancelled_shares(),
-        reserved=queue.reserved(),
-        escrow=vault.balanceOf(vault.address) - vault.DEAD_SHARES(),
-        stablecoin_balance=pool.stablecoin.balanceOf(queue.address),
-        entries=_queue_entries(queue),
-        controllers={c: tuple(queue.controller_state(c)) for c in controllers},
+        pending_shares=now["pending_shares"],
+        open_requests=now["open_requests"],
+        cancelled_shares=now["cancelled_shares"],
+        reserved=now["reserved"],
+        escrow=now["vault_own_balance"] - now["DEAD_SHARES"],
+        stablecoin_balance=now["queue_stablecoin"],
+        entries=_queue_entries(queue, reader),
+        controllers={c: tuple(state) for c, state in states.items()},
         views=views,
-        max_claims={
-            c: _max_claim(queue, c, max_redeem, max_withdraw)
-            for c, (max_redeem, max_withdraw, _, _) in views.items()
-            if (max_redeem or max_withdraw) and not paused
-        },
+        max_claims={} if now["paused"] else _max_claims(queue, reader, claiming),
     )
 
 
-def _queue_entries(queue) -> list[tuple[int, str, int]]:
+def _queue_entries(queue, reader: BlockReader) -> list[tuple[int, str, int]]:
     """The pending requests from the head, a page at a time (`requests`)."""
     entries: list[tuple[int, str, int]] = []
     start, skip = 0, 0
     while True:
-        page = queue.requests(start, QUEUE_PAGE)
+        (page,) = reader.read([ContractCall(queue.requests, (start, QUEUE_PAGE))])
         entries += [
             (request_id, to_checksum_address(f"0x{controller:040x}"), shares)
             for request_id, controller, shares in page[skip:]
@@ -1287,17 +1355,19 @@ def _queue_entries(queue) -> list[tuple[int, str, int]]:
         start, skip = page[-1][0], 1
 
 
-def _max_claim(queue, controller: str, max_redeem: int, max_withdraw: int):
-    """Claim the controller's max to itself in eth_calls (nothing is sent): what `redeem` pays
-    for `maxRedeem`, and what `withdraw` takes for `maxWithdraw`."""
-
-    def simulated(method, amount: int) -> int | None:
-        try:
-            return method.call(amount, controller, controller, sender=controller)
-        except ApeException:
-            return None
-
-    return simulated(queue.redeem, max_redeem), simulated(queue.withdraw, max_withdraw)
+def _max_claims(
+    queue, reader: BlockReader, views: dict[str, tuple[int, int, int, int]]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Claim each controller's max to itself in eth_calls (nothing is sent): what `redeem` pays
+    for `maxRedeem`, and what `withdraw` takes for `maxWithdraw` (None: the call reverted)."""
+    results = reader.simulate(
+        [
+            ContractCall(method, (amount, c, c), sender=c)
+            for c, (max_redeem, max_withdraw, _, _) in views.items()
+            for method, amount in ((queue.redeem, max_redeem), (queue.withdraw, max_withdraw))
+        ]
+    )
+    return {c: (results[2 * i], results[2 * i + 1]) for i, c in enumerate(views)}
 
 
 # THE INVARIANTS #
@@ -1324,8 +1394,29 @@ def check_invariants(
     return sorted((check(books, state) for check in CHECKS), key=lambda c: c.number)
 
 
+@dataclass(frozen=True)
+class _Amount:
+    """A figure that is an amount of stablecoin or of fractions (base units)."""
+
+    value: int
+    unit: str
+
+
+def _cash(value: int) -> _Amount:
+    return _Amount(value, CASH)
+
+
+def _fractions(value: int) -> _Amount:
+    return _Amount(value, FRACTIONS)
+
+
 def _check(number: int, name: str, passed: bool, **compared) -> InvariantCheck:
-    return InvariantCheck(number=number, name=name, compared=compared, passed=passed)
+    """The figures as compared (base units), and the unit of those that are amounts."""
+    units = {key: value.unit for key, value in compared.items() if isinstance(value, _Amount)}
+    figures = {
+        key: value.value if isinstance(value, _Amount) else value for key, value in compared.items()
+    }
+    return InvariantCheck(number=number, name=name, compared=figures, units=units, passed=passed)
 
 
 def _holders(books: Books, state: ChainState) -> list[str]:
@@ -1344,13 +1435,13 @@ def supply_check(books: Books, state: ChainState) -> InvariantCheck:
         sum(on_chain.values()) == state.supply == books.supply
         and all(books.balances.get(h, 0) == on_chain[h] for h in holders)
         and books.dead_shares == (state.dead_shares_constant if books.supply else 0),
-        sum_of_balances=sum(on_chain.values()),
-        total_supply=state.supply,
-        supply_from_events=books.supply,
+        sum_of_balances=_fractions(sum(on_chain.values())),
+        total_supply=_fractions(state.supply),
+        supply_from_events=_fractions(books.supply),
         holders=sum(1 for h in holders if on_chain[h]),
-        dead_shares=books.dead_shares,
-        dead_shares_constant=state.dead_shares_constant,
-        escrow_from_queue_events=books.queue.escrowed,
+        dead_shares=_fractions(books.dead_shares),
+        dead_shares_constant=_fractions(state.dead_shares_constant),
+        escrow_from_queue_events=_fractions(books.queue.escrowed),
     )
 
 
@@ -1369,12 +1460,12 @@ def issuance_check(books: Books, state: ChainState) -> InvariantCheck:
         and state.value_of_supply <= backing
         and not mismatches
         and value_sum - counted <= state.collateral_value <= value_sum,
-        value_of_fractions=state.value_of_supply,
-        free_cash=state.free_cash,
-        collateral_value=state.collateral_value,
-        total_assets=state.total_assets,
-        sum_of_value_of=value_sum,
-        recomputed_from_events=sum(expected.values()),
+        value_of_fractions=_cash(state.value_of_supply),
+        free_cash=_cash(state.free_cash),
+        collateral_value=_cash(state.collateral_value),
+        total_assets=_cash(state.total_assets),
+        sum_of_value_of=_cash(value_sum),
+        recomputed_from_events=_cash(sum(expected.values())),
         gpus_valued=len(expected),
         value_of_mismatches=_ids(mismatches),
         counted=counted,
@@ -1390,16 +1481,16 @@ def revenue_check(books: Books, state: ChainState) -> InvariantCheck:
         "revenue conserved to the wei (fees taken apart)",
         state.received == books.revenue_received
         and 0 <= dust <= DUST_PER_HOLDER * len(holders) + DUST_GLOBAL,
-        received=state.received,
-        received_from_events=books.revenue_received,
-        donations_skimmed=books.donations_skimmed,
-        sale_gains_streamed=books.sale_gains,
-        fees_charged=books.fees_charged,
-        claimed=books.revenue_claimed,
-        claimable=claimable,
-        claimable_by_dead_shares=state.claimable.get(books.vault, 0),
-        unvested=state.unvested,
-        dust=dust,
+        received=_cash(state.received),
+        received_from_events=_cash(books.revenue_received),
+        donations_skimmed=_cash(books.donations_skimmed),
+        sale_gains_streamed=_cash(books.sale_gains),
+        fees_charged=_cash(books.fees_charged),
+        claimed=_cash(books.revenue_claimed),
+        claimable=_cash(claimable),
+        claimable_by_dead_shares=_cash(state.claimable.get(books.vault, 0)),
+        unvested=_cash(state.unvested),
+        dust=_cash(dust),
     )
 
 
@@ -1419,19 +1510,19 @@ def cash_check(books: Books, state: ChainState) -> InvariantCheck:
         and state.queue.stablecoin_balance == queue.stablecoin_held == reserved + queue.donations
         and queue.donations >= 0
         and reserved == queue.reserve,
-        stablecoin_balance=state.stablecoin_balance,
-        donations=books.donations,
-        free_cash=state.free_cash,
-        revenue_held=state.held,
-        fees_accrued=state.fees,
-        reserved=reserved,
-        queue_stablecoin_balance=state.queue.stablecoin_balance,
-        queue_donations=queue.donations,
-        free_cash_from_events=books.free_cash,
-        revenue_held_from_events=books.revenue_held,
-        fees_from_events=books.fees_accrued,
-        reserved_from_events=queue.reserve,
-        queue_swept=queue.swept,
+        stablecoin_balance=_cash(state.stablecoin_balance),
+        donations=_cash(books.donations),
+        free_cash=_cash(state.free_cash),
+        revenue_held=_cash(state.held),
+        fees_accrued=_cash(state.fees),
+        reserved=_cash(reserved),
+        queue_stablecoin_balance=_cash(state.queue.stablecoin_balance),
+        queue_donations=_cash(queue.donations),
+        free_cash_from_events=_cash(books.free_cash),
+        revenue_held_from_events=_cash(books.revenue_held),
+        fees_from_events=_cash(books.fees_accrued),
+        reserved_from_events=_cash(queue.reserve),
+        queue_swept=_cash(queue.swept),
     )
 
 
@@ -1489,7 +1580,7 @@ def gpus_check(books: Books, state: ChainState) -> InvariantCheck:
         swapped_out=len(books.went_out("swapped out")),
         sales=books.sales,
         sales_below_floor=books.sales_below_floor,
-        sale_gains_streamed=books.sale_gains,
+        sale_gains_streamed=_cash(books.sale_gains),
         moves_unaccounted="; ".join(books.move_anomalies) or "-",
         held_not_counted_plain_transfer=_ids(plain_transfers),
         left_without_flow=_ids(left_without_flow),
@@ -1504,7 +1595,7 @@ def rounding_check(books: Books, state: ChainState) -> InvariantCheck:
         7,
         "rounding favours the vault",
         all(back <= amount for amount, back in state.round_trips),
-        **{f"round_trip_{amount}": back for amount, back in state.round_trips},
+        **{f"round_trip_{amount}": _cash(back) for amount, back in state.round_trips},
     )
 
 
@@ -1605,23 +1696,23 @@ def queue_check(books: Books, state: ChainState) -> InvariantCheck:
         requests=len(queue.requests),
         pending_requests=on_chain.open_requests,
         pending_from_events=len(entries),
-        pending_shares=on_chain.pending_shares,
-        pending_shares_from_events=queue.pending,
-        cancelled_shares=on_chain.cancelled_shares,
-        cancelled_from_events=queue.cancelled,
-        escrow=on_chain.escrow,
-        escrow_from_events=queue.escrowed,
-        reserved=on_chain.reserved,
-        reserved_from_events=queue.reserve,
-        claimable_assets_from_events=queue.claimable_assets,
-        queue_stablecoin_balance=on_chain.stablecoin_balance,
-        fulfilled_shares=queue.fulfilled_shares,
-        fulfilled_assets=queue.fulfilled_assets,
-        settled_by_vault_shares=queue.settled_shares,
-        settled_by_vault_assets=queue.settled_assets,
-        claimed_assets=queue.claimed_assets,
-        cancelled_total=queue.cancelled_total,
-        claimed_back=queue.claimed_back,
+        pending_shares=_fractions(on_chain.pending_shares),
+        pending_shares_from_events=_fractions(queue.pending),
+        cancelled_shares=_fractions(on_chain.cancelled_shares),
+        cancelled_from_events=_fractions(queue.cancelled),
+        escrow=_fractions(on_chain.escrow),
+        escrow_from_events=_fractions(queue.escrowed),
+        reserved=_cash(on_chain.reserved),
+        reserved_from_events=_cash(queue.reserve),
+        claimable_assets_from_events=_cash(queue.claimable_assets),
+        queue_stablecoin_balance=_cash(on_chain.stablecoin_balance),
+        fulfilled_shares=_fractions(queue.fulfilled_shares),
+        fulfilled_assets=_cash(queue.fulfilled_assets),
+        settled_by_vault_shares=_fractions(queue.settled_shares),
+        settled_by_vault_assets=_cash(queue.settled_assets),
+        claimed_assets=_cash(queue.claimed_assets),
+        cancelled_total=_fractions(queue.cancelled_total),
+        claimed_back=_fractions(queue.claimed_back),
         queue_order_matches=on_chain.entries == entries,
         controllers=len(queue.controllers),
         controllers_differing=", ".join(differing) or "-",
@@ -1720,13 +1811,35 @@ CHECKS = (
 # TABLES #
 
 
-def invariants_table(checks: list[InvariantCheck]) -> Table:
+def readable_figures(check: InvariantCheck, pool: Pool) -> dict[str, str]:
+    """The figures compared, amounts in units beside base units: `1,000.000000 USDC
+    (1000000000)`."""
+    formats = {CASH: pool.cash, FRACTIONS: pool.fractions}
+    figures = {}
+    for name, value in check.compared.items():
+        unit = check.units.get(name)
+        figures[name] = f"{_signed(formats[unit], value)} ({value})" if unit else str(value)
+    return figures
+
+
+def _signed(fmt, amount: int) -> str:
+    return f"-{fmt(-amount)}" if amount < 0 else fmt(amount)
+
+
+def invariants_table(checks: list[InvariantCheck], pool: Pool | None = None) -> Table:
+    """Each invariant with the figures compared (with `pool`: amounts in units beside base
+    units)."""
     table = Table(title="invariants (../shared/DOMAIN.md)")
     for column in ("#", "invariant", "result", "figures compared"):
         table.add_column(column)
     for check in checks:
-        figures = ", ".join(f"{name}={value}" for name, value in check.compared.items())
-        table.add_row(str(check.number), check.name, check.verdict, figures)
+        figures = readable_figures(check, pool) if pool else check.compared
+        table.add_row(
+            str(check.number),
+            check.name,
+            check.verdict,
+            "\n".join(f"{name} = {value}" for name, value in figures.items()),
+        )
     return table
 
 
@@ -1768,3 +1881,281 @@ def _holds_cell(gpu: GpuBook) -> str:
     """How the GPU holds entries, as the events tell it: `below line`, `impaired`, both, `-`."""
     holds = (("below line", gpu.held_below_line), ("impaired", gpu.held_impaired))
     return ", ".join(name for name, held in holds if held) or "-"
+
+
+# THE REPORT #
+
+
+class Amount(BaseModel):
+    """An amount in base units, and in units with its symbol."""
+
+    base_units: int
+    units: str
+
+
+class BlockMark(BaseModel):
+    number: int
+    timestamp: int
+    time: str
+
+
+class AuditedChain(BaseModel):
+    """Which chain was audited: the node's own answers beside what the manifest recorded."""
+
+    network: str
+    chain_id: int
+    genesis_hash: str
+    genesis_hash_in_manifest: str | None
+    node: str | None
+
+
+class AuditedPool(BaseModel):
+    contracts: dict[str, str]
+    stablecoin: str
+    stablecoin_symbol: str
+    stablecoin_decimals: int
+    fraction_symbol: str
+    fraction_decimals: int
+    nav: Amount
+    free_cash: Amount
+    collateral_value: Amount
+    supply: Amount
+    price_per_fraction: Amount
+    revenue_received: Amount
+    revenue_unvested: Amount
+    fees_accrued: Amount
+    gpus_held: int
+    gpus_counted: int
+
+
+class Position(BaseModel):
+    """One holder: fractions (the vault's own are the dead shares and the queue's escrow), their
+    value at NAV (`convertToAssets`), revenue claimable, and what a freeze holds."""
+
+    holder: str
+    fractions: Amount
+    value: Amount
+    claimable: Amount
+    frozen: Amount
+    frozen_entirely: bool
+
+
+class LeaseLine(BaseModel):
+    """One lease: arrears as of now, or as of its default."""
+
+    lease_id: int
+    lessee: str
+    gpus: list[int]
+    instalment: Amount
+    paid: int
+    instalments: int
+    arrears: Amount
+    arrears_instalments: int
+    days_late: int
+    status: str
+    defaulted: bool
+    defaulted_at: str | None
+    recovered: Amount
+
+
+class InvariantLine(BaseModel):
+    number: int
+    name: str
+    passed: bool
+    # As compared (base units), and readable (amounts in units beside base units).
+    compared: dict[str, int | str | bool]
+    figures: dict[str, str]
+
+
+class AuditReport(BaseModel):
+    """What `ape run audit --report` writes: which chain, block range and pool were audited, the
+    pool's figures, positions, leases and invariants."""
+
+    chain: AuditedChain
+    first_block: BlockMark
+    last_block: BlockMark
+    pool: AuditedPool
+    positions: list[Position]
+    leases: list[LeaseLine]
+    invariants: list[InvariantLine]
+    summary: str
+    passed: bool
+
+
+def _block(number: int) -> BlockMark:
+    timestamp = chain.blocks[number].timestamp
+    return BlockMark(number=number, timestamp=timestamp, time=_iso_time(timestamp))
+
+
+def _iso_time(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def audit_report(
+    pool: Pool, books: Books, state: ChainState, checks: list[InvariantCheck]
+) -> AuditReport:
+    """The report of one audit: the chain's and the contracts' answers read now, the books from
+    the events."""
+    manifest = pool.manifest
+    cash = lambda amount: Amount(base_units=amount, units=_signed(pool.cash, amount))  # noqa: E731
+    fractions = lambda amount: Amount(base_units=amount, units=pool.fractions(amount))  # noqa: E731
+    virtual = 10 ** (pool.fraction_decimals - pool.decimals)
+
+    def at_nav(shares: int) -> int:
+        # convertToAssets: the vault's rounding (down), at the NAV read.
+        return shares * (state.total_assets + 1) // (state.supply + virtual)
+
+    holders = sorted(set(books.balances) | set(state.balances) | set(books.frozen))
+    positions = [
+        Position(
+            holder=holder,
+            fractions=fractions(state.balances.get(holder, 0)),
+            value=cash(at_nav(state.balances.get(holder, 0))),
+            claimable=cash(state.claimable.get(holder, 0)),
+            frozen=fractions(books.frozen.get(holder, 0)),
+            frozen_entirely=holder in books.frozen_entirely,
+        )
+        for holder in holders
+        if state.balances.get(holder, 0) or state.claimable.get(holder, 0)
+        or books.frozen.get(holder, 0) or holder in books.frozen_entirely
+    ]  # fmt: skip
+    return AuditReport(
+        chain=AuditedChain(
+            network=manifest.network,
+            chain_id=chain.chain_id,
+            genesis_hash=genesis_hash(),
+            genesis_hash_in_manifest=manifest.genesis_hash,
+            node=manifest.node,
+        ),
+        first_block=_block(manifest.deploy_block or 0),
+        # The block the books were replayed to, where they say (the head otherwise).
+        last_block=_block(getattr(books, "block", None) or chain.blocks.head.number),
+        pool=AuditedPool(
+            contracts={name: record.address for name, record in manifest.contracts.items()},
+            stablecoin=pool.stablecoin.address,
+            stablecoin_symbol=pool.symbol,
+            stablecoin_decimals=pool.decimals,
+            fraction_symbol=pool.fraction_symbol,
+            fraction_decimals=pool.fraction_decimals,
+            nav=cash(state.total_assets),
+            free_cash=cash(state.free_cash),
+            collateral_value=cash(state.collateral_value),
+            supply=fractions(state.supply),
+            price_per_fraction=cash(at_nav(10**pool.fraction_decimals)),
+            revenue_received=cash(state.received),
+            revenue_unvested=cash(state.unvested),
+            fees_accrued=cash(state.fees),
+            gpus_held=len(state.gpus_held),
+            gpus_counted=state.counted,
+        ),
+        positions=positions,
+        leases=_lease_lines(pool, cash),
+        invariants=[
+            InvariantLine(
+                number=c.number,
+                name=c.name,
+                passed=c.passed,
+                compared=c.compared,
+                figures=readable_figures(c, pool),
+            )
+            for c in checks
+        ],
+        summary=summary_line(checks),
+        passed=not failures(checks),
+    )
+
+
+def _lease_lines(pool: Pool, cash) -> list[LeaseLine]:
+    """Every lease of the pool's LeaseManager, as its views say now."""
+    leases = pool.leases
+    lines = []
+    for lease_id in range(1, leases.lease_count() + 1):
+        lease = leases.lease(lease_id)
+        count, amount, _, days_late = leases.arrears(lease_id)
+        lines.append(
+            LeaseLine(
+                lease_id=lease_id,
+                lessee=lease.lessee,
+                gpus=list(leases.lease_gpus(lease_id)),
+                instalment=cash(lease.instalment),
+                paid=lease.paid,
+                instalments=lease.instalments,
+                arrears=cash(amount),
+                arrears_instalments=count,
+                days_late=days_late,
+                status=LEASE_STATUS_NAMES[lease.status],
+                defaulted=bool(lease.defaulted_at),
+                defaulted_at=_iso_time(lease.defaulted_at) if lease.defaulted_at else None,
+                recovered=cash(lease.recovered),
+            )
+        )
+    return lines
+
+
+def report_tables(report: AuditReport) -> list[Table]:
+    """The report's head as printed: what was audited, the pool's figures, positions, leases."""
+    audited = Table(title="audited", show_header=False)
+    audited.add_column("what")
+    audited.add_column("value")
+    c, p = report.chain, report.pool
+    for what, value in (
+        ("network", f"{c.network} (chain id {c.chain_id})"),
+        ("genesis hash", c.genesis_hash),
+        ("node", c.node or "-"),
+        ("blocks", f"{report.first_block.number} ({report.first_block.time}) to "
+                   f"{report.last_block.number} ({report.last_block.time})"),
+        ("vault", p.contracts.get("CollateralVault", "-")),
+        ("collateral", p.contracts.get("GpuCollateral", "-")),
+        ("queue", p.contracts.get("RedemptionQueue", "-")),
+        ("stablecoin", f"{p.stablecoin} ({p.stablecoin_symbol}, {p.stablecoin_decimals} "
+                       "decimals)"),
+        ("NAV", _both(p.nav)),
+        ("free cash", _both(p.free_cash)),
+        ("collateral value", _both(p.collateral_value)),
+        ("fractions", _both(p.supply)),
+        ("price per fraction", _both(p.price_per_fraction)),
+        ("revenue received / vesting", f"{_both(p.revenue_received)} / "
+                                       f"{_both(p.revenue_unvested)}"),
+        ("fees accrued", _both(p.fees_accrued)),
+        ("GPUs held / counted", f"{p.gpus_held} / {p.gpus_counted}"),
+    ):  # fmt: skip
+        audited.add_row(what, value)
+    positions = Table(title=f"positions: {len(report.positions)}")
+    for column in ("holder", "fractions", "value at NAV", "claimable revenue", "frozen"):
+        positions.add_column(column, justify="left" if column == "holder" else "right")
+    vault = report.pool.contracts.get("CollateralVault")
+    for position in report.positions:
+        frozen = "all" if position.frozen_entirely else position.frozen.units
+        positions.add_row(
+            f"{position.holder} (dead shares, escrow)"
+            if position.holder == vault
+            else position.holder,
+            position.fractions.units,
+            position.value.units,
+            position.claimable.units,
+            frozen if position.frozen_entirely or position.frozen.base_units else "-",
+        )
+    leases = Table(title=f"leases: {len(report.leases)}")
+    for column in ("id", "lessee", "GPUs", "instalment", "paid", "arrears", "days late", "status"):
+        leases.add_column(column, justify="left" if column in ("lessee", "GPUs") else "right")
+    for lease in report.leases:
+        owed = (
+            f"{lease.arrears.units} ({lease.arrears_instalments})"
+            if lease.arrears_instalments
+            else "-"
+        )
+        leases.add_row(
+            str(lease.lease_id),
+            lease.lessee,
+            ", ".join(map(str, lease.gpus)),
+            lease.instalment.units,
+            f"{lease.paid}/{lease.instalments}",
+            owed,
+            str(lease.days_late) if lease.arrears_instalments else "-",
+            lease.status + (f" ({lease.defaulted_at})" if lease.defaulted else ""),
+        )
+    return [audited, positions, leases]
+
+
+def _both(amount: Amount) -> str:
+    return f"{amount.units} ({amount.base_units})"

@@ -1,22 +1,31 @@
-"""Click options shared by the `ape run` scripts."""
+"""The command classes and click options shared by the `ape run` scripts."""
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import ape_ethereum.provider as ethereum_provider
 import click
-from ape import chain
+from ape import cli as ape_cli
+from ape.api import ProviderAPI
 from ape.exceptions import TransactionError
 from ape.logging import LogLevel, logger
 from ape_foundry.provider import FoundryProvider
 from pydantic import ValidationError
 from rich.console import Console
 
-from gpu_rwa.chain import has_code, network_name
+from gpu_rwa.chain import (
+    chain_differences,
+    local_node_uri,
+    network_name,
+    node_address,
+    starts_own_node,
+)
 from gpu_rwa.config import DeployConfig, load_deploy_config
 from gpu_rwa.errors import UserError
 from gpu_rwa.manifest import Manifest, manifest_path, read_manifest
 from gpu_rwa.models import StrictModel
+from gpu_rwa.node import DEFAULT_PORT, answers
 from gpu_rwa.types import address_or_error
 
 # Piped output (CI logs, files) gets room for the registry table instead of rich's 80 columns.
@@ -61,6 +70,62 @@ def _source_traceback_when_debugging(self):
 FoundryProvider._handle_execution_reverted = _foundry_revert_without_trace
 ethereum_provider._get_trace_from_revert_kwargs = _revert_trace_when_debugging
 TransactionError._get_ape_traceback = _source_traceback_when_debugging
+
+
+class ConnectedProviderCommand(ape_cli.ConnectedProviderCommand):
+    """ape's command that connects to `--network` before running, except in place of the user's
+    node. Where no node answers at a local address, ape-foundry starts an Anvil there for the
+    one command and stops it after: a deploy would write a manifest of a chain about to vanish,
+    any other script would find none of the user's work. So on the local network the command
+    refuses in one line, before ape starts anything, naming the address and `make node`.
+
+    Checked before connecting, by an `eth_chainId` with a 1 s timeout, rather than after by
+    `provider.process` (set when ape started the node): that one refuses only once a throwaway
+    has started, and the test suite runs the scripts on its own Anvil, which ape did start."""
+
+    def invoke(self, ctx: click.Context):
+        provider = ctx.params.get("network")
+        if isinstance(provider, ProviderAPI):
+            _require_running_node(provider, ctx.params.get("manifest_file"))
+        return super().invoke(ctx)
+
+
+def _require_running_node(provider: ProviderAPI, manifest_file: Path | None) -> None:
+    uri = local_node_uri(provider)
+    if uri is None or not starts_own_node(provider, uri) or answers(uri):
+        return
+    port = urlsplit(uri).port
+    start = "make node" if port in (None, DEFAULT_PORT) else f"make node NODE_PORT={port}"
+    path = manifest_file or manifest_path(provider.network.name)
+    manifest = read_manifest(path)
+    if manifest is None:
+        raise UserError(
+            f"node at {uri} is not reachable; start it with `{start}` (a chain started for one "
+            "command would be gone when it ends)"
+        )
+    where = "there" if manifest.node in (None, node_address(uri)) else f"on {manifest.node}"
+    raise UserError(
+        f"node at {uri} is not reachable ({path} was deployed {where}); start it with `{start}`"
+    )
+
+
+class FreshChainCommand(ape_cli.ConnectedProviderCommand):
+    """The command of a story that deploys a pool of its own and moves chain time (the demo,
+    the benchmark): it runs only on an Anvil ape starts for it, never on a node already running,
+    whose chain it would spoil (and whose contracts, deployed by the same test accounts at the
+    same addresses, it could take for its own). `advice` says what the story would do there and
+    how to run it apart."""
+
+    def __init__(self, *args, advice: str, **kwargs):
+        self.advice = advice
+        super().__init__(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context):
+        provider = ctx.params.get("network")
+        uri = local_node_uri(provider) if isinstance(provider, ProviderAPI) else None
+        if uri is not None and answers(uri):
+            raise UserError(f"a node already runs at {uri}: {self.advice}")
+        return super().invoke(ctx)
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: Path) -> DeployConfig:
@@ -110,12 +175,11 @@ def require_manifest(manifest_file: Path | None) -> Manifest:
     manifest = read_manifest(path)
     if manifest is None:
         raise UserError(f"{path}: no deployment manifest; run `ape run deploy` first")
-    if manifest.chain_id != chain.chain_id or not all(
-        has_code(record.address) for record in manifest.contracts.values()
-    ):
+    if differences := chain_differences(manifest):
         raise UserError(
-            f"{path} describes another chain than the one connected (was the local node "
-            "restarted without its state?); run `ape run deploy` to deploy here"
+            f"{path} describes another chain than the one connected ({'; '.join(differences)}); "
+            "connect to the node it was deployed on, or deploy here afresh with "
+            "`ape run deploy --replace`"
         )
     return manifest
 

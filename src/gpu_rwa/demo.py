@@ -55,8 +55,10 @@ from gpu_rwa.cli import validated
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.deployment import deploy_suite
 from gpu_rwa.errors import UserError
+from gpu_rwa.history import replay
 from gpu_rwa.inventory import load_inventory
 from gpu_rwa.registry import pending_entries, register_entries
+from gpu_rwa.statement import Performance, format_rate, holder_returns
 from gpu_rwa.types import SECONDS_PER_DAY
 
 MONTH = 30 * SECONDS_PER_DAY
@@ -179,6 +181,9 @@ class DemoReport(BaseModel):
     attestations: int
     maturities_processed: int
     invariants: list[InvariantCheck]
+    # Each holder's results from the events (`gpu_rwa.statement`): paid, value at NAV, revenue
+    # claimed and claimable, redeemed, total return and yield (XIRR, a year).
+    returns: dict[str, Performance]
 
     @property
     def passed(self) -> bool:
@@ -462,7 +467,7 @@ def audit(run: Run) -> DemoReport:
     # Investors' verification has lapsed by now: they still claim to themselves (exit rights).
     investors = [*cast.investors.values(), run.newcomer]
     claim_all(run, [cast.operator, *investors])
-    books = rebuild_books(pool)
+    history, books = replay(pool)
     state = read_chain(pool, books)
     invariants = check_invariants(pool, books, state)
     holders = [vault.address, cast.operator.address, *(a.address for a in investors)]
@@ -501,6 +506,7 @@ def audit(run: Run) -> DemoReport:
         attestations=run.attestations,
         maturities_processed=run.matured,
         invariants=invariants,
+        returns=holder_returns(history),
     )
 
 
@@ -768,6 +774,29 @@ def months_table(pool: pools.Pool, months: list[MonthFigures]) -> Table:
     return table
 
 
+def returns_table(pool: pools.Pool, returns: dict[str, Performance]) -> Table:
+    """One line per holder: what it paid, what it has and got back, the total return and the
+    yield, so that a price below par beside the revenue received reads as the whole result."""
+    table = Table(title=f"total return and yield per holder ({pool.symbol}, to the cent)")
+    columns = ("holder", "paid", "value at NAV", "revenue claimed", "claimable", "redeemed",
+               "total return", "yield (XIRR)")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column == "holder" else "right")
+    for account, r in returns.items():
+        amount = partial(_cents, decimals=pool.decimals)
+        table.add_row(
+            account,
+            amount(r.paid),
+            amount(r.value),
+            amount(r.claimed),
+            amount(r.claimable),
+            amount(r.returned),
+            amount(r.total_return),
+            format_rate(r.xirr),
+        )
+    return table
+
+
 def summary_tables(pool: pools.Pool, report: DemoReport) -> list[Table]:
     positions = Table(title="positions")
     for column in ("holder", "fractions", "value at NAV", "revenue claimed"):
@@ -783,6 +812,7 @@ def summary_tables(pool: pools.Pool, report: DemoReport) -> list[Table]:
     books = rebuild_books(pool)
     return [
         positions,
+        returns_table(pool, report.returns),
         gpu_table(pool, books, read_chain(pool, books)),
-        invariants_table(report.invariants),
+        invariants_table(report.invariants, pool),
     ]

@@ -58,9 +58,12 @@ from gpu_rwa.demo import (
     governed,
     refusal,
     register_inventory,
+    returns_table,
     verify,
 )
 from gpu_rwa.errors import UserError
+from gpu_rwa.history import replay
+from gpu_rwa.statement import Performance, holder_returns
 from gpu_rwa.types import SECONDS_PER_DAY
 
 # Investors TEST::7, TEST::8, TEST::9 and what each buys, in stablecoin units.
@@ -238,6 +241,8 @@ class DefaultReport(BaseModel):
     # Every invariant, checked with the request pending just before the default, after the
     # default (the request fulfilled, the lease closed) and at the end.
     audits: dict[str, list[InvariantCheck]]
+    # Each holder's results from the events, all of it paid out (`gpu_rwa.statement`).
+    returns: dict[str, Performance]
 
     @property
     def passed(self) -> bool:
@@ -740,6 +745,7 @@ def report(run: Run) -> DefaultReport:
         snapshots=run.snapshots,
         end=end,
         audits=run.audits,
+        returns=holder_returns(replay(pool)[0]),
     )
 
 
@@ -824,7 +830,7 @@ def audit(run: Run, when: str) -> None:
     run.audits[when] = checks
     run.console.print(f"  the audit ({when.replace('_', ' ')}): {summary_line(checks)}")
     if failures(checks):
-        run.console.print(invariants_table(checks))
+        run.console.print(invariants_table(checks, run.pool))
         raise UserError(f"the audit {when.replace('_', ' ')}: {summary_line(checks)}")
 
 
@@ -954,4 +960,9 @@ def summary_tables(pool: pools.Pool, report: DefaultReport) -> list[Table]:
             pool.cash(sale.collateral_value),
             pool.cash(sale.streamed_to_holders),
         )
-    return [story, sales, invariants_table(report.audits["end"])]
+    return [
+        story,
+        sales,
+        returns_table(pool, report.returns),
+        invariants_table(report.audits["end"], pool),
+    ]

@@ -3,7 +3,9 @@
 Each step is idempotent: a contract already in the manifest (with matching code on chain) is
 reused, a role already held is not granted again. Before a deployment is sent, its address is
 predicted from the sender's nonce and written down as `pending`, so a crash between sending and
-recording still finds the contract on the next run instead of deploying a second one.
+recording still finds the contract on the next run instead of deploying a second one. The
+manifest names its chain (chain id and block 0's hash) and its node's address; a manifest of
+another chain stops the run, nothing sent, unless the caller asks to replace it.
 
 Governance: the GovernanceTimelock is deployed first; the deployer grants every role while it is
 the admin; the last step hands DEFAULT_ADMIN_ROLE of every contract that has one to the timelock,
@@ -22,7 +24,14 @@ from ape.contracts import ContractInstance
 from eth_utils import keccak, to_checksum_address
 from rich.console import Console
 
-from gpu_rwa.chain import has_code, is_local, network_name, send
+from gpu_rwa.chain import (
+    chain_differences,
+    connected_node,
+    genesis_hash,
+    has_code,
+    network_name,
+    send,
+)
 from gpu_rwa.config import DeployConfig
 from gpu_rwa.errors import UserError
 from gpu_rwa.governance import TIMELOCK, administered_contracts
@@ -44,40 +53,49 @@ def create_address(sender: str, nonce: int) -> str:
 
 class Deployment:
     def __init__(
-        self, manifest_path: Path, sender: AccountAPI, console: Console, confirmations: int = 0
+        self,
+        manifest_path: Path,
+        sender: AccountAPI,
+        console: Console,
+        confirmations: int = 0,
+        replace: bool = False,
     ):
         self.path = manifest_path
         self.sender = sender
         self.confirmations = confirmations
         self.console = console
-        self.manifest = self._load_or_start()
+        self.manifest = self._load_or_start(replace)
         # Admin calls the deployer could not make (the timelock is the admin): the `ape run
         # governance schedule` arguments of each.
         self.needs_governance: list[str] = []
 
-    def _load_or_start(self) -> Manifest:
+    def _load_or_start(self, replace: bool) -> Manifest:
+        """The manifest to continue, or a new one. A manifest of another chain (another chain
+        id or genesis hash) is someone's deployment elsewhere: replaced only when asked."""
         existing = read_manifest(self.path)
         if existing is not None:
-            if existing.chain_id != chain.chain_id:
-                raise UserError(
-                    f"{self.path} is for chain id {existing.chain_id} but the node is chain id "
-                    f"{chain.chain_id}; point --network at the right node or move the manifest"
-                )
-            missing = [n for n, r in existing.contracts.items() if not has_code(r.address)]
-            if not missing:
+            differences = chain_differences(existing)
+            if not differences:
+                if existing.genesis_hash is None:
+                    # Written before chains were told apart by block 0: record it from now on.
+                    existing.genesis_hash, existing.node = genesis_hash(), connected_node()
+                    write_manifest(existing, self.path)
                 return existing
-            if not is_local():
+            if not replace:
                 raise UserError(
-                    f"{self.path}: no code at the address of {', '.join(missing)} on "
-                    f"{existing.network}; fix or move the manifest"
+                    f"{self.path} describes another chain ({'; '.join(differences)}); nothing "
+                    "sent: `ape run deploy --replace` deploys here afresh and overwrites it"
                 )
             self.console.print(
-                f"[yellow]{self.path} belongs to an earlier local chain (no code at its "
-                "addresses); starting a fresh deployment[/]"
+                f"[yellow]{self.path} described another chain ({'; '.join(differences)}): "
+                "replaced by a fresh deployment (--replace)[/]",
+                soft_wrap=True,
             )
         return Manifest(
             network=network_name(),
             chain_id=chain.chain_id,
+            genesis_hash=genesis_hash(),
+            node=connected_node(),
             compiler=Compiler(
                 version=vyper.__version__.split("+")[0],
                 evm_version=config.get_config("vyper").evm_version or "default",
@@ -371,9 +389,14 @@ def _hand_over_admin(deployment: Deployment, timelock: ContractInstance) -> None
 
 
 def deploy_suite(
-    config_: DeployConfig, sender: AccountAPI, manifest_path: Path, console: Console
+    config_: DeployConfig,
+    sender: AccountAPI,
+    manifest_path: Path,
+    console: Console,
+    replace: bool = False,
 ) -> Manifest:
     """Deploy (or finish deploying) every contract and grant every role; returns the manifest.
+    A manifest at `manifest_path` of another chain stops it (UserError) unless `replace`.
 
     Wiring, besides the roles the config names: the registry tells the GpuCollateral of every
     status change and attestation of its GPUs (COLLATERAL_ROLE); the LeaseManager moves GPUs
@@ -389,7 +412,8 @@ def deploy_suite(
     GovernanceTimelock comes first and takes DEFAULT_ADMIN_ROLE of every contract last;
     PAUSER_ROLE and COMPLIANCE_ROLE stay with the config's own keys.
     """
-    deployment = Deployment(manifest_path, sender, console, config_.confirmations)
+    deployment = Deployment(manifest_path, sender, console, config_.confirmations, replace)
+    console.print(f"deploying from {sender.address}")
     timelock = _timelock(deployment, config_)
     metadata = deployment.contract("GpuMetadata")
     registry = deployment.contract("GpuRegistry", metadata)

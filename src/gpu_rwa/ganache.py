@@ -13,23 +13,8 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 
-MNEMONIC = "test test test test test test test test test test test junk"
-START_TIMEOUT_SECONDS = 30
-
-
-def _answers(url: str) -> bool:
-    request = urllib.request.Request(
-        url,
-        data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-        headers={"content-type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=1):
-            return True
-    except OSError:
-        return False
+from gpu_rwa.node import MNEMONIC, START_TIMEOUT_SECONDS, answers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if ganache is None:
         parser.error("ganache is not on PATH (run `npm ci`, then put node_modules/.bin on PATH)")
     url = f"http://127.0.0.1:{args.port}"
-    if _answers(url):
+    if answers(url):
         parser.error(f"something already listens on {url}; stop it first")
 
     node = subprocess.Popen(
@@ -62,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _answers(url):
+        while not answers(url):
             if node.poll() is not None or time.monotonic() > deadline:
                 print(f"ganache did not start on {url}", file=sys.stderr)
                 return 1

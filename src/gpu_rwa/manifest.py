@@ -47,6 +47,11 @@ class Manifest(BaseModel):
 
     network: str
     chain_id: int
+    # Which chain: block 0's hash tells a chain from another of the same id (a local node started
+    # afresh). Where its node was: scheme, host and port only, so a key in an RPC URL's path or
+    # user part never lands in the file. Manifests written before these were recorded lack them.
+    genesis_hash: str | None = None
+    node: str | None = None
     deploy_block: int | None = None
     compiler: Compiler
     # The token the pool is priced in (deployed MockUSDC or an existing ERC-20) and its decimals,
@@ -57,6 +62,18 @@ class Manifest(BaseModel):
     pending: PendingDeployment | None = None
     # Wiring steps already done (role grants), named as `<contract>.<ROLE>:<address>`.
     wiring: list[str] = Field(default_factory=list)
+
+    def differences(self, chain_id: int, genesis_hash: str) -> list[str]:
+        """What tells this manifest's chain from a chain of `chain_id` and `genesis_hash`, in
+        words (empty when nothing does)."""
+        found = []
+        if self.chain_id != chain_id:
+            found.append(f"chain id {self.chain_id} in the manifest, {chain_id} on the node")
+        if self.genesis_hash is not None and self.genesis_hash != genesis_hash:
+            found.append(
+                f"genesis hash {self.genesis_hash} in the manifest, {genesis_hash} on the node"
+            )
+        return found
 
     def address_of(self, name: str) -> str:
         if name not in self.contracts:

@@ -22,6 +22,7 @@ from gpu_rwa.demo_default import (
     DefaultReport,
     run_default_lifecycle,
 )
+from gpu_rwa.history import replay
 from gpu_rwa.manifest import read_manifest
 from gpu_rwa.pool import load_pool
 from tests.utils.vault import BPS, DAY
@@ -184,6 +185,38 @@ def test_the_last_holders_leave_nothing_stranded(default_demo):
     assert end.revenue_held == end.revenue_received - end.revenue_claimed
     assert end.vault_stablecoin <= end.dust_bound == len(PURCHASES) + 1 + 1 + 2
     assert str(end.vault_stablecoin) in end.explanation
+
+
+def test_the_accumulator_replayed_through_skims_sales_and_exits(default_demo, chain):
+    """Statements replay the revenue accumulator from events: through the premiums and the
+    recycling skims, the recovery and every exit, each payment's rate and end and every
+    account's slot are the vault's to the 2**-28 wei. Every holder's total return is what it
+    got back and claimed less what it paid (nothing is left to value), the requester's below
+    the others' (it left at the written-down NAV)."""
+    report, pool = default_demo
+    vault = pool.vault
+    history, _ = replay(pool)
+    accrual = history.accrual
+    assert accrual.mismatches == []
+    state = (accrual.acc, accrual.rem, accrual.rate, accrual.last, accrual.end)
+    assert state == tuple(vault.revenue_state())
+    holders = [vault.address, *report.returns]
+    for account in holders:
+        slot = accrual.accounts[account]
+        assert (slot.checkpoint, slot.owed) == tuple(vault.account_state(account))
+    assert {a: slot.owed for a, slot in accrual.accounts.items() if a in holders} == (
+        report.end.sub_wei_owed
+    )
+    for account, r in report.returns.items():
+        assert (r.value, r.claimable) == (0, 0)
+        assert r.claimed == report.revenue_claims.get(account, 0)
+        assert r.total_return == r.returned + r.claimed - r.paid
+    requester = Cast.local().investors[REQUESTER].address
+    assert (
+        report.returns[requester].xirr
+        < 0
+        < min(r.xirr for a, r in report.returns.items() if a != requester)
+    )
 
 
 def test_the_audit_rebuilds_the_end_from_events(default_demo):

@@ -1,15 +1,22 @@
-"""`ape run audit` and invariant 11's holds on entries: the audit rebuilds GpuCollateral's hold
-flags from events alone (GpuMarked against the registry's line in its block, MarkSettled,
-GpuUncounted, the restore's GpuCounted and step mark, a retirement the collateral hears of with
-no event of its own, GpuReleased) and compares their count with `held_down()` at every step;
-entries must be open exactly when nothing is written down or held down."""
+"""`ape run audit`: the report names what it audited (chain, blocks, pool) and shows positions,
+leases and every invariant's figures with amounts in units beside base units, as JSON and
+printed; `--charts` draws the pool's charts. Invariant 11's holds on entries: the audit rebuilds
+GpuCollateral's hold flags from events alone (GpuMarked against the registry's line in its block,
+MarkSettled, GpuUncounted, the restore's GpuCounted and step mark, a retirement the collateral
+hears of with no event of its own, GpuReleased) and compares their count with `held_down()` at
+every step; entries must be open exactly when nothing is written down or held down."""
 
-from eth_utils import keccak
+import json
+from datetime import UTC, datetime
+
+from eth_utils import encode_hex, keccak
 
 from gpu_rwa import market as market_ops
 from gpu_rwa import pool as pools
 from gpu_rwa.audit import check_invariants, failures, rebuild_books, summary_line
-from tests.scripts.utils import marked_down, script, table_cells
+from gpu_rwa.charts import POOL_CHARTS, pool_charts
+from gpu_rwa.history import replay
+from tests.scripts.utils import cash, marked_down, script, table_cells
 from tests.utils.governance import govern
 from tests.utils.registry import DAY, USDC, GpuStatus
 from tests.utils.vault import APPRAISALS_ROLE
@@ -117,3 +124,124 @@ def test_audit_script_says_why_entries_are_closed(deployed_pool, appraiser):
     gpu_rows = [table_cells(line) for line in result.output.split("invariants")[0].splitlines()]
     held = {cells[0]: cells[6] for cells in gpu_rows if len(cells) == 9}
     assert held == {"1": "below line", "2": "impaired"}
+
+
+def test_audit_report_names_the_chain_the_blocks_the_pool_and_every_position(
+    leased, lessee, investor, operator, compliance, chain, tmp_path
+):
+    """One instalment paid, the next 12 days late: the report's JSON (and its print) name the
+    chain, the blocks and the pool, every holder's position with its freeze, the lease's arrears
+    and each invariant's figures in units beside base units; --charts draws four PNGs, the same
+    bytes for the same events."""
+    kit = leased
+    vault, leases = kit.vault, kit.leases
+    kit.stablecoin.approve(vault, 1_000 * USDC, sender=lessee)
+    leases.pay_instalment(1, sender=lessee)
+    kit.compliance.set_frozen_tokens(investor, 100 * 10**12, REASON, sender=compliance)
+    chain.mine(timestamp=leases.next_due(1) + 12 * DAY)
+    report, charts = tmp_path / "audit.json", tmp_path / "charts"
+
+    result = script(kit, "audit", "--report", str(report), "--charts", str(charts))
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    head = chain.blocks.head
+    deployed = chain.blocks[kit.pool.manifest.deploy_block]
+    assert data["chain"] == {
+        "network": "local",
+        "chain_id": chain.chain_id,
+        "genesis_hash": encode_hex(chain.blocks[0].hash),
+        # The manifest recorded the chain at the deploy: the same block 0.
+        "genesis_hash_in_manifest": encode_hex(chain.blocks[0].hash),
+        "node": kit.pool.manifest.node,
+    }
+    assert data["first_block"] == {
+        "number": deployed.number,
+        "timestamp": deployed.timestamp,
+        "time": datetime.fromtimestamp(deployed.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    assert (data["last_block"]["number"], data["last_block"]["timestamp"]) == (
+        head.number,
+        head.timestamp,
+    )
+    pool = data["pool"]
+    assert pool["contracts"]["CollateralVault"] == vault.address
+    assert pool["contracts"] == {n: r.address for n, r in kit.pool.manifest.contracts.items()}
+    assert pool["nav"] == amount(vault.totalAssets())
+    assert pool["price_per_fraction"] == amount(vault.convertToAssets(10**12))
+    assert pool["free_cash"] == amount(10_000 * USDC)
+    assert pool["revenue_received"] == amount(900 * USDC)
+    positions = {p["holder"]: p for p in data["positions"]}
+    # The dead shares, the operator's fractions for its GPUs, the investor's.
+    assert set(positions) == {vault.address, operator.address, investor.address}
+    held = positions[investor.address]
+    balance = vault.balanceOf(investor)
+    assert held == {
+        "holder": investor.address,
+        "fractions": {"base_units": balance, "units": kit.pool.fractions(balance)},
+        "value": amount(vault.convertToAssets(balance)),
+        "claimable": amount(vault.claimable(investor)),
+        "frozen": {"base_units": 100 * 10**12, "units": "100.000000000000 GPU1"},
+        "frozen_entirely": False,
+    }
+    count, owed, _, days_late = leases.arrears(1)
+    assert (count, owed, days_late) == (1, 1_000 * USDC, 12)
+    assert data["leases"] == [
+        {
+            "lease_id": 1,
+            "lessee": lessee.address,
+            "gpus": [1, 2],
+            "instalment": amount(1_000 * USDC),
+            "paid": 1,
+            "instalments": 12,
+            "arrears": amount(1_000 * USDC),
+            "arrears_instalments": 1,
+            "days_late": 12,
+            "status": "active",
+            "defaulted": False,
+            "defaulted_at": None,
+            "recovered": amount(0),
+        }
+    ]
+    invariants = data["invariants"]
+    assert [i["number"] for i in invariants if i["passed"]] == list(range(1, 13))
+    cash_check = invariants[3]
+    assert cash_check["compared"]["free_cash"] == 10_000 * USDC
+    assert cash_check["figures"]["free_cash"] == "10,000.000000 USDC (10000000000)"
+    assert invariants[0]["figures"]["dead_shares"] == "1.000000000000 GPU1 (1000000000000)"
+    assert invariants[4]["figures"] == {"unverified_receipts": "0"}
+    # 42 days after their registration, unattested since: stale.
+    assert (data["summary"], data["passed"]) == (
+        "all 12 invariants pass; entries closed (2 GPU(s) written down)",
+        True,
+    )
+    rows = [table_cells(line) for line in result.output.splitlines()]
+    audited = {cells[0]: cells[1] for cells in rows if len(cells) == 2}
+    assert audited["network"] == f"local (chain id {chain.chain_id})"
+    assert audited["blocks"] == (
+        f"{deployed.number} ({data['first_block']['time']}) to {head.number} "
+        f"({data['last_block']['time']})"
+    )
+    assert audited["free cash"] == f"{cash(10_000 * USDC)} (10000000000)"
+    [lease] = [cells for cells in rows if len(cells) == 8 and cells[0] == "1"]
+    assert lease == [
+        "1", lessee.address, "1, 2", cash(1_000 * USDC), "1/12",
+        f"{cash(1_000 * USDC)} (1)", "12", "active",
+    ]  # fmt: skip
+    assert f"free_cash = {cash(10_000 * USDC)} (10000000000)" in [
+        cells[-1] for cells in rows if cells
+    ]
+    names = [charts / f"{name}.png" for name in POOL_CHARTS]
+    for path in names:
+        png = path.read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert (int.from_bytes(png[16:20]), int.from_bytes(png[20:24])) == (900, 450)
+        assert b"Software" not in png and b"tIME" not in png
+    history, _ = replay(kit.pool, until=head.timestamp)
+    again = pool_charts(kit.pool, history, tmp_path / "again")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in names]
+
+
+def amount(base_units: int) -> dict:
+    """A stablecoin amount as the report writes it."""
+    return {"base_units": base_units, "units": cash(base_units)}

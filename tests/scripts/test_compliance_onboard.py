@@ -19,7 +19,7 @@ from tests.utils.vault import COMPLIANCE_ROLE, JURISDICTION
 
 NEWCOMER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # TEST::9, not verified by the fixture
 INVESTOR = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # TEST::7
-END_OF_2027 = int(datetime(2027, 12, 31, tzinfo=UTC).timestamp())
+END_OF_2035 = int(datetime(2035, 12, 31, tzinfo=UTC).timestamp())
 HOUR = 3_600
 
 
@@ -40,7 +40,7 @@ def signed(pool, tmp_path, *args, jurisdiction: int = 276, name: str = "onboard.
         "--jurisdiction",
         str(jurisdiction),
         "--expires",
-        "2027-12-31",
+        "2035-12-31",
         "--out",
         str(out),
         *args,
@@ -86,7 +86,7 @@ def test_sign_writes_the_file(deployed_pool, tmp_path, compliance, chain):
         "--jurisdiction",
         "276",
         "--expires",
-        "2027-12-31",
+        "2035-12-31",
         "--valid-hours",
         "48",
         "--out",
@@ -104,7 +104,7 @@ def test_sign_writes_the_file(deployed_pool, tmp_path, compliance, chain):
         "verifying_contract": deployed_pool.identity.address,
         "account": NEWCOMER,
         "jurisdiction": 276,
-        "expires_at": END_OF_2027,
+        "expires_at": END_OF_2035,
         "nonce": 0,
         "signer": compliance.address,
     }
@@ -112,7 +112,7 @@ def test_sign_writes_the_file(deployed_pool, tmp_path, compliance, chain):
     assert onboarding.signature == signature
     assert one_line(result) == (
         f"signed the verification of {NEWCOMER} (jurisdiction 276, until "
-        f"{format_moment(END_OF_2027)}, nonce 0) as {compliance.address}; it can be submitted "
+        f"{format_moment(END_OF_2035)}, nonce 0) as {compliance.address}; it can be submitted "
         f"until {format_moment(deadline)}: {out}"
     )
 
@@ -120,7 +120,7 @@ def test_sign_writes_the_file(deployed_pool, tmp_path, compliance, chain):
 def test_sign_to_the_default_file(deployed_pool, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
-    result = sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2027-12-31")
+    result = sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2035-12-31")
 
     assert result.exit_code == 0, result.output
     assert load_onboarding(tmp_path / f"onboard-{NEWCOMER}.json").account == NEWCOMER
@@ -163,7 +163,7 @@ def test_sign_with_a_key_from_the_environment(deployed_pool, tmp_path, monkeypat
 )  # fmt: skip
 def test_bad_sign_input_writes_nothing(deployed_pool, tmp_path, compliance, args, message):
     out = tmp_path / "onboard.json"
-    defaults = {"--jurisdiction": "276", "--expires": "2027-12-31"}
+    defaults = {"--jurisdiction": "276", "--expires": "2035-12-31"}
     given = dict(zip(args[1::2], args[2::2], strict=True))
     options = [item for key, value in (defaults | given).items() for item in (key, value)]
     nonce = compliance.nonce
@@ -223,7 +223,7 @@ def test_sign_does_not_overwrite(deployed_pool, tmp_path):
     out.write_text("keep me")
 
     refused(
-        sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2027-12-31",
+        sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2035-12-31",
              "--out", str(out)),
         f"{out} exists: pick another --out (or remove it)",
     )  # fmt: skip
@@ -235,7 +235,7 @@ def test_bad_key_in_the_environment(deployed_pool, tmp_path, monkeypatch):
     out = tmp_path / "onboard.json"
 
     refused(
-        sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2027-12-31",
+        sign(deployed_pool, NEWCOMER, "--jurisdiction", "276", "--expires", "2035-12-31",
              "--out", str(out)),
         "$GPU_RWA_COMPLIANCE_KEY: not a private key",
     )  # fmt: skip
@@ -255,7 +255,7 @@ def test_the_investor_submits_and_pays(deployed_pool, tmp_path, attacker, compli
     assert result.exit_code == 0, result.output
     assert (attacker.nonce, compliance.nonce) == (nonces[0] + 1, nonces[1])
     assert identity.is_verified(NEWCOMER)
-    assert identity.identity(NEWCOMER) == (END_OF_2027, 276)
+    assert identity.identity(NEWCOMER) == (END_OF_2035, 276)
     assert identity.nonces(NEWCOMER) == 1
     [verified] = head_logs(chain, identity.IdentityVerified)
     assert (verified.account, verified.sender) == (NEWCOMER, compliance.address)
@@ -267,7 +267,7 @@ def test_the_investor_submits_and_pays(deployed_pool, tmp_path, attacker, compli
     )
     receipt = chain.provider.get_receipt(chain.blocks.head.transactions[0].txn_hash.hex())
     assert one_line(result) == (
-        f"onboarded {NEWCOMER}: verified until {format_moment(END_OF_2027)} under jurisdiction "
+        f"onboarded {NEWCOMER}: verified until {format_moment(END_OF_2035)} under jurisdiction "
         f"276, signed by {compliance.address} (nonce 0); {receipt.gas_used:,} gas paid by "
         f"{NEWCOMER}"
     )
@@ -313,7 +313,7 @@ def test_unreadable_files(deployed_pool, tmp_path, untouched):
     [
         ("account", INVESTOR),
         ("jurisdiction", 840),
-        ("expires_at", END_OF_2027 + 1),
+        ("expires_at", END_OF_2035 + 1),
         ("nonce", 1),
         ("deadline", 2**40),
         ("chain_id", 1),
@@ -388,7 +388,7 @@ def test_the_nonce_is_used_up(deployed_pool, tmp_path, compliance, chain, change
     if change == "invalidate":
         identity.invalidate(NEWCOMER, sender=compliance)
     elif change == "verify":
-        identity.verify(NEWCOMER, END_OF_2027, 840, sender=compliance)
+        identity.verify(NEWCOMER, END_OF_2035, 840, sender=compliance)
     else:
         other = signed(deployed_pool, tmp_path, jurisdiction=840, name="other.json")
         assert submit(deployed_pool, other).exit_code == 0
@@ -427,12 +427,12 @@ def test_already_verified_so(deployed_pool, tmp_path, compliance, investor):
     """The officer verified the account with the very values signed: nothing to submit (checked
     before the nonce, which that verification used up)."""
     out = signed(deployed_pool, tmp_path)
-    deployed_pool.identity.verify(NEWCOMER, END_OF_2027, 276, sender=compliance)
+    deployed_pool.identity.verify(NEWCOMER, END_OF_2035, 276, sender=compliance)
     nonce = investor.nonce
 
     refused(
         submit(deployed_pool, out),
-        f"{NEWCOMER} is already verified until {format_moment(END_OF_2027)} under jurisdiction "
+        f"{NEWCOMER} is already verified until {format_moment(END_OF_2035)} under jurisdiction "
         "276: nothing to submit",
     )
     assert investor.nonce == nonce

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from ape import chain, project
+from eth_utils import to_hex
 
 from gpu_rwa.deployment import create_address
 from gpu_rwa.manifest import ContractRecord, PendingDeployment, read_manifest
+from tests.scripts.utils import refused, rewrite
 from tests.utils.governance import after_delay
 from tests.utils.registry import DAY
 from tests.utils.scripts import run_script
@@ -74,6 +76,8 @@ def test_deploy_writes_manifest_and_wires_roles(
 
     manifest = read_manifest(path)
     assert manifest.chain_id == chain.chain_id
+    assert manifest.genesis_hash == to_hex(chain.blocks[0].hash)
+    assert manifest.node == chain.provider.http_uri
     assert (manifest.compiler.version, manifest.compiler.evm_version) == ("0.4.3", "shanghai")
     assert list(manifest.contracts) == NAMES
     for offset, name in enumerate(NAMES):
@@ -377,32 +381,85 @@ def test_pool_attestation_threshold_from_the_config(tmp_path, manifest_file, adm
     assert f"CustodyAttestor.pool_threshold:{collateral} 2 held" in result.output
 
 
-def test_manifest_of_another_chain_is_refused(deployed, admin):
-    data = json.loads(deployed.read_text())
-    data["chain_id"] = 1
-    deployed.write_text(json.dumps(data))
+OTHER_GENESIS = "0x" + "ab" * 32
+
+
+def test_manifest_of_another_chain_id_is_refused(deployed, admin):
+    rewrite(deployed, lambda data: data.update(chain_id=1))
+    before, nonce = deployed.read_text(), admin.nonce
+
+    result = deploy(deployed)
+
+    refused(
+        result,
+        f"{deployed} describes another chain (chain id 1 in the manifest, {chain.chain_id} on the "
+        "node); nothing sent: `ape run deploy --replace` deploys here afresh and overwrites it",
+    )
+    assert (admin.nonce, deployed.read_text()) == (nonce, before)
+
+
+def test_manifest_of_another_genesis_is_refused_then_replaced_on_request(deployed, admin):
+    """A local node started afresh: same chain id, another block 0. Its manifest is someone's
+    work elsewhere: refused, nothing sent, the file untouched; `--replace` deploys afresh."""
+    rewrite(deployed, lambda data: data.update(genesis_hash=OTHER_GENESIS))
+    before, nonce = deployed.read_text(), admin.nonce
+    genesis = to_hex(chain.blocks[0].hash)
+    difference = f"genesis hash {OTHER_GENESIS} in the manifest, {genesis} on the node"
+
+    result = deploy(deployed)
+
+    refused(result, f"{deployed} describes another chain ({difference}); nothing sent")
+    assert (admin.nonce, deployed.read_text()) == (nonce, before)
+
+    result = deploy(deployed, "--replace")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{deployed} described another chain ({difference}): replaced by a fresh deployment "
+        "(--replace)"
+    ) in " ".join(result.output.split())
+    manifest = read_manifest(deployed)
+    assert manifest.genesis_hash == genesis
+    assert manifest.contracts["GpuRegistry"].address == create_address(admin.address, nonce + 2)
+    assert all(len(chain.provider.get_code(r.address)) > 0 for r in manifest.contracts.values())
+
+
+def test_manifest_from_before_genesis_hashes_gains_them(deployed, admin):
+    """A manifest written before chains were told apart by block 0, on this chain (code at every
+    address): the re-run records the genesis hash and the node, and sends nothing."""
+
+    def before_genesis_hashes(data):
+        del data["genesis_hash"], data["node"]
+
+    rewrite(deployed, before_genesis_hashes)
     nonce = admin.nonce
 
     result = deploy(deployed)
 
-    assert result.exit_code == 1
-    assert "is for chain id 1 but the node is chain id" in result.output
+    assert result.exit_code == 0, result.output
     assert admin.nonce == nonce
+    manifest = read_manifest(deployed)
+    assert (manifest.genesis_hash, manifest.node) == (
+        to_hex(chain.blocks[0].hash),
+        chain.provider.http_uri,
+    )
 
 
-def test_manifest_of_an_earlier_local_chain_is_replaced(deployed, admin):
-    data = json.loads(deployed.read_text())
-    stale = create_address(admin.address, admin.nonce + 1_000)  # nothing there on this chain
-    data["contracts"]["GpuRegistry"]["address"] = stale
-    deployed.write_text(json.dumps(data))
+def test_manifest_from_before_genesis_hashes_without_code_is_another_chain(deployed, admin):
+    def older_chain(data):
+        data.pop("genesis_hash")
+        data["contracts"]["GpuRegistry"]["address"] = create_address(admin.address, 10_000)
+
+    rewrite(deployed, older_chain)
+    nonce = admin.nonce
 
     result = deploy(deployed)
 
-    assert result.exit_code == 0, result.output
-    assert "belongs to an earlier local chain" in result.output
-    registry = read_manifest(deployed).contracts["GpuRegistry"].address
-    assert registry != stale
-    assert len(chain.provider.get_code(registry)) > 0
+    refused(
+        result,
+        f"{deployed} describes another chain (no code at the address of GpuRegistry); nothing sent",
+    )
+    assert admin.nonce == nonce
 
 
 def test_manifest_pointing_at_other_code_is_refused(deployed, admin):

@@ -76,9 +76,12 @@ def _suite_provider() -> Iterator[None]:
         provider_type.is_connected = is_connected
 
 
-def run_script(name: str, *args: str) -> Result:
-    """`ape run <name> <args> --network <the suite's network>`; check `.exit_code`, `.output`."""
+def run_script(name: str, *args: str, network: str | None = None) -> Result:
+    """`ape run <name> <args> --network <network, by default the suite's>`; check `.exit_code`,
+    `.output`."""
     with _suite_provider():
         return CliRunner().invoke(
-            script_command(name), [*args, "--network", _network_choice()], parent=_keep_connected()
+            script_command(name),
+            [*args, "--network", network or _network_choice()],
+            parent=_keep_connected(),
         )
