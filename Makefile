@@ -9,8 +9,6 @@ NODE_STAMP := node_modules/.installed
 # bin/ first: its `anvil` wrapper is what ape-foundry launches (see bin/anvil).
 export PATH := $(CURDIR)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
-# ape-vyper's config model trips a pydantic-settings warning on every start; it is not ours to fix.
-export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete definition
 
 # Ports: each job gets a chain of its own, so none touches the persistent `make node` chain.
 # Settings: `make test TEST_PORT=9546`, or exported once in the shell (two people on one machine

@@ -63,7 +63,8 @@ reason_option = click.option(
     short_help="Mark GPUs' book values, settle marks, set recovery values, show a GPU's standing"
 )
 def cli():
-    pass
+    """Appraise the pool's GPUs (APPRAISER_ROLE, TEST::3 on a local chain): mark a book value,
+    settle a write-down, set a recovery value, show where a GPU stands."""
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Mark a GPU's book value (appraiser)")
@@ -73,6 +74,10 @@ def cli():
 @manifest_option
 @account_option
 def mark(token_id, value, reason, manifest_file, account_alias):
+    """Mark GPU ID's book value to VALUE (stablecoin units, before the advance rate). At or
+    below where it stands it applies at once; above, the rise is at most 25% of its straight-
+    line book value and comes back over the unlock period. A mark below the straight-line book
+    value holds entries until settled."""
     pool = load_pool(require_manifest(manifest_file))
     appraisal = validated(
         Appraisal, dict(token_id=token_id, value=value, reason=reason), pool.context
@@ -88,6 +93,8 @@ def mark(token_id, value, reason, manifest_file, account_alias):
 @manifest_option
 @account_option
 def recovery(token_id, value, reason, manifest_file, account_alias):
+    """Set GPU ID's recovery value to VALUE (stablecoin units): what a lease default marks it
+    down to, and the sale floor of an impaired, retired or defaulted GPU."""
     pool = load_pool(require_manifest(manifest_file))
     appraisal = validated(
         Appraisal, dict(token_id=token_id, value=value, reason=reason), pool.context
@@ -105,6 +112,8 @@ def recovery(token_id, value, reason, manifest_file, account_alias):
 @manifest_option
 @account_option
 def settle(token_id, reason, manifest_file, account_alias):
+    """Make GPU ID's write-down final where it stands now: it is never marked up again in this
+    pool and stops holding entries."""
     pool = load_pool(require_manifest(manifest_file))
     settlement = validated(Settlement, dict(token_id=token_id, reason=reason))
     sender = resolve_sender(account_alias, "appraiser")
@@ -116,6 +125,8 @@ def settle(token_id, reason, manifest_file, account_alias):
 @click.argument("token_id", metavar="ID")
 @manifest_option
 def show(token_id, manifest_file):
+    """Show where GPU ID stands: straight-line book value, mark, value now, collateral value,
+    recovery value, default, return, settlement and whether it holds entries."""
     pool = load_pool(require_manifest(manifest_file))
     request = validated(GpuToShow, dict(token_id=token_id))
     for line in standing_lines(pool, standing(pool, request.token_id)):

@@ -81,7 +81,9 @@ from gpu_rwa.types import format_moment
 
 @click.group(short_help="Compliance: onboarding, freezes, forced transfers, recovery")
 def cli():
-    pass
+    """The compliance officer's operations: investors' self-onboarding on the IdentityRegistry,
+    and freezes, forced transfers and wallet recovery on the pool's PoolCompliance
+    (COMPLIANCE_ROLE, TEST::4 on a local chain)."""
 
 
 # SELF-ONBOARDING #
@@ -119,6 +121,8 @@ def cli():
 )
 @manifest_option
 def onboard_sign(address, jurisdiction, expires, valid_hours, out, account_alias, manifest_file):
+    """Sign the verification of investor ADDRESS (EIP-712, under --jurisdiction until --expires)
+    and write it to --out for the investor to submit; nothing is sent."""
     request = validated(
         OnboardSignRequest,
         dict(
@@ -151,6 +155,8 @@ def onboard_sign(address, jurisdiction, expires, valid_hours, out, account_alias
 )
 @manifest_option
 def onboard_submit(onboarding_file, account_alias, manifest_file):
+    """Submit the signed verification in FILE (written by onboard-sign) after checking it
+    against the chain; anyone may send it, normally the investor."""
     onboarding = load_onboarding(onboarding_file)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "investor")
@@ -187,6 +193,8 @@ reason_option = click.option(
 @manifest_option
 @account_option
 def freeze_command(address, fractions, reason, manifest_file, account_alias):
+    """Freeze ADDRESS entirely (it can neither send, receive, redeem, request nor claim), or
+    with --fractions exactly that many of its fractions."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         FreezeOrder, dict(account=address, fractions=fractions, reason=reason), pool.context
@@ -204,6 +212,7 @@ def freeze_command(address, fractions, reason, manifest_file, account_alias):
 @manifest_option
 @account_option
 def unfreeze_command(address, reason, manifest_file, account_alias):
+    """Lift every freeze of ADDRESS, whole or partial."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(UnfreezeOrder, dict(account=address, reason=reason))
     unfreeze(pool, resolve_sender(account_alias, "compliance"), order)
@@ -218,6 +227,8 @@ def unfreeze_command(address, reason, manifest_file, account_alias):
 @manifest_option
 @account_option
 def force_transfer_command(owner, to, amount, reason, manifest_file, account_alias):
+    """Move FRACTIONS fractions (whole fractions, decimals allowed) from FROM to TO by order,
+    whatever FROM's freezes or verification; TO must be allowed to hold them."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         ForceOrder, dict(owner=owner, to=to, amount=amount, reason=reason), pool.context
@@ -237,6 +248,8 @@ def force_transfer_command(owner, to, amount, reason, manifest_file, account_ali
 @manifest_option
 @account_option
 def recover_command(lost, new, reason, manifest_file, account_alias):
+    """Move everything wallet LOST holds (balance, freezes, unclaimed revenue, pending
+    redemption requests) to the investor's verified wallet NEW, and freeze LOST."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(RecoveryOrder, dict(lost=lost, new=new, reason=reason))
     receipt = recover(pool, resolve_sender(account_alias, "compliance"), order)
@@ -254,6 +267,7 @@ def recover_command(lost, new, reason, manifest_file, account_alias):
 @click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
 @manifest_option
 def status_command(addresses, manifest_file):
+    """Show each ADDRESS's freezes and whether it may send and receive fractions now."""
     pool = load_pool(require_manifest(manifest_file))
     request = validated(Accounts, dict(accounts=list(addresses)))
     console.print(compliance_table(pool, request.accounts))

@@ -52,7 +52,8 @@ from gpu_rwa.types import format_time
 
 @click.group(short_help="Sign and submit custody attestations")
 def cli():
-    pass
+    """Custodians' signed attestations (EIP-712): sign what a custodian saw, gather co-signers
+    for M-of-N, submit."""
 
 
 def _ids(ctx: click.Context, param: click.Parameter, value: Path):
@@ -104,6 +105,9 @@ def _ids(ctx: click.Context, param: click.Parameter, value: Path):
 )
 @manifest_option
 def sign(token_ids, out, at, add, batch_size, account_alias, manifest_file):
+    """Sign an attestation of the GPU ids in --ids at --at (default: the chain's time now) and
+    write it to --out; nothing is sent. With --add, add this custodian's signature to the
+    existing file."""
     request = validated(SignRequest, dict(attested_at=at, batch_size=batch_size))
     pool = load_pool(require_manifest(manifest_file))
     signer = resolve_signer(account_alias)
@@ -147,6 +151,8 @@ def sign(token_ids, out, at, add, batch_size, account_alias, manifest_file):
 )
 @manifest_option
 def submit(signatures, account_alias, manifest_file):
+    """Submit the batches of the SIGNATURES file (written by `custody sign`) the attestor has
+    not recorded yet; an interrupted run resumes."""
     signed = load_signatures(signatures)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "custodian")

@@ -93,6 +93,9 @@ SCENARIOS = {
 )
 @config_option
 def cli(scenario, deploy_config):
+    """Deploy the suite to a local chain and run a pool's story (--scenario): the twelve-month
+    lifecycle, or a lease default and the wind-down to zero; print the figures, write them to
+    reports/ and exit 1 if an invariant fails."""
     if not is_local():
         raise UserError("the demo uses the test accounts of a local chain; pick a local network")
     chosen = SCENARIOS[scenario]

@@ -33,6 +33,9 @@ from gpu_rwa.deployment import deploy_suite
     "hash), overwriting it; without it such a manifest stops the deploy.",
 )
 def cli(deploy_config, manifest_file, account_alias, replace):
+    """Deploy and wire the contracts of the --config and write the manifest; run again, it
+    reuses what the manifest holds and only does what is missing (--replace: deploy afresh over
+    a manifest of another chain)."""
     sender = resolve_sender(account_alias, "admin")
     path = manifest_file_or_default(manifest_file)
     manifest = deploy_suite(deploy_config, sender, path, console, replace)

@@ -54,7 +54,8 @@ salt_option = click.option(
 
 @click.group(short_help="Schedule, execute and cancel admin calls through the timelock")
 def cli():
-    pass
+    """Admin calls through the GovernanceTimelock: a proposer schedules a call, it waits the
+    delay, an executor executes it; status, cancel and the admin handover."""
 
 
 def _load(manifest_file) -> Governance:
@@ -96,6 +97,10 @@ def _operation_id(gov: Governance, items: tuple[str, ...], salt: str | None) -> 
 @manifest_option
 @account_option
 def schedule(contract, function, args, delay, salt, manifest_file, account_alias):
+    """Schedule CONTRACT.FUNCTION(ARGS...) on the timelock (proposer). CONTRACT is a contract of
+    the manifest, FUNCTION one of its state-changing functions, ARGS its arguments: numbers in
+    base units, addresses or contract names, roles by name, lists comma-separated. Checked
+    against the ABI and by a dry run first."""
     gov = _load(manifest_file)
     options = validated(governance.ScheduleOptions, dict(delay=delay, salt=salt))
     call = governance.parse_call(gov, contract, function, list(args))
@@ -117,6 +122,8 @@ def schedule(contract, function, args, delay, salt, manifest_file, account_alias
 @manifest_option
 @account_option
 def execute(items, salt, manifest_file, account_alias):
+    """Execute a ready operation (executor), named by its ID or by its call CONTRACT FUNCTION
+    [ARGS...] when exactly one pending operation makes it."""
     gov = _load(manifest_file)
     operation_id = _operation_id(gov, items, salt)
     executor = resolve_sender(account_alias, "admin")
@@ -130,6 +137,8 @@ def execute(items, salt, manifest_file, account_alias):
 @manifest_option
 @account_option
 def cancel(items, salt, manifest_file, account_alias):
+    """Cancel a pending operation (proposer), named by its ID or by its call CONTRACT FUNCTION
+    [ARGS...] when exactly one pending operation makes it."""
     gov = _load(manifest_file)
     operation_id = _operation_id(gov, items, salt)
     canceller = resolve_sender(account_alias, "admin")
@@ -141,6 +150,8 @@ def cancel(items, salt, manifest_file, account_alias):
 @click.option("--all", "show_all", is_flag=True, help="Executed and cancelled ones too.")
 @manifest_option
 def status(show_all, manifest_file):
+    """List the timelock's operations rebuilt from its events: pending ones by default, each
+    with its state, ETA and decoded call."""
     gov = _load(manifest_file)
     timelock = gov.timelock
     now = chain.pending_timestamp
@@ -169,6 +180,8 @@ def status(show_all, manifest_file):
 @manifest_option
 @account_option
 def accept_handover(manifest_file, account_alias):
+    """Take DEFAULT_ADMIN_ROLE of every contract the timelock administers (the admin proposed by
+    an executed propose_handover operation)."""
     gov = _load(manifest_file)
     pending = gov.timelock.pending_admin()
     new_admin = (

@@ -74,7 +74,9 @@ from gpu_rwa.transfers import TransferOrder, transfer
 
 @click.group(short_help="Buy, transfer, redeem, claim, portfolio")
 def cli():
-    pass
+    """An investor's side of the pool: buy fractions, transfer, redeem (at once or queued),
+    claim revenue, see a portfolio. Amounts are in human units (stablecoin units, whole
+    fractions)."""
 
 
 receiver_option = click.option(
@@ -120,6 +122,9 @@ def buy(
     manifest_file,
     account_alias,
 ):
+    """Buy fractions for AMOUNT of stablecoin (e.g. 1000.50) at NAV, with a minimum out and a
+    deadline; approves the vault first if needed, or with --permit signs an EIP-2612 permit
+    (shown before signing) and buys in one transaction."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         BuyOrder,
@@ -194,6 +199,8 @@ def redeem(
     manifest_file,
     account_alias,
 ):
+    """Redeem FRACTIONS fractions (or --all, or what pays --assets of stablecoin) at NAV from
+    the pool's free cash, with a minimum out and a deadline."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         RedeemOrder,
@@ -235,6 +242,8 @@ def redeem(
 @manifest_option
 @account_option
 def request_redeem(fractions, all_, controller, manifest_file, account_alias):
+    """Queue FRACTIONS fractions (or --all) for redemption in the pool's RedemptionQueue; they
+    are paid at the NAV of the block that fulfils them."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         queue.RequestOrder,
@@ -263,6 +272,8 @@ def request_redeem(fractions, all_, controller, manifest_file, account_alias):
 @manifest_option
 @account_option
 def cancel_(request_id, manifest_file, account_alias):
+    """Cancel pending redemption request REQUEST_ID; its fractions are then claimed back with
+    claim-redeem."""
     pool = load_pool(require_manifest(manifest_file))
     request_id = validated(queue.RequestId, dict(request_id=request_id)).request_id
     sender = resolve_sender(account_alias, "investor")
@@ -285,6 +296,8 @@ def cancel_(request_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def claim_redeem(receiver, manifest_file, account_alias):
+    """Claim the stablecoin of fulfilled redemption requests and the fractions of cancelled
+    ones."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "investor")
     claimed = queue.claim_redeem(pool, sender, receiver)
@@ -307,6 +320,7 @@ def claim_redeem(receiver, manifest_file, account_alias):
 @manifest_option
 @account_option
 def claim_(receiver, manifest_file, account_alias):
+    """Claim the lease revenue vested to the sender's fractions."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "investor")
     amount, _ = claim(pool, sender, receiver)
@@ -320,6 +334,8 @@ def claim_(receiver, manifest_file, account_alias):
 @manifest_option
 @account_option
 def portfolio(address, manifest_file, account_alias):
+    """Show ADDRESS's holdings (the sender's if omitted): fractions and their value, queued
+    redemptions, revenue to claim and identity."""
     pool = load_pool(require_manifest(manifest_file))
     if address is None:
         if account_alias is None and not is_local():
@@ -336,6 +352,7 @@ def portfolio(address, manifest_file, account_alias):
 @manifest_option
 @account_option
 def faucet_(amount, manifest_file, account_alias):
+    """Mint AMOUNT of test stablecoin (MockUSDC, local chains) to the sender."""
     pool = load_pool(require_manifest(manifest_file))
     value = validated(FaucetRequest, dict(amount=amount), pool.context).amount
     sender = resolve_sender(account_alias, "investor")

@@ -30,7 +30,8 @@ SHOWN_AFTER_ADD = 20
 
 @click.group(short_help="Verify and revoke investors")
 def cli():
-    pass
+    """Investor identities on the shared IdentityRegistry (COMPLIANCE_ROLE, TEST::4 on a local
+    chain): verify, revoke, show."""
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Verify (or renew) investors")
@@ -40,6 +41,8 @@ def cli():
 @manifest_option
 @account_option
 def add(addresses, days, jurisdiction, manifest_file, account_alias):
+    """Verify (or renew) each ADDRESS until now + --days under --jurisdiction, in batches of up
+    to 256."""
     pool = load_pool(require_manifest(manifest_file))
     request = validated(
         Verification, dict(accounts=list(addresses), days=days, jurisdiction=jurisdiction)
@@ -55,6 +58,7 @@ def add(addresses, days, jurisdiction, manifest_file, account_alias):
 @manifest_option
 @account_option
 def remove(addresses, manifest_file, account_alias):
+    """Revoke the verification of each ADDRESS, in batches of up to 256."""
     pool = load_pool(require_manifest(manifest_file))
     request = validated(Accounts, dict(accounts=list(addresses)))
     sender = resolve_sender(account_alias, "compliance")
@@ -66,6 +70,7 @@ def remove(addresses, manifest_file, account_alias):
 @click.argument("addresses", metavar="ADDRESS...", nargs=-1, required=True)
 @manifest_option
 def status(addresses, manifest_file):
+    """Show the identity of each ADDRESS: verified or not, expiry and jurisdiction."""
     pool = load_pool(require_manifest(manifest_file))
     request = validated(Accounts, dict(accounts=list(addresses)))
     console.print(identity_table(pool, request.accounts))

@@ -48,7 +48,8 @@ from gpu_rwa.pool import load_pool
 
 @click.group(short_help="Open leases, pay instalments, cure, default, close, recover, status")
 def cli():
-    pass
+    """Leases of the pool: open, pay instalments, cure arrears, declare a default, close, pay
+    recoveries, show the lease book."""
 
 
 @cli.command("open", cls=ConnectedProviderCommand, short_help="Open a lease over the pool's GPUs")
@@ -69,6 +70,8 @@ def cli():
 def open_(
     lessee, instalment, period_days, instalments, grace_days, gpus, manifest_file, account_alias
 ):
+    """Open a lease of the --gpu GPUs (held and counted by the pool, in no other lease) to
+    --lessee for --instalments instalments of --instalment every --period-days days (operator)."""
     pool = load_pool(require_manifest(manifest_file))
     terms = validated(
         LeaseTerms,
@@ -93,10 +96,18 @@ def open_(
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Pay the next instalment(s) of a lease")
 @click.argument("lease_id", type=click.IntRange(min=0))
-@click.option("--times", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--times",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many instalments to pay, one transaction each.",
+)
 @manifest_option
 @account_option
 def pay(lease_id, times, manifest_file, account_alias):
+    """Pay the next instalment(s) of lease LEASE_ID (the lessee, or anyone); approves the vault
+    first if needed."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "lessee")
     pay_instalments(pool, sender, lease_id, times, console)
@@ -108,6 +119,7 @@ def pay(lease_id, times, manifest_file, account_alias):
 @manifest_option
 @account_option
 def cure_(lease_id, manifest_file, account_alias):
+    """Pay every instalment of lease LEASE_ID in arrears in one transaction."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "lessee")
     cure(pool, sender, lease_id, console)
@@ -121,6 +133,8 @@ def cure_(lease_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def default_(lease_id, manifest_file, account_alias):
+    """Declare lease LEASE_ID in default (anyone), once its oldest unpaid instalment is the
+    pool's default_after late; its GPUs are marked down in that block."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
     declare_default(pool, sender, lease_id, console)
@@ -131,6 +145,7 @@ def default_(lease_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def close_(lease_id, manifest_file, account_alias):
+    """Close defaulted lease LEASE_ID (operator): its GPUs are free for another lease or a sale."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
     close_lease(pool, sender, lease_id, console)
@@ -144,6 +159,8 @@ def close_(lease_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def recover(lease_id, amount, manifest_file, account_alias):
+    """Pay AMOUNT of stablecoin recovered after lease LEASE_ID's default; it goes to the
+    holders."""
     pool = load_pool(require_manifest(manifest_file))
     value = validated(Recovery, dict(amount=amount), pool.context).amount
     sender = resolve_sender(account_alias, "lessee")
@@ -154,6 +171,8 @@ def recover(lease_id, amount, manifest_file, account_alias):
 @click.argument("lease_id", type=click.IntRange(min=0), required=False)
 @manifest_option
 def status(lease_id, manifest_file):
+    """Show the lease book, or lease LEASE_ID alone: instalments, arrears (amount, days late),
+    default state."""
     pool = load_pool(require_manifest(manifest_file))
     if lease_id is not None:
         require_lease(pool, lease_id)

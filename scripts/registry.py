@@ -4,6 +4,7 @@
     ape run registry attest 1 2 3                    # the custodian saw them in place, running
     ape run registry attest --all-held               # every GPU the pool holds
     ape run registry list --network ethereum:local:foundry
+    ape run registry list --status ACTIVE --pool --limit 20 --offset 20
 
 `register` validates every row first (a bad row is reported with its line number and nothing is
 sent), skips serials already on chain (so an interrupted run resumes without registering a GPU
@@ -37,9 +38,11 @@ from gpu_rwa.errors import UserError
 from gpu_rwa.inventory import load_inventory
 from gpu_rwa.pool import load_pool
 from gpu_rwa.registry import (
+    DEFAULT_LIST_LIMIT,
     MAX_BATCH,
     STATUS_CODES,
     Attestation,
+    RegistryQuery,
     check_not_future,
     held_by,
     pending_entries,
@@ -52,7 +55,8 @@ from gpu_rwa.types import format_time
 
 @click.group(short_help="Register GPUs and list the registry")
 def cli():
-    pass
+    """The shared GpuRegistry: register GPUs from an inventory file, attest them (custodian),
+    list the registry."""
 
 
 def _inventory(ctx: click.Context, param: click.Parameter, value: Path):
@@ -66,11 +70,17 @@ def _inventory(ctx: click.Context, param: click.Parameter, value: Path):
     "--owner", default=None, callback=address_callback, help="Receiver of the GPU tokens."
 )
 @click.option(
-    "--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH, show_default=True
+    "--batch-size",
+    type=click.IntRange(1, MAX_BATCH),
+    default=MAX_BATCH,
+    show_default=True,
+    help="GPUs registered per transaction.",
 )
 @manifest_option
 @account_option
 def register(inventory, owner, batch_size, manifest_file, account_alias):
+    """Register the GPUs of INVENTORY (a CSV or YAML file, validated row by row first), skipping
+    serials already on chain, in batches with a progress bar (custodian)."""
     path, entries = inventory
     manifest = require_manifest(manifest_file)
     registry = project.GpuRegistry.at(manifest.address_of("GpuRegistry"))
@@ -90,6 +100,7 @@ def register(inventory, owner, batch_size, manifest_file, account_alias):
             decimals=manifest.stablecoin_decimals,
             batch_size=batch_size,
             console=console,
+            source=path,
         )
     console.print(f"the registry holds {registry.totalSupply()} GPU(s)")
 
@@ -100,6 +111,8 @@ def register(inventory, owner, batch_size, manifest_file, account_alias):
 @manifest_option
 @account_option
 def attest(ids, all_held, manifest_file, account_alias):
+    """Attest GPUs IDS (or --all-held) as seen in place and running now: sign and submit through
+    the CustodyAttestor (custodian)."""
     request = validated(Attestation, dict(token_ids=list(ids), all_held=all_held))
     pool = load_pool(require_manifest(manifest_file))
     registry, collateral = pool.registry, pool.collateral
@@ -139,9 +152,38 @@ def attest(ids, all_held, manifest_file, account_alias):
 
 
 @cli.command("list", cls=ConnectedProviderCommand, short_help="Print the registry as a table")
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="Show at most N GPUs.")
+@click.option(
+    "--limit",
+    metavar="N",
+    default=str(DEFAULT_LIST_LIMIT),
+    show_default=True,
+    help="Show at most this many GPUs.",
+)
+@click.option(
+    "--offset",
+    metavar="N",
+    default="0",
+    show_default=True,
+    help="Skip this many matching GPUs first.",
+)
+@click.option(
+    "--status",
+    metavar="STATUS",
+    default=None,
+    help=f"Only GPUs of this status: {', '.join(STATUS_CODES)}.",
+)
+@click.option("--owner", metavar="ADDRESS", default=None, help="Only GPUs this address owns.")
+@click.option("--pool", is_flag=True, help="Only GPUs the pool's GpuCollateral holds.")
 @manifest_option
-def list_(limit, manifest_file):
+def list_(limit, offset, status, owner, pool, manifest_file):
+    """Print the registry as a table, one page at a time (--limit, --offset), optionally only the
+    GPUs of a --status, of an --owner or held by the --pool: each GPU's model, serial hash, data
+    centre, cost, book value now, status, last attestation and owner."""
+    query = validated(
+        RegistryQuery,
+        dict(limit=limit, offset=offset, status=status, owner=owner, pool=pool),
+    )
     manifest = require_manifest(manifest_file)
     registry = project.GpuRegistry.at(manifest.address_of("GpuRegistry"))
-    console.print(registry_table(registry, manifest.stablecoin_decimals, limit))
+    pool_holder = manifest.address_of("GpuCollateral")
+    console.print(registry_table(registry, manifest.stablecoin_decimals, query, pool_holder))

@@ -88,7 +88,8 @@ SECONDS_PER_HOUR = 3_600
 
 @click.group(short_help="Vault status, GPUs in and out, the collateral kept current")
 def cli():
-    pass
+    """The pool's vault and the GPUs its GpuCollateral holds: status, GPUs in and out, offers
+    and sales, the collateral's schedule, queued redemptions, pause, wind-down and fees."""
 
 
 token_argument = click.argument("token_id", metavar="TOKEN")
@@ -102,6 +103,8 @@ def _token_id(value: str) -> int:
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Show at most N GPUs.")
 @manifest_option
 def status(limit, manifest_file):
+    """Show the pool: NAV, price per fraction, cash, revenue, maturities due, its GPUs and
+    leases."""
     pool = load_pool(require_manifest(manifest_file))
     console.print(vault_table(pool))
     console.print(collateral.collateral_gpus_table(pool, limit))
@@ -123,6 +126,8 @@ def status(limit, manifest_file):
 @manifest_option
 @account_option
 def contribute(token_ids, receiver, manifest_file, account_alias):
+    """Contribute GPUs TOKEN... (owned by the sender, ACTIVE, freshly attested) to the pool for
+    fractions minted at NAV."""
     ids = validated(collateral.GpuIds, dict(token_ids=list(token_ids))).token_ids
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
@@ -146,6 +151,8 @@ def contribute(token_ids, receiver, manifest_file, account_alias):
 @manifest_option
 @account_option
 def offer_gpu(token_id, price, expires_days, manifest_file, account_alias):
+    """Offer the pool's free cash (--price) for GPU TOKEN (operator), open for --expires-days
+    days."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         market.OfferOrder,
@@ -167,6 +174,7 @@ def offer_gpu(token_id, price, expires_days, manifest_file, account_alias):
 @manifest_option
 @account_option
 def cancel_offer(token_id, manifest_file, account_alias):
+    """Withdraw the offer for GPU TOKEN (operator)."""
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
@@ -181,6 +189,7 @@ def cancel_offer(token_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def accept_offer(token_id, manifest_file, account_alias):
+    """Sell GPU TOKEN to the pool at its offer's price (the GPU's owner)."""
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     market.open_offer(pool, token_id)
@@ -207,6 +216,8 @@ def accept_offer(token_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def sell_gpu(token_id, price, expires_in, manifest_file, account_alias):
+    """List GPU TOKEN, held by the pool, for sale at PRICE (stablecoin units, at least its
+    floor) for --expires-in hours (operator)."""
     pool = load_pool(require_manifest(manifest_file))
     order = validated(
         market.ListingOrder,
@@ -229,6 +240,7 @@ def sell_gpu(token_id, price, expires_in, manifest_file, account_alias):
 @manifest_option
 @account_option
 def cancel_sale(token_id, manifest_file, account_alias):
+    """Withdraw the listing of GPU TOKEN (operator)."""
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
@@ -243,6 +255,7 @@ def cancel_sale(token_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def take_gpu(token_id, manifest_file, account_alias):
+    """Buy listed GPU TOKEN at its price (anyone): pay and receive the GPU in one transaction."""
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     market.open_listing(pool, token_id)
@@ -272,6 +285,8 @@ def take_gpu(token_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def process_maturities(max_steps, manifest_file, account_alias):
+    """Mature the due changes of the collateral's value (end of life, stale days, ends of
+    returns), up to --max (anyone)."""
     pool = load_pool(require_manifest(manifest_file))
     steps = validated(collateral.MaturitySteps, dict(max_steps=max_steps)).max_steps
     sender = resolve_sender(account_alias, "operator")
@@ -286,6 +301,7 @@ def process_maturities(max_steps, manifest_file, account_alias):
 @manifest_option
 @account_option
 def sync(token_id, manifest_file, account_alias):
+    """Apply the return of GPU TOKEN that the registry deferred (anyone)."""
     token_id = _token_id(token_id)
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "operator")
@@ -313,6 +329,7 @@ def sync(token_id, manifest_file, account_alias):
 @manifest_option
 @account_option
 def fulfil(max_requests, manifest_file, account_alias):
+    """Pay queued redemption requests from free cash, oldest first, up to --max (operator)."""
     pool = load_pool(require_manifest(manifest_file))
     count = validated(queue.FulfilOrder, dict(max_requests=max_requests)).max_requests
     sender = resolve_sender(account_alias, "operator")
@@ -350,6 +367,8 @@ def fulfil(max_requests, manifest_file, account_alias):
 @manifest_option
 @account_option
 def swap_gpu(lease_id, failed, replacement, manifest_file, account_alias):
+    """RMA: GPU REPLACEMENT replaces GPU FAILED in lease LEASE (operator); the replacement must
+    be worth at least as much."""
     order = validated(
         collateral.SwapOrder,
         dict(lease_id=lease_id, failed=failed, replacement=replacement),
@@ -370,6 +389,9 @@ def swap_gpu(lease_id, failed, replacement, manifest_file, account_alias):
 @manifest_option
 @account_option
 def wind_down(manifest_file, account_alias):
+    """Put the pool in wind-down for good (the admin; once the timelock holds the role, it says
+    how to schedule the call): no entry or new lease from then on, its GPUs are sold and holders
+    leave through the queue."""
     pool = load_pool(require_manifest(manifest_file))
     sender = resolve_sender(account_alias, "admin")
     collateral.wind_down(pool, sender)

@@ -7,6 +7,7 @@ so session-scoped deployments are shared and each test starts from the same stat
 import ape
 import pytest
 
+from tests.utils.ape_gas_report import repair as repair_gas_report
 from tests.utils.ape_overheads import switch_off
 from tests.utils.exploits import skip_unless_anvil
 
@@ -66,7 +67,9 @@ def attacker(accounts):
 def without_ape_overheads():
     """Ape's per-call traces and code checks, which no test uses (see tests/utils/ape_overheads)."""
     switch_on = switch_off()
+    restore_gas_report = repair_gas_report()  # `ape test --gas` (see tests/utils/ape_gas_report)
     yield
+    restore_gas_report()
     switch_on()
 
 

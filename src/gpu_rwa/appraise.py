@@ -35,11 +35,8 @@ from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel
 from gpu_rwa.pool import BPS, COUNTED, NOT_HELD, Hold, Pool, hold_of, require_current
 from gpu_rwa.registry import Terms
-from gpu_rwa.types import MAX_AMOUNT, format_time, parse_units
+from gpu_rwa.types import bounded_units, format_time
 
-# The largest book or recovery value the contracts take (GpuAppraisals.MAX_VALUE, the largest
-# cost a pool counts), in base units.
-MAX_VALUE = 2**96
 # A reason is a line of text (a report's name or reference), hashed on chain.
 MAX_REASON = 1_000
 # The mark pre-check computes the GPU's standing for a block this many seconds after the pending
@@ -54,10 +51,8 @@ WHILE_IMPAIRED = f"it holds entries while impaired, {UNTIL_RESTORED}"
 
 
 def _book_units(value: object, info: ValidationInfo) -> int:
-    amount = parse_units(value, (info.context or {})["decimals"])
-    if amount > min(MAX_VALUE, MAX_AMOUNT):
-        raise ValueError(f"{value!r} is absurdly large")
-    return amount
+    # MAX_MONEY is GpuAppraisals.MAX_VALUE, the largest book or recovery value it takes.
+    return bounded_units(value, (info.context or {})["decimals"], allow_zero=True)
 
 
 BookAmount = Annotated[int, BeforeValidator(_book_units)]

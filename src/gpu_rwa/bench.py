@@ -2,6 +2,13 @@
 
 Each scenario deploys what it needs, records gas into a GasReport and returns timing figures;
 scripts/bench.py runs them all and writes reports/.
+
+Every gas figure is the same from run to run (reports/gas.json is committed and its diff read):
+`pin_chain_time` starts the chain at BENCH_EPOCH and moves it one second a block, so no figure
+depends on the day or the second the bench runs (where a stale day or the end of a life falls on
+the collateral's grid of UTC midnights, how many zero bytes a signature or a timestamp has in
+calldata), nor on how long the machine takes between two blocks; the accounts it makes up are
+derived from their names (`made_up_address`), not drawn at random.
 """
 
 import time
@@ -11,7 +18,7 @@ from pathlib import Path
 
 from ape import accounts, chain, project
 from ape.api import ReceiptAPI
-from eth_account import Account
+from eth_utils import keccak, to_checksum_address
 from rich.console import Console
 
 from gpu_rwa.chain import local_account
@@ -34,6 +41,24 @@ from gpu_rwa.registry import MAX_BATCH, STATUS_CODES, register_entries
 
 DECIMALS = 6
 LOCAL_CONFIG = Path("config/local.yaml")
+# The chain time the benchmark starts at: 2030-01-01 12:00 UTC (midday: no step of a scenario
+# lands exactly on a UTC midnight unless it means to).
+BENCH_EPOCH = 1_893_499_200
+
+
+def pin_chain_time() -> None:
+    """Start the chain's clock at BENCH_EPOCH and advance it one second a block, whatever the wall
+    clock does (Anvil: `evm_setTime` may go back, `anvil_setBlockTimestampInterval` fixes the
+    step); `chain.pending_timestamp` jumps still move it on from there."""
+    chain.provider.make_request("evm_setTime", [BENCH_EPOCH])
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [1])
+    chain.mine()
+
+
+def made_up_address(label: str) -> str:
+    """An address no key is known for, the same in every run (a holder or controller the
+    benchmark only needs as a destination): its zero bytes, and so the calldata's gas, fixed."""
+    return to_checksum_address(keccak(text=f"gpu-rwa bench: {label}")[-20:])
 
 
 def synthetic_inventory(count: int, prefix: str) -> list[InventoryEntry]:
@@ -266,7 +291,7 @@ def bench_vault(
     for step in HOLDER_STEPS:
         if step > holders:
             started = time.perf_counter()
-            _add_holders(vault, identity, compliance, other, step - holders, horizon)
+            _add_holders(vault, identity, compliance, other, holders, step - holders, horizon)
             seconds[f"add {step - holders} holders, seconds"] = round(
                 time.perf_counter() - started, 2
             )
@@ -444,7 +469,7 @@ def _bench_queue(measure, report: GasReport, contracts, investor, horizon: int, 
         lambda: queue.redeem(queue.maxRedeem(investor), investor, investor, sender=investor),
     )
 
-    controllers = [Account.create().address for _ in range(FULFIL_BATCH + 1)]
+    controllers = [made_up_address(f"controller {i}") for i in range(FULFIL_BATCH + 1)]
     identity.verify_batch(controllers, horizon, 840, sender=compliance)
     for controller in controllers[:-1]:
         request(controller)
@@ -588,9 +613,10 @@ def _holders(count: int) -> str:
     return f"{count:,} holder{'s' if count > 1 else ''}"
 
 
-def _add_holders(vault, identity, compliance, funder, count: int, horizon: int) -> None:
-    """`count` fresh verified holders, each bought in with one unit of stablecoin by `funder`."""
-    holders = [Account.create().address for _ in range(count)]
+def _add_holders(vault, identity, compliance, funder, first: int, count: int, horizon: int) -> None:
+    """`count` fresh verified holders (numbered from `first`), each bought in with one unit of
+    stablecoin by `funder`."""
+    holders = [made_up_address(f"holder {i}") for i in range(first, first + count)]
     for start in range(0, count, VERIFY_BATCH):
         identity.verify_batch(
             holders[start : start + VERIFY_BATCH], horizon, 840, sender=compliance

@@ -4,10 +4,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import ape_ethereum.provider as ethereum_provider
 import click
 from ape import cli as ape_cli
 from ape.api import ProviderAPI
+from ape.exceptions import TransactionError
 from ape.logging import LogLevel, logger
+from ape_foundry.provider import FoundryProvider
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -32,6 +35,41 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 # default quieter while an explicit `-v DEBUG` still wins.
 if logger.level == LogLevel.INFO:
     logger.set_level(LogLevel.WARNING)
+
+# Ape prints a reverted transaction's call trace (a dozen lines and the raw revert data) before it
+# raises, after fetching it from the node, and rewrites the exception's Python traceback into the
+# contract's source (logging an ERROR line where the node serves no trace, as on Ganache); the
+# scripts turn the revert into one line of their own (`gpu_rwa.chain.send`), so all of that is
+# done only for `-v DEBUG`. Anvil's provider shows the trace from the trace or transaction it is
+# handed (nothing else reads them there); the generic one may need the trace for the revert's
+# reason, so only its showing is skipped.
+_foundry_revert = FoundryProvider._handle_execution_reverted
+_revert_trace = ethereum_provider._get_trace_from_revert_kwargs
+_source_traceback = TransactionError._get_ape_traceback
+
+
+def _debugging() -> bool:
+    return logger.level <= LogLevel.DEBUG
+
+
+def _foundry_revert_without_trace(self, exception, revert_message=None, **kwargs):
+    if not _debugging():
+        kwargs.pop("trace", None)
+        kwargs.pop("txn", None)
+    return _foundry_revert(self, exception, revert_message=revert_message, **kwargs)
+
+
+def _revert_trace_when_debugging(**kwargs):
+    return _revert_trace(**kwargs) if _debugging() else None
+
+
+def _source_traceback_when_debugging(self):
+    return _source_traceback(self) if _debugging() else None
+
+
+FoundryProvider._handle_execution_reverted = _foundry_revert_without_trace
+ethereum_provider._get_trace_from_revert_kwargs = _revert_trace_when_debugging
+TransactionError._get_ape_traceback = _source_traceback_when_debugging
 
 
 class ConnectedProviderCommand(ape_cli.ConnectedProviderCommand):

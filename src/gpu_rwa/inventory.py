@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gpu_rwa.errors import UserError
 from gpu_rwa.models import StrictModel, describe_validation_error
-from gpu_rwa.types import SECONDS_PER_YEAR, parse_units
+from gpu_rwa.types import SECONDS_PER_YEAR, bounded_units
 
 COLUMNS = (
     "serial",
@@ -86,15 +86,25 @@ class InventoryRow(StrictModel):
         return keccak(text=self.serial)
 
     def to_spec(self, decimals: int) -> dict:
-        """The registry's GpuSpec for this row, amounts scaled to the stablecoin's decimals."""
+        """The registry's GpuSpec for this row, amounts scaled to the stablecoin's decimals;
+        ValueError `<column>: <problem>` for an amount the stablecoin cannot hold (more decimals
+        than it has) or above what any amount may be (`types.bounded_units`)."""
+        amounts = {}
+        for column in ("acquisition_cost", "salvage_value"):
+            try:
+                amounts[column] = bounded_units(
+                    getattr(self, column), decimals, allow_zero=column == "salvage_value"
+                )
+            except ValueError as exc:
+                raise ValueError(f"{column}: {exc}") from exc
         return {
             "model": self.model,
             "serial_hash": self.serial_hash,
             "data_centre": self.data_centre,
-            "acquisition_cost": parse_units(self.acquisition_cost, decimals),
+            "acquisition_cost": amounts["acquisition_cost"],
             "acquired_at": int(self.acquired_at.timestamp()),
             "useful_life": int(self.useful_life_years * SECONDS_PER_YEAR),
-            "salvage_value": parse_units(self.salvage_value, decimals),
+            "salvage_value": amounts["salvage_value"],
         }
 
 
@@ -163,10 +173,31 @@ def load_inventory(path: Path) -> list[InventoryEntry]:
             problems.append(f"{path}:{line}: serial: {row.serial!r} already on line {first}")
             continue
         entries.append(InventoryEntry(line, row))
+    _refuse_bad_rows(problems)
+    if not entries:
+        raise UserError(f"{path}: no GPUs in the file")
+    return entries
+
+
+def _refuse_bad_rows(problems: list[str]) -> None:
+    """UserError naming each bad row (`<file>:<line>: <column>: <problem>`): one line for one."""
+    if len(problems) == 1:
+        raise UserError(f"{problems[0]} (nothing sent)")
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise UserError(f"{len(problems)} bad row(s), nothing sent:\n  {shown}{more}")
-    if not entries:
-        raise UserError(f"{path}: no GPUs in the file")
-    return entries
+
+
+def inventory_specs(path: Path, entries: list[InventoryEntry], decimals: int) -> list[dict]:
+    """The registry's GpuSpec of every entry, amounts in base units of a stablecoin of
+    `decimals`; UserError naming each row whose amounts it cannot hold, before anything is sent
+    (the decimals are known only once connected, after the file was read)."""
+    specs, problems = [], []
+    for entry in entries:
+        try:
+            specs.append(entry.row.to_spec(decimals))
+        except ValueError as exc:
+            problems.append(f"{path}:{entry.line}: {exc}")
+    _refuse_bad_rows(problems)
+    return specs

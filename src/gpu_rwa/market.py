@@ -41,8 +41,6 @@ from gpu_rwa.pool import (
 from gpu_rwa.registry import STATUS_CODES, Terms
 from gpu_rwa.types import StableAmount
 
-# GpuMarket packs a price in 128 bits.
-MAX_PRICE = 2**128 - 1
 # An offer's default and longest life, in days; a listing's, in hours.
 DEFAULT_OFFER_DAYS = 7
 MAX_OFFER_DAYS = 365
@@ -83,8 +81,6 @@ def offer_gpu(
     market = pool.market
     require_role(market, "OPERATOR_ROLE", operator.address, "GpuMarket")
     _require_buying(pool)
-    if price > MAX_PRICE:
-        raise UserError(f"--price {pool.cash(price)} is absurdly large")
     if expires_at < chain.pending_timestamp:
         raise UserError(f"the offer would expire on {_date(expires_at)}, which has passed")
     terms = terms_of(pool, token_id)
@@ -250,8 +246,6 @@ def list_gpu(
     and the receipt."""
     market = pool.market
     require_role(market, "OPERATOR_ROLE", operator.address, "GpuMarket")
-    if price > MAX_PRICE:
-        raise UserError(f"PRICE {pool.cash(price)} is absurdly large")
     if expires_at < chain.pending_timestamp:
         raise UserError(f"the listing would expire on {_date(expires_at)}, which has passed")
     terms = terms_of(pool, token_id)

@@ -3,7 +3,9 @@
 The EIP-712 domain comes from the token itself (ERC-5267 `eip712Domain`, else name and version
 "1"/"2") and is checked against its DOMAIN_SEPARATOR, and the signature is checked to recover to
 the owner before anything is sent: a token without permit, or a signer that signed something else,
-is a one-line error instead of a reverted transaction.
+is a one-line error instead of a reverted transaction. What the owner signs is shown first
+(`permit_lines`): a permit is a blank cheque up to its amount until its deadline, and a signer
+(a hardware wallet showing only a hash) should see who may spend how much until when.
 """
 
 from ape import chain
@@ -14,8 +16,10 @@ from ape.types import MessageSignature
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
+from rich.console import Console
 
 from gpu_rwa.errors import UserError
+from gpu_rwa.types import format_moment, format_units
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -103,22 +107,60 @@ def signature_parts(signature: MessageSignature) -> tuple[int, bytes, bytes]:
     return v, r.to_bytes(32, "big"), s.to_bytes(32, "big")
 
 
+def permit_lines(
+    token: ContractInstance, domain: dict, permit: dict, spender_name: str
+) -> list[str]:
+    """What a permit lets happen, one field a line: spender, amount (human and base units),
+    deadline (UTC and unix), nonce, token and chain (from the EIP-712 domain signed)."""
+    symbol, decimals = token.symbol(), token.decimals()
+    value, deadline = permit["value"], permit["deadline"]
+    named = f" ({spender_name})" if spender_name else ""
+    # The domain's chain id and contract are the chain and token lines (its separator matched).
+    signed_as = ", ".join(
+        f"{key} {value!r}"
+        for key, value in domain.items()
+        if key not in ("chainId", "verifyingContract")
+    )
+    return [
+        f"signing an EIP-2612 permit for {permit['owner']}: until its deadline, the spender may "
+        f"take up to the amount from this account",
+        f"  spender   {permit['spender']}{named}",
+        f"  amount    {format_units(value, decimals)} {symbol} ({value} base units)",
+        f"  deadline  {format_moment(deadline)}",
+        f"  nonce     {permit['nonce']}",
+        f"  token     {symbol} at {token.address} (EIP-712 domain: {signed_as})",
+        f"  chain     {domain.get('chainId', chain.chain_id)}",
+    ]
+
+
 def sign_permit(
-    token: ContractInstance, owner: AccountAPI, spender: str, value: int, deadline: int
+    token: ContractInstance,
+    owner: AccountAPI,
+    spender: str,
+    value: int,
+    deadline: int,
+    *,
+    console: Console | None = None,
+    spender_name: str = "",
 ) -> tuple[int, bytes, bytes]:
-    """Have `owner` sign a permit of `value` to `spender` until `deadline`; returns (v, r, s)."""
+    """Have `owner` sign a permit of `value` to `spender` until `deadline`; returns (v, r, s).
+    With a `console`, what is signed is printed there first (`permit_lines`)."""
     domain, domain_type = permit_domain(token)
+    permit = {
+        "owner": owner.address,
+        "spender": to_checksum_address(spender),
+        "value": value,
+        "nonce": token.nonces(owner.address),
+        "deadline": deadline,
+    }
+    if console is not None:
+        for line in permit_lines(token, domain, permit, spender_name):
+            console.print(line, soft_wrap=True)
     message = {
         "types": {"EIP712Domain": domain_type, "Permit": _PERMIT_TYPE},
         "primaryType": "Permit",
         "domain": domain,
-        "message": {
-            "owner": owner.address,
-            "spender": to_checksum_address(spender),
-            "value": value,
-            "nonce": token.nonces(owner.address),
-            "deadline": deadline,
-        },
+        "message": permit,
     }
     signable = encode_typed_data(full_message=message)
     try:

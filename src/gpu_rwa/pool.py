@@ -473,7 +473,15 @@ def buy(pool: Pool, sender: AccountAPI, order: BuyOrder, console: Console) -> Tr
 
     receipts = []
     if order.permit:
-        v, r, s = sign_permit(token, sender, vault.address, assets, deadline)
+        v, r, s = sign_permit(
+            token,
+            sender,
+            vault.address,
+            assets,
+            deadline,
+            console=console,
+            spender_name="the pool's CollateralVault",
+        )
         receipts.append(
             send(
                 "buy_with_permit",

@@ -130,26 +130,45 @@ def address_or_error(value: str, label: str) -> str:
         raise UserError(f"{label}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc
 
 
-# Largest amount a CLI accepts, in base units: the vault keeps NAV and supply below 2**128.
-MAX_AMOUNT = 2**128 - 1
+# The largest amount of money any input takes (a GPU's cost or salvage value in an inventory, a
+# price, an instalment, a book value, an investor's amount), in base units: the contracts' bound on
+# a GPU's value (GpuCollateral.MAX_COST, GpuAppraisals.MAX_VALUE), far above any real figure, and
+# low enough that sums of such amounts keep NAV below the vault's 2**128.
+MAX_MONEY = 2**96
+# The largest number of fractions an input takes, in base units: the vault keeps supply below
+# 2**128.
+MAX_FRACTIONS = 2**128 - 1
 
 
-def _positive_units(decimals_key: str):
+def bounded_units(
+    value: object, decimals: int, maximum: int = MAX_MONEY, *, allow_zero: bool = False
+) -> int:
+    """An amount typed in token units (`"1000.50"`) as base units, refused (ValueError) with one
+    wording wherever it is typed: not a plain decimal, more decimals than the token has, 0 unless
+    `allow_zero`, or above `maximum`."""
+    # A Decimal (an inventory's column) as written, not in its exponent form (`1E-7`).
+    text = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
+    amount = parse_units(text, decimals)
+    if amount == 0 and not allow_zero:
+        raise ValueError("must be more than 0")
+    if amount > maximum:
+        raise ValueError(f"{text!r} is absurdly large (at most {format_units(maximum, decimals)})")
+    return amount
+
+
+def _positive_units(decimals_key: str, maximum: int):
     def parse(value: object, info: ValidationInfo) -> int:
-        amount = parse_units(value, (info.context or {})[decimals_key])
-        if amount == 0:
-            raise ValueError("must be more than 0")
-        if amount > MAX_AMOUNT:
-            raise ValueError(f"{value!r} is absurdly large")
-        return amount
+        return bounded_units(value, (info.context or {})[decimals_key], maximum)
 
     return parse
 
 
-StableAmount = Annotated[int, BeforeValidator(_positive_units("decimals"))]
+StableAmount = Annotated[int, BeforeValidator(_positive_units("decimals", MAX_MONEY))]
 """A positive amount typed in stablecoin units ("1000.50"), in base units; the validation context
 gives `decimals` (the manifest's stablecoin_decimals)."""
 
-FractionAmount = Annotated[int, BeforeValidator(_positive_units("fraction_decimals"))]
+FractionAmount = Annotated[
+    int, BeforeValidator(_positive_units("fraction_decimals", MAX_FRACTIONS))
+]
 """A positive amount of fractions typed in whole fractions, in base units; the validation context
 gives `fraction_decimals` (the vault's decimals)."""

@@ -7,7 +7,7 @@ import pytest
 from eth_utils import keccak
 
 from gpu_rwa.errors import UserError
-from gpu_rwa.inventory import load_inventory
+from gpu_rwa.inventory import inventory_specs, load_inventory
 from gpu_rwa.types import SECONDS_PER_YEAR
 
 HEADER = "serial,model,data_centre,acquisition_cost,acquired_at,useful_life_years,salvage_value\n"
@@ -79,9 +79,45 @@ def test_bad_row_is_named_with_its_line(tmp_path, row, message):
     path = write(tmp_path, "bad.csv", HEADER + GOOD_ROW + row + "\n")
     with pytest.raises(UserError) as error:
         load_inventory(path)
-    assert "1 bad row(s), nothing sent" in error.value.message
-    assert f"{path}:3: " in error.value.message
-    assert message in error.value.message
+    assert error.value.message.startswith(f"{path}:3: {message}")
+    assert error.value.message.endswith(" (nothing sent)")
+    assert "\n" not in error.value.message
+
+
+# 2**96 base units of a 6-decimal stablecoin: the most any amount may be (types.MAX_MONEY).
+MAX_MONEY_6 = "79,228,162,514,264,337,593,543.950336"
+
+
+@pytest.mark.parametrize(
+    ("cost", "salvage", "message"),
+    [
+        ("1000.1234567", "0", "acquisition_cost: '1000.1234567' has more than 6 decimal places"),
+        ("1000", "0.0000001", "salvage_value: '0.0000001' has more than 6 decimal places"),
+        (
+            "1" + "0" * 30,
+            "0",
+            f"acquisition_cost: '1{'0' * 30}' is absurdly large (at most {MAX_MONEY_6})",
+        ),
+    ],
+)
+def test_an_amount_the_stablecoin_cannot_hold_names_its_row_and_column(
+    tmp_path, cost, salvage, message
+):
+    path = write(
+        tmp_path, "a.csv", HEADER + GOOD_ROW + f"SN-2,H100,DC1,{cost},2025-03-01,5,{salvage}\n"
+    )
+    entries = load_inventory(path)  # the file is well formed: the stablecoin is not known yet
+
+    with pytest.raises(UserError) as error:
+        inventory_specs(path, entries, 6)
+
+    assert error.value.message == f"{path}:3: {message} (nothing sent)"
+
+
+def test_amounts_fit_a_stablecoin_of_more_decimals(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER + "SN-2,H100,DC1,1000.1234567,2025-03-01,5,0\n")
+    [spec] = inventory_specs(path, load_inventory(path), 18)
+    assert spec["acquisition_cost"] == 1_000_123_456_700_000_000_000
 
 
 def test_every_bad_row_is_reported(tmp_path):

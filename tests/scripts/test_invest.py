@@ -85,6 +85,33 @@ def test_buy_with_permit_is_one_transaction(deployed_pool, investor):
     assert "(1 transaction(s))" in result.output
 
 
+def test_buy_with_permit_shows_what_the_investor_signs(deployed_pool, investor, chain):
+    token, vault = deployed_pool.stablecoin, deployed_pool.vault
+    deadline = 1_938_081_600  # 2031-06-01 12:00 UTC
+
+    result = script(
+        deployed_pool, "invest", "buy", "250.5", "--permit", "--deadline", "2031-06-01T12:00"
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:7] == [
+        f"signing an EIP-2612 permit for {investor.address}: until its deadline, the spender may "
+        "take up to the amount from this account",
+        f"  spender   {vault.address} (the pool's CollateralVault)",
+        "  amount    250.500000 USDC (250500000 base units)",
+        f"  deadline  2031-06-01 12:00 UTC (unix {deadline})",
+        "  nonce     0",
+        f"  token     USDC at {token.address} (EIP-712 domain: name {token.name()!r}, version '2')",
+        f"  chain     {chain.chain_id}",
+    ]
+    assert lines[7].startswith("bought ")
+    assert token.nonces(investor) == 1
+    # The permit's approval, then the buy spending it, in one transaction.
+    approvals = [(log.owner, log.spender, log.value) for log in head_logs(chain, token.Approval)]
+    assert approvals == [(investor, vault, 250_500_000), (investor, vault, 0)]
+
+
 def test_buy_uses_an_existing_allowance_and_pays_to_a_receiver(
     deployed_pool, investor, other_investor
 ):

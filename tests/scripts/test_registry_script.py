@@ -5,13 +5,18 @@ that edits the manifest works on its own copy.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from ape import project
+from click.testing import Result
 
 from gpu_rwa.inventory import load_inventory
 from gpu_rwa.manifest import read_manifest
+from gpu_rwa.registry import STATUS_CODES
+from tests.scripts.utils import one_line, refused
+from tests.utils.registry import DAY, make_spec
 from tests.utils.scripts import run_script
 
 SAMPLE = Path("inventory/sample.csv")
@@ -144,15 +149,83 @@ def test_register_without_deployment(tmp_path):
     assert "no deployment manifest; run `ape run deploy` first" in result.output
 
 
-def test_list_prints_the_registry(deployed_registry, manifest_file):
-    assert register(manifest_file, SAMPLE).exit_code == 0
-
-    result = run_script("registry", "list", "--manifest", str(manifest_file), "--limit", "3")
-
+def listed(manifest_file, *args) -> tuple[list[int], Result]:
+    """`registry list ARGS`: the GPU ids of its table's rows, and the result."""
+    result = run_script("registry", "list", "--manifest", str(manifest_file), *args)
     assert result.exit_code == 0, result.output
-    assert "10 GPU(s)" in result.output
-    assert "first 3 of 10" in result.output
-    assert "ACTIVE" in result.output
+    rows = re.findall(r"^│\s*(\d+)\s*│", result.output, flags=re.MULTILINE)
+    return [int(token_id) for token_id in rows], result
+
+
+@pytest.fixture
+def listed_fleet(deployed_registry, manifest_file, custodian, chain):
+    """The sample inventory (GPUs 1-10, the custodian's), GPU 3 OFFLINE, GPUs 2 and 5 sent to
+    the pool's GpuCollateral, GPUs 11-51 registered to the custodian too."""
+    assert register(manifest_file, SAMPLE).exit_code == 0
+    collateral = read_manifest(manifest_file).address_of("GpuCollateral")
+    deployed_registry.set_status(3, STATUS_CODES["OFFLINE"], sender=custodian)
+    for token_id in (2, 5):
+        deployed_registry.transferFrom(custodian, collateral, token_id, sender=custodian)
+    specs = [make_spec(acquired_at=chain.pending_timestamp - DAY) for _ in range(41)]
+    deployed_registry.register(custodian, specs, sender=custodian)
+    return deployed_registry
+
+
+def test_list_shows_the_first_50_by_default(listed_fleet, manifest_file):
+    token_ids, result = listed(manifest_file)
+
+    assert token_ids == list(range(1, 51))
+    assert f"GpuRegistry {listed_fleet.address}: 51 GPU(s)" in one_line(result)
+    assert "showing 1-50 of 51; --limit and --offset page through the rest" in one_line(result)
+
+
+def test_list_pages_with_limit_and_offset(listed_fleet, manifest_file):
+    token_ids, result = listed(manifest_file, "--limit", "3", "--offset", "3")
+
+    assert token_ids == [4, 5, 6]
+    assert "showing 4-6 of 51" in one_line(result)
+    assert listed(manifest_file, "--offset", "50")[0] == [51]
+    assert listed(manifest_file, "--offset", "51")[0] == []
+
+
+def test_list_filters_by_status(listed_fleet, manifest_file):
+    token_ids, result = listed(manifest_file, "--status", "offline")
+
+    assert token_ids == [3]
+    assert "51 GPU(s), 1 matching --status OFFLINE" in one_line(result)
+    assert "OFFLINE" in result.output
+    assert "showing" not in result.output
+
+
+def test_list_filters_the_pools_gpus(listed_fleet, manifest_file):
+    assert listed(manifest_file, "--pool")[0] == [2, 5]
+    assert listed(manifest_file, "--pool", "--status", "OFFLINE")[0] == []
+
+
+def test_list_filters_by_owner(listed_fleet, manifest_file, custodian):
+    token_ids, result = listed(
+        manifest_file, "--owner", custodian.address.lower(), "--status", "ACTIVE", "--limit", "5"
+    )
+
+    assert token_ids == [1, 4, 6, 7, 8]
+    assert f"48 matching --status ACTIVE --owner {custodian.address}" in one_line(result)
+    assert "showing 1-5 of 48" in one_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--status", "BROKEN"), "--status: not a status: 'BROKEN' (one of ACTIVE, LEASED, "),
+        (("--pool", "--owner", "0x" + "11" * 20), "give --owner or --pool, not both"),
+        (("--limit", "0"), "--limit: Input should be greater than or equal to 1"),
+        (("--offset", "-1"), "--offset: Input should be greater than or equal to 0"),
+        (("--owner", "0x12"), "--owner: not an address: '0x12'"),
+    ],
+)
+def test_list_refuses_a_bad_filter(manifest_file, args, message):
+    result = run_script("registry", "list", "--manifest", str(manifest_file), *args)
+
+    refused(result, message)
 
 
 def test_manifest_of_another_chain_is_refused(manifest_file, tmp_path):

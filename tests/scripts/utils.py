@@ -182,5 +182,6 @@ def send_many(chain, sender, method, calls: list[tuple], gas: int = 2_000_000) -
         )
         for args in calls
     ]
+    # Anvil mines each just after answering for it: on a busy machine a receipt can lag.
     for args, tx_hash in zip(calls, hashes, strict=True):
-        assert web3.eth.get_transaction_receipt(tx_hash).status == 1, args
+        assert web3.eth.wait_for_transaction_receipt(tx_hash).status == 1, args

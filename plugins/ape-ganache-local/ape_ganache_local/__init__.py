@@ -7,6 +7,13 @@ Ganache's dialect of the same JSON-RPC (``evm_snapshot``/``evm_revert``, ``evm_s
 """
 
 from ape import plugins
+from ape_vyper.config import VyperConfig
+
+# ape-vyper 0.8 annotates VyperConfig.import_remapping with "Remapping" before it defines that
+# class, and never completes the model: pydantic-settings then warns on every `ape` command.
+# Ape imports every plugin before it reads any configuration, so completing the model here
+# ends the warning at its cause for every command of this project's venv.
+VyperConfig.model_rebuild()
 
 
 @plugins.register(plugins.Config)
