@@ -21,13 +21,11 @@ import click
 
 from gpu_rwa.audit import (
     audit_report,
+    audit_tables,
     check_invariants,
     failures,
-    gpu_table,
-    invariants_table,
     read_chain,
     rebuild_books,
-    report_tables,
     summary_line,
 )
 from gpu_rwa.cli import ConnectedProviderCommand, console, manifest_option, require_manifest
@@ -69,10 +67,8 @@ def cli(manifest_file, report, charts, cache_file, no_cache):
     state = read_chain(pool, books)
     checks = check_invariants(pool, books, state)
     result = audit_report(pool, books, state, checks)
-    for table in report_tables(result):
+    for table in audit_tables(pool, books, state, checks, result):
         console.print(table)
-    console.print(gpu_table(pool, books, state))
-    console.print(invariants_table(checks, pool))
     if report is not None:
         write_atomically(report, (result.model_dump_json(indent=2) + "\n").encode())
         console.print(f"wrote {report}")

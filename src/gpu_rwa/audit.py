@@ -2092,6 +2092,13 @@ def _lease_lines(pool: Pool, cash) -> list[LeaseLine]:
     return lines
 
 
+def audit_tables(
+    pool: Pool, books: Books, state: ChainState, checks: list[InvariantCheck], report: AuditReport
+) -> list[Table]:
+    """Everything `ape run audit` prints before its summary line, in order."""
+    return [*report_tables(report), gpu_table(pool, books, state), invariants_table(checks, pool)]
+
+
 def report_tables(report: AuditReport) -> list[Table]:
     """The report's head as printed: what was audited, the pool's figures, positions, leases."""
     audited = Table(title="audited", show_header=False)
