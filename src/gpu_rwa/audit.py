@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from ape import chain
-from eth_utils import encode_hex, keccak, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from pydantic import BaseModel, Field
 from rich.table import Table
 
@@ -778,11 +778,11 @@ def _collateral(books: Books, log, timestamps: BlockTimes) -> None:
         gpu.held_below_line = gpu.held_impaired = False
     elif name == "GpuRevalued":
         gpu.mark = (args["book_value"], timestamps[log.block_number])
-        gpu.revalued_in, gpu.revalued_from = _tx(log), args["previous"]
+        gpu.revalued_in, gpu.revalued_from = log.transaction_hash, args["previous"]
         # Its hold flag is in no event: the appraisal logged after it, or the restore's
         # GpuCounted, tells it (`_appraisal`, `_counted_again`).
         _explain_revalue(books, gpu, "")
-        gpu.revalue_unexplained = _tx(log)
+        gpu.revalue_unexplained = log.transaction_hash
     elif name == "GpuUncounted":
         gpu.state, gpu.since, gpu.ramp_end, gpu.stale_at = HELD_UNCOUNTED, 0, 0, 0
         gpu.ramp_from = 0
@@ -795,7 +795,7 @@ def _collateral(books: Books, log, timestamps: BlockTimes) -> None:
             _counted_again(gpu, log)
         # A rising mark's ramp starts where the GPU stood (GpuRevalued.previous, same
         # transaction); a moved stale day keeps the curve; any other (re)count starts from 0.
-        if gpu.revalued_in == _tx(log):
+        if gpu.revalued_in == log.transaction_hash:
             ramp_from = gpu.revalued_from
         elif gpu.state == COUNTED and args["since"] == gpu.since:
             ramp_from = gpu.ramp_from
@@ -830,7 +830,7 @@ def _counted_again(gpu: GpuBook, log) -> None:
     on the way (the restore's GpuRevalued of this transaction, no appraisal's) holds it below
     its line, settled or not."""
     gpu.held_impaired = False
-    if gpu.revalue_unexplained == _tx(log):
+    if gpu.revalue_unexplained == log.transaction_hash:
         gpu.held_below_line = True
         gpu.revalue_unexplained = ""
 
@@ -844,7 +844,7 @@ def _appraisal(books: Books, log, timestamps: BlockTimes) -> None:
     if name not in ("GpuMarked", "MarkSettled"):
         return
     gpu = books.gpus[args["token_id"]]
-    _explain_revalue(books, gpu, _tx(log))
+    _explain_revalue(books, gpu, log.transaction_hash)
     if name == "MarkSettled":
         books.settled.add(gpu.token_id)
         gpu.held_below_line = False
@@ -867,7 +867,7 @@ def _explain_revalue(books: Books, gpu: GpuBook, tx: str) -> None:
 
 def _moves(books: Books, log) -> Moves:
     """The moves of `log`'s transaction (recorded as they come)."""
-    return books.moves.setdefault(_tx(log), Moves(block=log.block_number))
+    return books.moves.setdefault(log.transaction_hash, Moves(block=log.block_number))
 
 
 def _trade(books: Books, log) -> None:
@@ -942,11 +942,6 @@ def _exit_unaccounted(moves: Moves, token_id: int, receiver: str) -> str | None:
     return "with neither a sale nor an RMA"
 
 
-def _tx(log) -> str:
-    tx = log.transaction_hash
-    return tx if isinstance(tx, str) else encode_hex(tx)
-
-
 def _queue(queue: QueueBooks, log) -> None:
     """One RedemptionQueue event: the request's and its controller's books, and what the vault
     must show in the same transaction (escrow moved in or out, a settlement)."""
@@ -973,7 +968,7 @@ def _queue(queue: QueueBooks, log) -> None:
         controller.pending += shares
         controller.open_requests += 1
         queue.requested += shares
-        queue.expected_moves.append((_tx(log), args["owner"], queue.vault, shares))
+        queue.expected_moves.append((log.transaction_hash, args["owner"], queue.vault, shares))
         return
     request = queue.requests.get(args["requestId"])
     if name == "CancelRedeemClaim":
@@ -985,7 +980,7 @@ def _queue(queue: QueueBooks, log) -> None:
             )
         controller.cancelled -= shares
         queue.claimed_back += shares
-        queue.expected_moves.append((_tx(log), queue.vault, args["receiver"], shares))
+        queue.expected_moves.append((log.transaction_hash, queue.vault, args["receiver"], shares))
         return
     if request is None or request.controller != controller_address or not request.open:
         queue.anomalies.append(
@@ -1023,7 +1018,7 @@ def _queue(queue: QueueBooks, log) -> None:
             controller.claimable_assets += assets
         queue.fulfilled_shares += shares
         queue.fulfilled_assets += assets
-        in_tx = queue.fulfilled_in.setdefault(_tx(log), [0, 0])
+        in_tx = queue.fulfilled_in.setdefault(log.transaction_hash, [0, 0])
         in_tx[0] += shares
         in_tx[1] += assets
 
@@ -1032,7 +1027,7 @@ def _escrow_move(books: Books, log, sender: str, receiver: str, value: int) -> b
     """Whether this vault Transfer is an escrow move the queue announced in the same
     transaction (into escrow at a request, out of it at a cancelled request's claim back)."""
     queue = books.queue
-    move = (_tx(log), sender, receiver, value)
+    move = (log.transaction_hash, sender, receiver, value)
     if move in queue.expected_moves:
         queue.expected_moves.remove(move)
         return True
@@ -1046,7 +1041,7 @@ def _escrow_move(books: Books, log, sender: str, receiver: str, value: int) -> b
 def _settlement(books: Books, log) -> None:
     """A vault Withdraw whose owner is the vault itself: the queue's fulfilments of the same
     transaction, their escrow burnt and their assets paid from free cash to the queue."""
-    args, queue, tx = log.event_arguments, books.queue, _tx(log)
+    args, queue, tx = log.event_arguments, books.queue, log.transaction_hash
     shares, assets = args["shares"], args["assets"]
     queue.settled_shares += shares
     queue.settled_assets += assets
@@ -1081,7 +1076,7 @@ def _vault(books: Books, log, timestamps: BlockTimes) -> None:
         # A sale's gain over the collateral value (its price less what entered free cash) is
         # streamed by the skim of its own transaction: not a donation.
         books.revenue_received += args["donation"]
-        moves = books.moves.get(_tx(log))
+        moves = books.moves.get(log.transaction_hash)
         gain = 0
         if moves is not None:
             gain = min(args["donation"], sum(r[1] - r[3] for r in moves.released.values()))
@@ -1099,14 +1094,14 @@ def _vault(books: Books, log, timestamps: BlockTimes) -> None:
     elif name == "Frozen":
         books.frozen[args["account"]] = args["amount"]
     elif name == "ForcedTransfer":
-        books.forced.add((_tx(log), args["sender"], args["receiver"], args["amount"]))
+        books.forced.add((log.transaction_hash, args["sender"], args["receiver"], args["amount"]))
     elif name == "Transfer":
         sender, receiver, value = args["sender"], args["receiver"], args["value"]
         if sender != ZERO_ADDRESS and (
             sender in books.frozen_entirely
             or books.balances[sender] - value < books.frozen.get(sender, 0)
         ):
-            books.moves_out_of_freeze.append((_tx(log), sender, receiver, value))
+            books.moves_out_of_freeze.append((log.transaction_hash, sender, receiver, value))
         books.balances[sender] -= value
         books.balances[receiver] += value
         if sender == ZERO_ADDRESS:
@@ -1115,7 +1110,7 @@ def _vault(books: Books, log, timestamps: BlockTimes) -> None:
             books.supply -= value
             if sender == books.vault:
                 # Escrow burnt: the settlement's Withdraw follows in the same transaction.
-                books.queue.burnt_in[_tx(log)] += value
+                books.queue.burnt_in[log.transaction_hash] += value
         else:
             _fraction_receipt(books, log, sender, receiver, value, timestamps)
         if _paused(books):
@@ -1999,11 +1994,9 @@ def audit_report(
     manifest = pool.manifest
     cash = lambda amount: Amount(base_units=amount, units=_signed(pool.cash, amount))  # noqa: E731
     fractions = lambda amount: Amount(base_units=amount, units=pool.fractions(amount))  # noqa: E731
-    virtual = 10 ** (pool.fraction_decimals - pool.decimals)
 
     def at_nav(shares: int) -> int:
-        # convertToAssets: the vault's rounding (down), at the NAV read.
-        return shares * (state.total_assets + 1) // (state.supply + virtual)
+        return pool.value_at_nav(shares, state.total_assets, state.supply)
 
     holders = sorted(set(books.balances) | set(state.balances) | set(books.frozen))
     positions = [
@@ -2028,8 +2021,8 @@ def audit_report(
             node=manifest.node,
         ),
         first_block=_block(manifest.deploy_block or 0),
-        # The block the books were replayed to, where they say (the head otherwise).
-        last_block=_block(getattr(books, "block", None) or chain.blocks.head.number),
+        # The block the books were replayed to (None: the head), where `read_chain` read.
+        last_block=_block(chain.blocks.head.number if books.block is None else books.block),
         pool=AuditedPool(
             contracts={name: record.address for name, record in manifest.contracts.items()},
             stablecoin=pool.stablecoin.address,

@@ -24,7 +24,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ape import chain
-from eth_utils import encode_hex
 
 from gpu_rwa.accrual import FRACTION_BITS, Accrual
 from gpu_rwa.audit import Books, rebuild_books, recomputed_values
@@ -151,8 +150,8 @@ class History:
             pool.collateral.address: "collateral",
         }
         self.accrual = Accrual(vault=vault.address, vesting_period=vault.vesting_period())
+        self.pool = pool
         self.one = 10**pool.fraction_decimals
-        self.virtual = 10 ** (pool.fraction_decimals - pool.decimals)
         self.until = until
         self.tracked = tracked
         self.marks = sorted(m for m in set(marks) if m <= until)
@@ -200,8 +199,7 @@ class History:
 
     def value(self, books: Books, t: int, fractions: int) -> int:
         """`convertToAssets(fractions)` at NAV then."""
-        supply = self.accrual.supply
-        return fractions * (self.nav(books, t) + 1) // (supply + self.virtual)
+        return self.pool.value_at_nav(fractions, self.nav(books, t), self.accrual.supply)
 
     def _evaluate(self, books: Books, before: int) -> None:
         while self._grid and self._grid[0] < before:
@@ -212,16 +210,16 @@ class History:
                 ledger.snapshots[t] = self._snapshot(books, ledger, t)
 
     def _point(self, books: Books, t: int) -> PoolPoint:
-        values = recomputed_values(books, t)
+        nav = self.nav(books, t)
         accrual = self.accrual
         held = [books.gpus[i] for i in sorted(books.held) if i in books.gpus]
         return PoolPoint(
             t=t,
-            nav=books.free_cash + sum(values.values()),
+            nav=nav,
             supply=accrual.supply,
             price=self.value(books, t, self.one),
             free_cash=books.free_cash,
-            collateral_value=sum(values.values()),
+            collateral_value=nav - books.free_cash,
             book_value=sum(gpu.registry_book_value(t) for gpu in held),
             received=accrual.received,
             claimed=accrual.claimed,
@@ -270,7 +268,7 @@ class History:
         else:
             price = self.value(books, t, self.one)
         ledger.entries.append(
-            Entry(t, log.block_number, _tx(log), kind, fractions, cash, price, detail)
+            Entry(t, log.block_number, log.transaction_hash, kind, fractions, cash, price, detail)
         )
         if cash:
             ledger.flows.append((t, cash))
@@ -329,7 +327,7 @@ class History:
     def _rename(self, log, kind: str, to: str) -> None:
         """Name the transfer rows (`kind in`, `kind out`) of this transaction anew: a forced
         transfer, a recovery."""
-        tx = _tx(log)
+        tx = log.transaction_hash
         for ledger in self.ledgers.values():
             for entry in ledger.entries:
                 if entry.tx == tx and entry.kind in (f"{kind} in", f"{kind} out"):
@@ -472,11 +470,6 @@ class History:
             )
             ledger.reserved -= args["assets"]
             ledger.returned += args["assets"]
-
-
-def _tx(log) -> str:
-    tx = log.transaction_hash
-    return tx if isinstance(tx, str) else encode_hex(tx)
 
 
 def replay(

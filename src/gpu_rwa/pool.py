@@ -100,6 +100,13 @@ class Pool:
         places = Decimal(1).scaleb(-(self.decimals + 2))
         return f"{per_fraction.quantize(places, ROUND_HALF_EVEN):,} {self.symbol}"
 
+    def value_at_nav(self, shares: int, nav: int, supply: int) -> int:
+        """The vault's `convertToAssets(shares)` at NAV `nav` and supply `supply`: its rounding
+        (down) and its virtual shares (one fraction unit per stablecoin unit's worth of decimals
+        beyond the stablecoin's)."""
+        virtual = 10 ** (self.fraction_decimals - self.decimals)
+        return shares * (nav + 1) // (supply + virtual)
+
     def is_mock_stablecoin(self) -> bool:
         record = self.manifest.contracts.get("MockUSDC")
         return record is not None and record.address == self.manifest.stablecoin
