@@ -12,9 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
-from gpu_rwa.node import MNEMONIC, START_TIMEOUT_SECONDS, answers
+from gpu_rwa.node import MNEMONIC, answers, wait_until_answering
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,12 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not answers(url):
-            if node.poll() is not None or time.monotonic() > deadline:
-                print(f"ganache did not start on {url}", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
+        if not wait_until_answering(url, node):
+            print(f"ganache did not start on {url}", file=sys.stderr)
+            return 1
         # The ape-ganache-local provider connects wherever this says.
         return subprocess.call(command, env={**os.environ, "APE_GANACHE_LOCAL_HOST": url})
     finally:

@@ -80,24 +80,25 @@ def keep_first_genesis(state: Path) -> None:
     os.replace(partial, state)
 
 
-def _head(url: str) -> tuple[int, int]:
-    block = rpc(url, "eth_getBlockByNumber", ["latest", False])
-    return int(block["number"], 16), int(block["timestamp"], 16)
+def _head_time(url: str) -> int:
+    return int(rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
 def _keep_time_moving_forward(url: str) -> int:
     """Set the node's clock past its head block's time if the head is not behind the wall
     clock; returns the head's time."""
-    _, head_time = _head(url)
+    head_time = _head_time(url)
     if head_time >= int(time.time()):
         rpc(url, "anvil_setTime", [head_time + 1])
     return head_time
 
 
-def _wait_until_answering(url: str, anvil: subprocess.Popen) -> bool:
+def wait_until_answering(url: str, node: subprocess.Popen) -> bool:
+    """Whether the node started as `node` answers at `url` before it exits or
+    START_TIMEOUT_SECONDS pass."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not answers(url):
-        if anvil.poll() is not None or time.monotonic() > deadline:
+        if node.poll() is not None or time.monotonic() > deadline:
             return False
         time.sleep(0.1)
     return True
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if stop_requested:
             anvil.send_signal(signal.SIGINT)
-        elif _wait_until_answering(url, anvil):
+        elif wait_until_answering(url, anvil):
             _announce(url, _keep_time_moving_forward(url), args.state, args.port)
     except BaseException:
         # Anvil runs in its own session: it would outlive this process unless stopped here.
