@@ -32,8 +32,8 @@ from gpu_rwa.cli import ConnectedProviderCommand, console, manifest_option, requ
 from gpu_rwa.errors import UserError
 from gpu_rwa.events import DEFAULT_CACHE, EventCache, EventSource
 from gpu_rwa.history import replay
+from gpu_rwa.models import write_atomically
 from gpu_rwa.pool import load_pool
-from gpu_rwa.statement import write_atomically
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Rebuild the books and check invariants")

@@ -28,6 +28,7 @@ from gpu_rwa.cli import (
     require_manifest,
     validated,
 )
+from gpu_rwa.models import write_atomically
 from gpu_rwa.pool import load_pool
 from gpu_rwa.statement import (
     StatementRequest,
@@ -35,7 +36,6 @@ from gpu_rwa.statement import (
     csv_text,
     format_rate,
     totals,
-    write_atomically,
 )
 
 

@@ -21,13 +21,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from gpu_rwa.history import History
+from gpu_rwa.models import write_atomically
 from gpu_rwa.pool import Pool
 from gpu_rwa.statement import (
     Statement,
     format_rate,
     gain,
     holder_returns,
-    write_atomically,
 )
 
 SIZE = (9, 4.5)

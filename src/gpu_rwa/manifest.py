@@ -1,14 +1,12 @@
 """The deployment manifest, deployments/<network>.json: what is deployed where, and how far a
 deployment got, so that a re-run (or a run after a crash) continues instead of starting over."""
 
-import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpu_rwa.errors import UserError
-from gpu_rwa.models import describe_validation_error
+from gpu_rwa.models import describe_validation_error, write_json_model
 from gpu_rwa.types import Address
 
 MANIFEST_DIR = Path("deployments")
@@ -97,7 +95,4 @@ def read_manifest(path: Path) -> Manifest | None:
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
     """Atomic: a crash leaves either the old or the new manifest, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
-    os.replace(partial, path)
+    write_json_model(manifest, path)

@@ -63,10 +63,15 @@ def load_json_model(model: type[M], path: Path) -> M:
         raise UserError(describe_validation_error(str(path), exc)) from exc
 
 
-def write_json_model(model: BaseModel, path: Path) -> None:
-    """`model` as indented JSON at `path`, atomically: a crash leaves the old file or the new
-    one, never half of one."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` as the file at `path`: a crash leaves the old file or the new one, never half of
+    one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(model.model_dump(mode="json"), indent=2) + "\n")
+    partial.write_bytes(data)
     os.replace(partial, path)
+
+
+def write_json_model(model: BaseModel, path: Path) -> None:
+    """`model` as indented JSON at `path`, atomically (`write_atomically`)."""
+    write_atomically(path, (json.dumps(model.model_dump(mode="json"), indent=2) + "\n").encode())

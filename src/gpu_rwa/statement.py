@@ -20,11 +20,9 @@ Figures over the period [--from, --to] (default: the first event to the last blo
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 from ape import chain
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
@@ -359,11 +357,3 @@ def totals(p: Performance) -> list[tuple[str, int]]:
 def _signed(amount: int, decimals: int) -> str:
     text = format_units(abs(amount), decimals)
     return f"-{text}" if amount < 0 else text
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """A crash leaves the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
